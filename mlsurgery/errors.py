@@ -1,0 +1,40 @@
+"""Exception types that carry a one-line, actionable message and the CLI exit code they map to.
+
+A user error (bad path, unknown layer, a spec that cannot be changed as asked) is an ``MLSurgeryError``:
+the CLI prints ``str(error)`` on one line and exits with ``exit_code``. Anything else is a bug in mlsurgery
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+class MLSurgeryError(Exception):
+    """Base for every error caused by the user's input rather than by a bug in mlsurgery."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(MLSurgeryError):
+    """Arguments that cannot work: an unknown layer name, an impossible option combination."""
+
+
+class ModelLoadError(MLSurgeryError):
+    """A path that is not a readable Core ML ``.mlmodel`` of the kind the command needs."""
+
+
+class SurgeryError(MLSurgeryError):
+    """An operation that cannot be carried out on this spec as asked; the message says what to change."""
+
+
+class InvalidModelError(MLSurgeryError):
+    """The result would be rejected by Core ML; ``report`` holds the findings."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report

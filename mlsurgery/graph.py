@@ -1,0 +1,282 @@
+"""A read-only view of the neural network inside a Core ML spec: layers, blobs, producers and consumers.
+
+The view never copies weights: ``Layer.proto`` is the live protobuf layer, so operations that change a spec
+look layers up here and edit ``proto`` directly, then build a fresh ``LayerGraph`` if they need one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .errors import ModelLoadError, UsageError
+
+NETWORK_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
+PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
+
+# Layer kinds Core ML lets the user mark updatable
+# (upstream: mlmodel/src/Validation/NeuralNetwork/UpdatableNeuralNetworkValidator.cpp).
+UPDATABLE_LAYER_KINDS = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM"})
+# Layer kinds Core ML can backpropagate through, with the activations it supports
+# (upstream: mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidatorGraph.hpp).
+BACKPROPAGABLE_LAYER_KINDS = frozenset(
+    {"convolution", "innerProduct", "uniDirectionalLSTM", "flatten", "pooling", "batchnorm"})
+BACKPROPAGABLE_ACTIVATIONS = frozenset({"ReLU", "sigmoid", "tanh"})
+
+_WEIGHT_PARAMS = "CoreML.Specification.WeightParams"
+
+
+def pipeline_stages(spec) -> list:
+    """The models of a pipeline spec in order (empty for any other model type)."""
+    kind = spec.WhichOneof("Type")
+    if kind == "pipeline":
+        return list(spec.pipeline.models)
+    if kind in ("pipelineClassifier", "pipelineRegressor"):
+        return list(getattr(spec, kind).pipeline.models)
+    return []
+
+
+@dataclass(frozen=True)
+class NetworkLocation:
+    """Where a neural network sits: the model message that holds it and the pipeline stages leading to it."""
+
+    model: object
+    kind: str
+    stage_path: tuple[int, ...] = ()
+
+    @property
+    def network(self):
+        return getattr(self.model, self.kind)
+
+    @property
+    def where(self) -> str:
+        """Human-readable position, e.g. ``pipeline stage 2`` or ``stage 1 › stage 3``; empty at the root."""
+        return " › ".join(f"pipeline stage {index + 1}" for index in self.stage_path)
+
+
+def find_networks(spec, _stage_path: tuple[int, ...] = ()) -> list[NetworkLocation]:
+    """Every neural network in the spec, including those nested inside (nested) pipelines, in order."""
+    kind = spec.WhichOneof("Type")
+    if kind in NETWORK_KINDS:
+        return [NetworkLocation(spec, kind, _stage_path)]
+    found: list[NetworkLocation] = []
+    for index, stage in enumerate(pipeline_stages(spec)):
+        found.extend(find_networks(stage, _stage_path + (index,)))
+    return found
+
+
+def trainable_network(spec, source: str = "model") -> NetworkLocation:
+    """The network that can be made updatable: the root one, or the last stage of a (nested) pipeline.
+
+    Core ML only lets the last model of a pipeline be updatable
+    (upstream: mlmodel/src/Validation/PipelineValidator.cpp).
+    """
+    kind = spec.WhichOneof("Type")
+    if kind in NETWORK_KINDS:
+        return NetworkLocation(spec, kind)
+    if kind in PIPELINE_KINDS:
+        stages = pipeline_stages(spec)
+        if not stages:
+            raise ModelLoadError(f"{source}: the pipeline has no stages")
+        last = trainable_network(stages[-1], source)
+        return NetworkLocation(last.model, last.kind, (len(stages) - 1,) + last.stage_path)
+    raise ModelLoadError(
+        f"{source}: model type '{kind}' is not a neural network; only neuralNetwork, "
+        "neuralNetworkClassifier and neuralNetworkRegressor models (or a pipeline ending in one) can be "
+        "trained on device")
+
+
+def weight_params(message, _prefix: str = "") -> list[tuple[str, object]]:
+    """All ``WeightParams`` inside a layer's parameter message, as (field path, message) pairs."""
+    found = []
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        path = f"{_prefix}{descriptor.name}"
+        values = value if descriptor.is_repeated else [value]
+        for position, item in enumerate(values):
+            item_path = f"{path}[{position}]" if descriptor.is_repeated else path
+            if descriptor.message_type.full_name == _WEIGHT_PARAMS:
+                found.append((item_path, item))
+            else:
+                found.extend(weight_params(item, item_path + "."))
+    return found
+
+
+def weight_storage(weights) -> str:
+    """How one WeightParams stores its values: ``fp32``, ``fp16``, ``int8``, ``<n>-bit quantized`` or ``none``."""
+    if weights.HasField("quantization"):
+        return f"{weights.quantization.numberOfBits}-bit quantized"
+    if len(weights.floatValue):
+        return "fp32"
+    if weights.float16Value:
+        return "fp16"
+    if weights.int8RawValue:
+        return "int8"
+    if weights.rawValue:
+        return "raw"
+    return "none"
+
+
+def weight_count(weights) -> int:
+    if weights.HasField("quantization") and weights.quantization.numberOfBits:
+        return len(weights.rawValue) * 8 // weights.quantization.numberOfBits
+    return len(weights.floatValue) + len(weights.float16Value) // 2 + len(weights.int8RawValue) + (
+        len(weights.rawValue) // 4)
+
+
+@dataclass(eq=False)
+class Layer:
+    index: int
+    proto: object
+    consumers: list["Layer"] = field(default_factory=list, repr=False)
+    producers: list["Layer"] = field(default_factory=list, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.proto.name
+
+    @property
+    def kind(self) -> str:
+        return self.proto.WhichOneof("layer") or "unset"
+
+    @property
+    def activation(self) -> str | None:
+        if self.kind != "activation":
+            return None
+        return self.proto.activation.WhichOneof("NonlinearityType")
+
+    @property
+    def type_label(self) -> str:
+        return f"activation/{self.activation}" if self.activation else self.kind
+
+    @property
+    def inputs(self) -> list[str]:
+        return list(self.proto.input)
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self.proto.output)
+
+    @property
+    def params(self):
+        return getattr(self.proto, self.kind) if self.kind != "unset" else None
+
+    @cached_property
+    def weights(self) -> list[tuple[str, object]]:
+        return weight_params(self.params) if self.params is not None else []
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(weight_count(w) for _, w in self.weights)
+
+    @property
+    def storage(self) -> str:
+        kinds = sorted({weight_storage(w) for _, w in self.weights} - {"none"})
+        return "+".join(kinds) if kinds else "none"
+
+    @property
+    def is_updatable(self) -> bool:
+        return self.proto.isUpdatable
+
+    @property
+    def is_quantized(self) -> bool:
+        return any(w.HasField("quantization") for _, w in self.weights)
+
+    @property
+    def can_be_updatable(self) -> bool:
+        """Core ML accepts this layer as updatable (its type allows it and its weights are not quantized)."""
+        return self.kind in UPDATABLE_LAYER_KINDS and not self.is_quantized
+
+    @property
+    def passes_gradients(self) -> bool:
+        """Core ML backpropagates through this layer (softmax only when it feeds cross-entropy directly)."""
+        if self.kind == "activation":
+            return self.activation in BACKPROPAGABLE_ACTIVATIONS
+        return self.kind in BACKPROPAGABLE_LAYER_KINDS
+
+
+class LayerGraph:
+    """Layers in spec order with, for each input blob, the layer that last produced it before that point.
+
+    That is how Core ML resolves a blob name that several layers write: a consumer reads the most recent
+    producer before it in the layer list.
+    """
+
+    def __init__(self, location: NetworkLocation):
+        self.location = location
+        self.layers: list[Layer] = [Layer(i, proto) for i, proto in enumerate(location.network.layers)]
+        self._by_name = {}
+        for layer in self.layers:
+            self._by_name.setdefault(layer.name, layer)
+        self.blob_producer: dict[str, Layer] = {}
+        self.blob_consumers: dict[str, list[Layer]] = {}
+        for layer in self.layers:
+            for blob in layer.inputs:
+                producer = self.blob_producer.get(blob)
+                if producer is not None:
+                    layer.producers.append(producer)
+                    producer.consumers.append(layer)
+                self.blob_consumers.setdefault(blob, []).append(layer)
+            for blob in layer.outputs:
+                self.blob_producer[blob] = layer
+
+    @classmethod
+    def of(cls, spec, source: str = "model") -> "LayerGraph":
+        return cls(trainable_network(spec, source))
+
+    @property
+    def network(self):
+        return self.location.network
+
+    @property
+    def model(self):
+        return self.location.model
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.location.kind == "neuralNetworkClassifier"
+
+    @property
+    def input_names(self) -> list[str]:
+        return [feature.name for feature in self.model.description.input]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [feature.name for feature in self.model.description.output]
+
+    def layer(self, name: str) -> Layer:
+        """The layer called ``name``; an unknown name raises ``UsageError`` suggesting the closest names."""
+        found = self._by_name.get(name)
+        if found is None:
+            raise UsageError(unknown_name_message("layer", name, [layer.name for layer in self.layers]))
+        return found
+
+    def has_layer(self, name: str) -> bool:
+        return name in self._by_name
+
+    def probabilities_blob(self) -> str | None:
+        """For a classifier, the blob holding class probabilities (``labelProbabilityLayerName`` names a blob)."""
+        if not self.is_classifier:
+            return None
+        blob = self.network.labelProbabilityLayerName or self.model.description.predictedProbabilitiesName
+        if blob in self.blob_producer:
+            return blob
+        return self.layers[-1].outputs[0] if self.layers and self.layers[-1].outputs else None
+
+    def probabilities_softmax(self) -> Layer | None:
+        """For a classifier, the softmax layer that produces the class probabilities, if there is one."""
+        blob = self.probabilities_blob()
+        producer = self.blob_producer.get(blob) if blob else None
+        if producer is not None and producer.kind == "softmax" and producer.outputs[0] == blob:
+            return producer
+        return None
+
+
+def unknown_name_message(what: str, name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else (
+        "run `mlsurgery inspect MODEL` to list them")
+    return f"no {what} named {name!r}; {hint}"

@@ -1,0 +1,81 @@
+"""The data model of validation: a ``Rule`` is documentation plus a stable code, a ``Finding`` is one breach.
+
+Rules only report; they never change the spec. Codes are stable and never reused:
+``MLS0xx`` model-level and interface checks, ``MLS1xx`` general neural-network checks, ``MLS2xx`` updatable-model
+checks, ``MLS3xx`` pipeline checks, ``MLS9xx`` device-time failures that Core ML's validator does not catch
+(severity ``warning``: they never change the verdict).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    summary: str
+    explanation: str
+    fix: str
+    upstream: str
+
+    def finding(self, message: str, *, layer: str | None = None, where: str = "") -> "Finding":
+        return Finding(rule=self, message=message, layer=layer, where=where)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    message: str
+    layer: str | None = None
+    where: str = ""
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "layer": self.layer,
+            "where": self.where,
+        }
+
+
+@dataclass
+class ValidationReport:
+    """All findings for one spec, in the order Core ML runs its checks.
+
+    ``coreml_first`` is the error Core ML itself reports (it stops at its first failed check); the model is
+    valid exactly when there is none. Warnings never change that verdict.
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    @property
+    def coreml_first(self) -> Finding | None:
+        errors = self.errors
+        return errors[0] if errors else None
+
+    @property
+    def valid(self) -> bool:
+        return self.coreml_first is None
