@@ -1,0 +1,166 @@
+"""Attach the loss layer and the training inputs Core ML needs to feed it."""
+
+from __future__ import annotations
+
+from ..errors import SurgeryError, UsageError
+from ..graph import LayerGraph, pipeline_stages, trainable_network
+from .changes import Changes
+
+CROSS_ENTROPY = "cross-entropy"
+MSE = "mse"
+LOSS_KINDS = (CROSS_ENTROPY, MSE)
+DEFAULT_LOSS_NAME = "lossLayer"
+
+# Layers that keep every element of their input in place, so a loss placed before one of them can take its
+# target shape from the model output after it.
+_ELEMENT_PRESERVING = frozenset({"activation", "reshape", "flatten", "softmax"})
+
+
+def default_loss(graph: LayerGraph) -> tuple[str, str]:
+    """The loss a user most likely wants: cross-entropy on a classifier's probabilities softmax, else MSE on the
+    single model output."""
+    if graph.is_classifier:
+        softmax = graph.probabilities_softmax()
+        if softmax is None:
+            raise SurgeryError(
+                "the classifier's probabilities are not produced by a softmax layer, which cross-entropy needs; "
+                "pass --loss-input BLOB naming a softmax output, or --loss mse")
+        return CROSS_ENTROPY, softmax.outputs[0]
+    return MSE, _default_input_for(MSE, graph)
+
+
+def set_loss(spec, kind: str | None = None, input: str | None = None, *, name: str | None = None,
+             target_shape: list[int] | None = None) -> Changes:
+    """Replace the network's loss layer and its training inputs.
+
+    ``kind`` is ``cross-entropy`` or ``mse`` and ``input`` the blob the loss reads; both default to what
+    ``default_loss`` picks. Training inputs become the model's inputs plus the target: for cross-entropy on a
+    classifier's probabilities, the predicted-feature name with the class label type (Core ML maps the label to
+    an index itself); otherwise ``<input>_true``, a one-element INT32 index for cross-entropy or, for MSE, a DOUBLE
+    array shaped like the loss input.
+    """
+    location = trainable_network(spec)
+    graph = LayerGraph(location)
+    if kind is not None and kind not in LOSS_KINDS:
+        raise UsageError(f"unknown loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
+    if input is None:
+        kind, input = default_loss(graph) if kind is None else (kind, _default_input_for(kind, graph))
+    elif kind is None:
+        producer = graph.blob_producer.get(input)
+        kind = CROSS_ENTROPY if producer is not None and producer.kind == "softmax" else MSE
+    producer = graph.blob_producer.get(input)
+    if producer is None:
+        raise UsageError(f"loss input {input!r} is not produced by any layer of the network; "
+                         f"name a layer output (e.g. {graph.layers[-1].outputs[0]!r})")
+    if kind == CROSS_ENTROPY and producer.kind != "softmax":
+        raise SurgeryError(
+            f"cross-entropy needs a softmax output, but {input!r} comes from {producer.name!r} "
+            f"({producer.type_label}); attach it to a softmax output or use --loss mse")
+    name = name or _free_loss_name(graph)
+    if graph.has_layer(name):
+        raise UsageError(f"loss name {name!r} is already a layer name; Core ML requires distinct names")
+
+    changes = Changes("loss")
+    network = location.network
+    network.updateParams.ClearField("lossLayers")
+    loss = network.updateParams.lossLayers.add()
+    loss.name = name
+    target = f"{input}_true"
+    description = location.model.description
+    if kind == CROSS_ENTROPY:
+        loss.categoricalCrossEntropyLossLayer.input = input
+        loss.categoricalCrossEntropyLossLayer.target = target
+        label_output = _classifier_label_output(graph, input)
+        if label_output is not None:
+            target_feature = (label_output.name, label_output.type)
+        else:
+            target_feature = (target, _array_type(description, [1], "INT32"))
+    else:
+        loss.meanSquaredErrorLossLayer.input = input
+        loss.meanSquaredErrorLossLayer.target = target
+        shape = target_shape or _target_shape(graph, input)
+        target_feature = (target, _array_type(description, shape, "DOUBLE"))
+    changes.add(f"loss {name}", f"{kind} on {input!r}, target {target_feature[0]!r}")
+    for model in _models_on_path(spec, location.stage_path):
+        _set_training_inputs(model.description, target_feature, changes)
+    return changes
+
+
+def _default_input_for(kind: str, graph: LayerGraph) -> str:
+    if kind == CROSS_ENTROPY:
+        softmax = graph.probabilities_softmax() or next(
+            (layer for layer in reversed(graph.layers) if layer.kind == "softmax"), None)
+        if softmax is None:
+            raise SurgeryError("cross-entropy needs a softmax output and the network has no softmax layer; "
+                               "use --loss mse")
+        return softmax.outputs[0]
+    outputs = graph.output_names
+    if len(outputs) != 1:
+        raise UsageError(f"the model has {len(outputs)} outputs ({', '.join(outputs)}); "
+                         "choose the one to train with --loss-input BLOB")
+    return outputs[0]
+
+
+def _free_loss_name(graph: LayerGraph) -> str:
+    name, suffix = DEFAULT_LOSS_NAME, 1
+    while graph.has_layer(name):
+        name, suffix = f"{DEFAULT_LOSS_NAME}_{suffix}", suffix + 1
+    return name
+
+
+def _classifier_label_output(graph: LayerGraph, loss_input: str):
+    """The classifier's label output when the loss reads its probabilities (Core ML then accepts the label itself
+    as the target)."""
+    if not graph.is_classifier or loss_input != graph.probabilities_blob():
+        return None
+    description = graph.model.description
+    return next((o for o in description.output if o.name == description.predictedFeatureName), None)
+
+
+def _target_shape(graph: LayerGraph, blob: str) -> list[int]:
+    outputs = {feature.name: feature for feature in graph.model.description.output}
+    current = blob
+    while True:
+        feature = outputs.get(current)
+        if feature is not None and feature.type.WhichOneof("Type") == "multiArrayType":
+            return list(feature.type.multiArrayType.shape)
+        consumers = graph.blob_consumers.get(current, [])
+        if len(consumers) != 1 or consumers[0].kind not in _ELEMENT_PRESERVING or len(consumers[0].outputs) != 1:
+            raise UsageError(f"cannot tell the shape of {blob!r} for the MSE target; pass --target-shape D1,D2,…")
+        current = consumers[0].outputs[0]
+
+
+def _array_type(description, shape: list[int], data_type: str):
+    from .._proto import feature_types_pb2
+
+    feature_type = feature_types_pb2().FeatureType()
+    array = feature_type.multiArrayType
+    array.shape.extend(shape)
+    array.dataType = getattr(feature_types_pb2().ArrayFeatureType, data_type)
+    return feature_type
+
+
+def _models_on_path(spec, stage_path: tuple[int, ...]) -> list:
+    models = [spec]
+    for index in stage_path:
+        models.append(pipeline_stages(models[-1])[index])
+    return models
+
+
+def _set_training_inputs(description, target_feature, changes: Changes) -> None:
+    """Training inputs = the prediction inputs + the target; descriptions a user gave them before are kept."""
+    kept_descriptions = {feature.name: feature.shortDescription for feature in description.trainingInput}
+    before = [feature.name for feature in description.trainingInput]
+    description.ClearField("trainingInput")
+    for feature in description.input:
+        description.trainingInput.add().CopyFrom(feature)
+    target_name, target_type = target_feature
+    target = description.trainingInput.add()
+    target.name = target_name
+    target.type.CopyFrom(target_type)
+    for feature in description.trainingInput:
+        if kept_descriptions.get(feature.name):
+            feature.shortDescription = kept_descriptions[feature.name]
+    after = [feature.name for feature in description.trainingInput]
+    if after != before:
+        changes.add("training inputs", f"{before or '(none)'} → {after}")

@@ -1,0 +1,92 @@
+"""Loading refuses everything that is not a Core ML model with one clear line; saving is atomic and safe."""
+
+import os
+
+import pytest
+
+from conftest import FIXTURES, shared_models
+from mlsurgery.errors import ModelLoadError, UsageError
+from mlsurgery.io import load_spec, save_spec
+
+
+def test_missing_path_is_named(tmp_path):
+    with pytest.raises(ModelLoadError, match=r"nope\.mlmodel: no such file"):
+        load_spec(tmp_path / "nope.mlmodel")
+
+
+def test_mlpackage_says_ml_programs_cannot_train_and_how_to_convert(tmp_path):
+    package = tmp_path / "Model.mlpackage"
+    package.mkdir()
+    with pytest.raises(ModelLoadError) as raised:
+        load_spec(package)
+    message = str(raised.value)
+    assert "ML Program" in message and 'convert_to="neuralnetwork"' in message
+    assert "\n" not in message
+
+
+def test_plain_directory(tmp_path):
+    with pytest.raises(ModelLoadError, match="is a directory"):
+        load_spec(tmp_path)
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "is empty"),
+    (b"hello, this is not a model\n", "is a text file"),
+    (os.urandom(4096), "is not a valid Core ML model"),
+])
+def test_not_a_model(tmp_path, content, reason):
+    path = tmp_path / "bad.mlmodel"
+    path.write_bytes(content)
+    with pytest.raises(ModelLoadError, match=reason):
+        load_spec(path)
+
+
+def test_random_bytes_never_load(tmp_path):
+    # Protobuf parses many byte strings without complaint; none of these may pass as a model.
+    path = tmp_path / "random.mlmodel"
+    for seed in range(200):
+        path.write_bytes(bytes((seed * 7919 + i * 104729) % 251 for i in range(64 + seed)))
+        with pytest.raises(ModelLoadError):
+            load_spec(path)
+
+
+def test_truncated_model(tmp_path):
+    data = (FIXTURES / "mnist_mlp.mlmodel").read_bytes()
+    path = tmp_path / "truncated.mlmodel"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="truncated"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize("model", shared_models() + sorted(FIXTURES.glob("*.mlmodel")), ids=lambda p: p.name)
+def test_load_then_save_is_byte_identical(tmp_path, model):
+    out = tmp_path / "copy.mlmodel"
+    save_spec(load_spec(model), out, source=model)
+    assert out.read_bytes() == model.read_bytes()
+
+
+def test_save_refuses_to_overwrite_the_input(fixture_copy):
+    model = fixture_copy("regressor.mlmodel")
+    before = model.read_bytes()
+    spec = load_spec(model)
+    spec.description.metadata.shortDescription = "changed"
+    with pytest.raises(UsageError, match="--in-place"):
+        save_spec(spec, model, source=model)
+    assert model.read_bytes() == before
+    save_spec(spec, model, source=model, in_place=True)
+    assert load_spec(model).description.metadata.shortDescription == "changed"
+
+
+def test_save_leaves_no_temp_file_and_replaces_atomically(tmp_path):
+    spec = load_spec(FIXTURES / "regressor.mlmodel")
+    out = tmp_path / "out.mlmodel"
+    out.write_bytes(b"old")
+    save_spec(spec, out)
+    assert load_spec(out) == spec
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mlmodel"]
+
+
+def test_save_into_missing_folder(tmp_path):
+    spec = load_spec(FIXTURES / "regressor.mlmodel")
+    with pytest.raises(UsageError, match="does not exist"):
+        save_spec(spec, tmp_path / "missing" / "out.mlmodel")
