@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-SHARED_MODELS = ROOT.parent / "shared" / "models"
+# Real models written by others, copied with their provenance (fixtures/third_party/README.md).
+SHARED_MODELS = FIXTURES / "third_party"
 
 
 def shared_models() -> list[Path]:

@@ -1,0 +1,125 @@
+"""Rendering for people (rich) and for machines (JSON). Only this module and the CLI import rich."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from .summary import feature_type_label
+
+
+# Piped output has no terminal width; rich would fall back to 80 columns and fold every layer table.
+_PIPE_WIDTH = 160
+
+
+def console(stderr: bool = False) -> Console:
+    out = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        out = Console(stderr=stderr, highlight=False, soft_wrap=False, width=_PIPE_WIDTH)
+    return out
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _features_table(title: str, features: list[dict]) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("name")
+    table.add_column("type")
+    table.add_column("description")
+    for feature in features:
+        table.add_row(feature["name"], feature_type_label(feature["type"]), feature["description"])
+    return table
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "·"
+
+
+def print_summary(summary: dict, out: Console) -> None:
+    out.print(f"[bold]{summary['path']}[/bold]  {summary['type']}, specification version "
+              f"{summary['specification_version']}, {'updatable' if summary['is_updatable'] else 'not updatable'}")
+    if summary["description"]:
+        out.print(summary["description"])
+    out.print(_features_table("inputs", summary["inputs"]))
+    out.print(_features_table("outputs", summary["outputs"]))
+    if summary["class_labels"] is not None:
+        labels = summary["class_labels"]
+        shown = ", ".join(map(str, labels[:20])) + (f", … ({len(labels)} in all)" if len(labels) > 20 else "")
+        out.print(f"class labels: {shown}")
+    for network in summary["networks"]:
+        where = f" ({network['where']})" if network["where"] else ""
+        table = Table(title=f"{network['type']}{where}: {len(network['layers'])} layers", title_justify="left",
+                      show_edge=False)
+        for column, justify, wrap in (("#", "right", False), ("name", "left", True), ("type", "left", False),
+                                      ("inputs → outputs", "left", True), ("params", "right", False),
+                                      ("storage", "left", False), ("updatable", "left", False),
+                                      ("can train", "left", False), ("passes grad", "left", False)):
+            table.add_column(column, justify=justify, no_wrap=not wrap)
+        for layer in network["layers"]:
+            table.add_row(str(layer["index"]), layer["name"], layer["type"],
+                          f"{', '.join(layer['inputs'])} → {', '.join(layer['outputs'])}",
+                          f"{layer['parameters']:,}", layer["storage"], _yes(layer["updatable"]),
+                          _yes(layer["can_be_updatable"]), _yes(layer["passes_gradients"]))
+        out.print(table)
+        if network["training"]:
+            _print_training(network["training"], out)
+
+
+def _print_training(training: dict, out: Console) -> None:
+    out.print(_features_table("training inputs", training["inputs"]))
+    for loss in training["losses"]:
+        out.print(f"loss: {loss['name']} ({loss['type']}) input {loss['input']!r}, target {loss['target']!r}")
+    optimizer = training["optimizer"]
+    if optimizer:
+        table = Table(title=f"optimizer: {optimizer['type']}", title_justify="left", show_edge=False)
+        table.add_column("parameter")
+        table.add_column("default", justify="right")
+        table.add_column("allowed")
+        for name, value in optimizer.items():
+            if name != "type":
+                table.add_row(name, str(value["default"]), _allowed(value))
+        out.print(table)
+    if training["epochs"]:
+        out.print(f"epochs: {training['epochs']['default']} (allowed {_allowed(training['epochs'])})")
+    out.print(f"shuffle: {training['shuffle']}, seed: {training['seed']}")
+
+
+def _allowed(parameter: dict) -> str:
+    if "allowed_values" in parameter:
+        return "{" + ", ".join(map(str, parameter["allowed_values"])) + "}"
+    if "allowed_range" in parameter:
+        low, high = parameter["allowed_range"]
+        return f"[{low}, {high}]"
+    return "any"
+
+
+def print_changes(changes, out: Console, *, dry_run: bool = False) -> None:
+    table = Table(title=f"{changes.operation}{' (dry run: nothing written)' if dry_run else ''}",
+                  title_justify="left", show_edge=False)
+    table.add_column("target")
+    table.add_column("change")
+    for change in changes:
+        table.add_row(change.target, change.detail)
+    out.print(table)
+
+
+def print_findings(report, out: Console, *, path: str | None = None) -> None:
+    """Findings in Core ML's check order; the one Core ML itself would report is marked."""
+    first = report.coreml_first
+    if not report.findings:
+        out.print(f"{path + ': ' if path else ''}[green]valid[/green]: Core ML accepts this model")
+        return
+    verdict = "[green]valid[/green]" if report.valid else "[red]invalid[/red]"
+    out.print(f"{path + ': ' if path else ''}{verdict} ({len(report.errors)} error(s), "
+              f"{len(report.warnings)} warning(s))")
+    for finding in report.findings:
+        marker = " [bold](Core ML reports this)[/bold]" if finding is first else ""
+        colour = "red" if finding.severity == "error" else "yellow"
+        where = f" [{finding.where}]" if finding.where else ""
+        out.print(f"  [{colour}]{finding.code}[/{colour}]{where} {finding.message}{marker}")
+        out.print(f"      fix: {finding.rule.fix}")

@@ -1,0 +1,141 @@
+"""A plain-data summary of a model: what ``mlsurgery inspect`` shows, and the JSON it prints.
+
+The dict returned by ``summarize`` is the documented, stable ``inspect --format json`` shape (see README).
+"""
+
+from __future__ import annotations
+
+from .graph import LayerGraph, find_networks
+
+
+def feature_type(feature_type_message) -> dict:
+    """``{"kind": ..., ...details}`` for a FeatureType: image, multiArray, string, int64, double, dictionary…"""
+    kind = feature_type_message.WhichOneof("Type")
+    described: dict = {"kind": kind or "unset"}
+    if kind == "multiArrayType":
+        array = feature_type_message.multiArrayType
+        described["data_type"] = (array.ArrayDataType.Name(array.dataType).lower()
+                                  if array.dataType else "unset")
+        described["shape"] = list(array.shape)
+    elif kind == "imageType":
+        image = feature_type_message.imageType
+        described.update(width=image.width, height=image.height,
+                         color_space=image.ColorSpace.Name(image.colorSpace))
+    elif kind == "dictionaryType":
+        described["key"] = feature_type_message.dictionaryType.WhichOneof("KeyType")
+    described["optional"] = feature_type_message.isOptional
+    return described
+
+
+def feature_type_label(described: dict) -> str:
+    kind = described["kind"]
+    if kind == "multiArrayType":
+        return f"multiArray {described['data_type']} {described['shape']}"
+    if kind == "imageType":
+        return f"image {described['width']}×{described['height']} {described['color_space']}"
+    if kind == "dictionaryType":
+        key = "string" if described["key"] == "stringKeyType" else "int64"
+        return f"dictionary {key} → double"
+    return kind.removesuffix("Type")
+
+
+def _features(features) -> list[dict]:
+    return [{"name": f.name, "type": feature_type(f.type), "description": f.shortDescription} for f in features]
+
+
+def _class_labels(spec) -> list | None:
+    for location in find_networks(spec):
+        if location.kind == "neuralNetworkClassifier":
+            network = location.network
+            which = network.WhichOneof("ClassLabels")
+            if which == "stringClassLabels":
+                return list(network.stringClassLabels.vector)
+            if which == "int64ClassLabels":
+                return list(network.int64ClassLabels.vector)
+    return None
+
+
+def _layers(graph: LayerGraph) -> list[dict]:
+    return [{
+        "index": layer.index,
+        "name": layer.name,
+        "type": layer.type_label,
+        "inputs": layer.inputs,
+        "outputs": layer.outputs,
+        "parameters": layer.parameter_count,
+        "storage": layer.storage,
+        "updatable": layer.is_updatable,
+        "can_be_updatable": layer.can_be_updatable,
+        "passes_gradients": layer.passes_gradients,
+    } for layer in graph.layers]
+
+
+def _int64_parameter(parameter) -> dict:
+    allowed = parameter.WhichOneof("AllowedValues")
+    described: dict = {"default": parameter.defaultValue}
+    if allowed == "set":
+        described["allowed_values"] = list(parameter.set.values)
+    elif allowed == "range":
+        described["allowed_range"] = [parameter.range.minValue, parameter.range.maxValue]
+    return described
+
+
+def _double_parameter(parameter) -> dict:
+    described: dict = {"default": parameter.defaultValue}
+    if parameter.HasField("range"):
+        described["allowed_range"] = [parameter.range.minValue, parameter.range.maxValue]
+    return described
+
+
+def _training(graph: LayerGraph) -> dict | None:
+    if not graph.model.isUpdatable:
+        return None
+    params = graph.network.updateParams
+    losses = []
+    for loss in params.lossLayers:
+        kind = loss.WhichOneof("LossLayerType")
+        body = getattr(loss, kind) if kind else None
+        losses.append({"name": loss.name,
+                       "type": {"categoricalCrossEntropyLossLayer": "cross-entropy",
+                                "meanSquaredErrorLossLayer": "mse"}.get(kind, kind or "unset"),
+                       "input": body.input if body else None, "target": body.target if body else None})
+    optimizer_kind = params.optimizer.WhichOneof("OptimizerType")
+    optimizer = None
+    if optimizer_kind:
+        body = getattr(params.optimizer, optimizer_kind)
+        optimizer = {"type": {"sgdOptimizer": "sgd", "adamOptimizer": "adam"}[optimizer_kind]}
+        for descriptor, value in body.ListFields():
+            is_int = descriptor.message_type.name == "Int64Parameter"
+            optimizer[descriptor.name] = _int64_parameter(value) if is_int else _double_parameter(value)
+    return {
+        "inputs": _features(graph.model.description.trainingInput),
+        "losses": losses,
+        "optimizer": optimizer,
+        "epochs": _int64_parameter(params.epochs) if params.HasField("epochs") else None,
+        "shuffle": params.shuffle.defaultValue if params.HasField("shuffle") else None,
+        "seed": params.seed.defaultValue if params.HasField("seed") else None,
+        "updatable_layers": [layer.name for layer in graph.layers if layer.is_updatable],
+    }
+
+
+def summarize(spec, path: str | None = None) -> dict:
+    """Everything ``inspect`` reports about ``spec``, as JSON-ready data."""
+    description = spec.description
+    networks = []
+    for location in find_networks(spec):
+        graph = LayerGraph(location)
+        networks.append({"where": location.where, "type": location.kind, "layers": _layers(graph),
+                         "training": _training(graph)})
+    return {
+        "path": path,
+        "type": spec.WhichOneof("Type"),
+        "specification_version": spec.specificationVersion,
+        "is_updatable": spec.isUpdatable,
+        "description": description.metadata.shortDescription,
+        "inputs": _features(description.input),
+        "outputs": _features(description.output),
+        "predicted_feature": description.predictedFeatureName or None,
+        "predicted_probabilities": description.predictedProbabilitiesName or None,
+        "class_labels": _class_labels(spec),
+        "networks": networks,
+    }
