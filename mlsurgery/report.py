@@ -7,6 +7,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .summary import feature_type_label
 
@@ -87,6 +88,16 @@ def _print_training(training: dict, out: Console) -> None:
     if training["epochs"]:
         out.print(f"epochs: {training['epochs']['default']} (allowed {_allowed(training['epochs'])})")
     out.print(f"shuffle: {training['shuffle']}, seed: {training['seed']}")
+    for layer in training["layer_gradients"]:
+        if not layer["path"]:
+            status = "not upstream of the loss: it never receives a gradient"
+        elif layer["coreml_accepts"]:
+            status = "gradients from the loss reach it"
+        else:
+            status = f"Core ML rejects it: gradients are blocked by {layer['blocked_by']!r}"
+            if layer["coreml_differs_from_paths"]:
+                status += " (on the route Core ML walks; another route does carry a gradient)"
+        out.print(f"updatable layer {layer['name']!r}: {status}")
 
 
 def _allowed(parameter: dict) -> str:
@@ -108,18 +119,26 @@ def print_changes(changes, out: Console, *, dry_run: bool = False) -> None:
     out.print(table)
 
 
-def print_findings(report, out: Console, *, path: str | None = None) -> None:
-    """Findings in Core ML's check order; the one Core ML itself would report is marked."""
-    first = report.coreml_first
+def print_findings(report, out: Console, *, path: str | None = None, fixes: bool = False) -> None:
+    """A verdict line, then the findings in Core ML's check order, marking the one Core ML itself reports.
+
+    Messages are model text (layer names may hold brackets), so they go through ``Text``, never rich markup.
+    """
+    prefix = (f"{path}: ", "bold") if path else ""
     if not report.findings:
-        out.print(f"{path + ': ' if path else ''}[green]valid[/green]: Core ML accepts this model")
+        out.print(Text.assemble(prefix, ("valid", "green bold"), ": Core ML accepts this model"))
         return
-    verdict = "[green]valid[/green]" if report.valid else "[red]invalid[/red]"
-    out.print(f"{path + ': ' if path else ''}{verdict} ({len(report.errors)} error(s), "
-              f"{len(report.warnings)} warning(s))")
+    verdict = ("valid", "green bold") if report.valid else ("invalid", "red bold")
+    out.print(Text.assemble(prefix, verdict, f" ({len(report.errors)} error(s), {len(report.warnings)} warning(s))"))
+    first = report.coreml_first
     for finding in report.findings:
-        marker = " [bold](Core ML reports this)[/bold]" if finding is first else ""
         colour = "red" if finding.severity == "error" else "yellow"
-        where = f" [{finding.where}]" if finding.where else ""
-        out.print(f"  [{colour}]{finding.code}[/{colour}]{where} {finding.message}{marker}")
-        out.print(f"      fix: {finding.rule.fix}")
+        line = Text.assemble("  ", (finding.code, colour), f" {finding.severity}  ")
+        if finding.where:
+            line.append(f"{finding.where}: ", "dim")
+        line.append(finding.message)
+        if finding is first:
+            line.append("  ← Core ML reports this", "bold")
+        out.print(line)
+        if fixes:
+            out.print(Text(f"      fix: {finding.rule.fix}", "dim"))

@@ -1,0 +1,71 @@
+import click
+
+FORMATS = ["text", "json", "sarif", "github"]
+
+
+@click.command("validate")
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text for people; json (one array, an object per file), sarif (2.1.0, for code scanning) or "
+                   "github (workflow annotations) for CI.")
+@click.option("--strict", is_flag=True, help="Also fail (exit 1) on warnings: device-time failures Core ML's "
+                                             "validator does not catch.")
+def validate_command(models: tuple[str, ...], output_format: str, strict: bool):
+    """Check MODELS exactly as Core ML's validator would, and report every finding.
+
+    Exit status: 0 when every model is valid, 1 when any model is invalid (with --strict: or has a warning),
+    2 when any file cannot be loaded as a Core ML model (the others are still checked and reported).
+    """
+    import json
+
+    from ..validate import github_annotations, sarif_log, validate_paths
+
+    results = validate_paths(list(models))
+    if output_format == "json":
+        click.echo(json.dumps([result.to_dict() for result in results], indent=2, ensure_ascii=False))
+    elif output_format == "sarif":
+        click.echo(json.dumps(sarif_log(results, tool_version=_version()), indent=2, ensure_ascii=False))
+    elif output_format == "github":
+        for line in github_annotations(results):
+            click.echo(line)
+    else:
+        _print_text(results, strict)
+    return exit_code(results, strict)
+
+
+def exit_code(results, strict: bool) -> int:
+    """2 if any file could not be loaded (the run is incomplete), else 1 if any model fails, else 0."""
+    if any(result.error is not None for result in results):
+        return 2
+    if any(not result.valid or (strict and result.report.warnings) for result in results):
+        return 1
+    return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlsurgery")
+    except PackageNotFoundError:
+        return ""
+
+
+def _print_text(results, strict: bool) -> None:
+    from rich.text import Text
+
+    from ..report import console, print_findings
+
+    out = console()
+    for result in results:
+        if result.error is not None:
+            out.print(Text.assemble((f"{result.path}: ", "bold"), ("cannot load", "red bold"), f": {result.error}"))
+        else:
+            print_findings(result.report, out, path=result.path)
+    invalid = sum(not result.valid for result in results if result.error is None)
+    unloadable = sum(result.error is not None for result in results)
+    warned = sum(bool(result.report.warnings) for result in results if result.error is None)
+    summary = f"{len(results)} model(s): {invalid} invalid, {unloadable} unloadable, {warned} with warnings"
+    if strict and warned:
+        summary += " (--strict: warnings fail the run)"
+    out.print(Text(summary, "bold"))

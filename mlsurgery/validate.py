@@ -1,0 +1,192 @@
+"""Validate a spec exactly as Core ML does, collecting every finding in Core ML's check order.
+
+Core ML (mlmodel/src/Model.cpp) validates a model with ``Model::validate``: ``validateGeneric`` (specification
+version, model description, then the updatable part and ``validateOptional``), followed by the validator of the
+model type; a pipeline validates each stage with ``Model::validate`` again (PipelineValidator.cpp). Core ML stops
+at its first failure; ``check_model`` follows the same order but keeps going, so the first error of the report is
+the message Core ML gives (``ValidationReport.coreml_first``) and the rest are what the user would meet next.
+
+Coverage: the generic, updatable, optional-feature, pipeline and k-NN checks are ported here; the
+neural-network checks come from ``rules.interface``/``rules.network``. Other model types (tree ensembles,
+GLMs, SVMs, feature engineering models, ...) get the generic and updatable checks only, not their
+type-specific validators.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelLoadError
+from .graph import NETWORK_KINDS, PIPELINE_KINDS
+from .io import load_spec
+from .rules import ALL_RULES, device, interface, model, network, pipeline, updatable
+from .rules.base import ERROR, Finding, Rule, ValidationReport
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def validate_spec(spec) -> ValidationReport:
+    """All findings for a ``Model`` spec in Core ML's check order.
+
+    Warnings (device-time failures Core ML's validator does not report) follow the checks of the model they
+    concern; they never change ``valid``.
+    """
+    return ValidationReport(findings=check_model(spec))
+
+
+def validate_file(path: str | os.PathLike) -> ValidationReport:
+    """Load and validate one ``.mlmodel``; a file that is not a loadable model raises ``ModelLoadError``."""
+    return validate_spec(load_spec(path))
+
+
+def check_model(spec, where: str = "") -> list[Finding]:
+    """Core ML's ``Model::validate`` for one model (a pipeline stage passes its position as ``where``)."""
+    findings = interface.check_model_description(spec, where)
+    findings += model.check_updatable_model(spec, where)
+    findings += model.check_optional(spec, where)
+    kind = spec.WhichOneof("Type")
+    if kind in NETWORK_KINDS:
+        top_level = network.check_network_top_level(spec, where)
+        # validate<neuralNetwork> checks that its outputs are produced only after validateNeuralNetworkTopLevel,
+        # updatable part included (NeuralNetworkValidator.cpp); network.py reports it with the top level.
+        outputs_produced = [f for f in top_level if kind == "neuralNetwork" and f.rule is network.OUTPUT_NOT_PRODUCED]
+        findings += [f for f in top_level if f not in outputs_produced]
+        # When its shape inference throws, validateNeuralNetworkTopLevel returns a "potentially invalid shapes"
+        # result that counts as good, before reaching the updatable checks: Core ML then accepts the model
+        # without checking its training setup at all (NeuralNetworkValidator.cpp, Result.cpp).
+        shapes_failed = any(finding.rule is network.NETWORK_SHAPES for finding in top_level)
+        if spec.isUpdatable and not shapes_failed:
+            findings += updatable.check_updatable_network(spec, where)
+            findings += updatable.check_training_inputs(spec, where)
+        findings += outputs_produced
+        if kind == "neuralNetworkClassifier":
+            findings += network.check_classifier(spec, where)
+        findings += device.check_device(spec, where)
+    elif kind in PIPELINE_KINDS:
+        findings += pipeline.check_pipeline(spec, where, check_model)
+    elif kind == "kNearestNeighborsClassifier":
+        findings += model.check_knn(spec, where)
+    else:
+        findings += model.check_model_type_set(spec, where)
+    return findings
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The outcome for one path: a report, or the one-line reason the file could not be loaded."""
+
+    path: str
+    report: ValidationReport | None
+    error: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.report is not None and self.report.valid
+
+    def to_dict(self) -> dict:
+        """The ``--format json`` object for this file."""
+        first = self.report.coreml_first if self.report else None
+        return {
+            "path": self.path,
+            "valid": self.valid,
+            "findings": [finding.to_dict() for finding in self.report.findings] if self.report else [],
+            "coreml_first": first.to_dict() if first else None,
+            "error": self.error,
+        }
+
+
+def validate_paths(paths: list[str]) -> list[FileResult]:
+    """Validate each path in turn; a file that cannot be loaded is recorded, and the others are still checked."""
+    results = []
+    for path in paths:
+        try:
+            results.append(FileResult(str(path), validate_file(path)))
+        except ModelLoadError as error:
+            results.append(FileResult(str(path), None, str(error)))
+    return results
+
+
+def github_annotations(results: list[FileResult]) -> list[str]:
+    """GitHub Actions workflow commands (``::error file=...::message``), one per finding or load failure."""
+    lines = []
+    for result in results:
+        if result.error is not None:
+            lines.append(_workflow_command("error", result.path, "cannot load model", result.error))
+            continue
+        first = result.report.coreml_first
+        for finding in result.report.findings:
+            marker = " [Core ML reports this]" if finding is first else ""
+            title = f"{finding.code} {finding.rule.name}"
+            text = f"{_located(finding)}{finding.message}{marker}"
+            lines.append(_workflow_command(finding.severity, result.path, title, text))
+    return lines
+
+
+def _located(finding: Finding) -> str:
+    return f"{finding.where}: " if finding.where else ""
+
+
+def _workflow_command(level: str, path: str, title: str, message: str) -> str:
+    def escape_data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def escape_property(text: str) -> str:
+        return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+    return f"::{level} file={escape_property(path)},title={escape_property(title)}::{escape_data(message)}"
+
+
+def sarif_log(results: list[FileResult], *, tool_version: str = "") -> dict:
+    """A SARIF 2.1.0 log (for GitHub code scanning): one run, every rule, one result per finding.
+
+    Files that cannot be loaded appear as error notifications of the invocation, which is then marked as not
+    successful.
+    """
+    rule_index = {rule.code: position for position, rule in enumerate(ALL_RULES)}
+    sarif_results, notifications = [], []
+    for result in results:
+        location = {"physicalLocation": {"artifactLocation": {"uri": _uri(result.path)}}}
+        if result.error is not None:
+            notifications.append({"level": "error", "message": {"text": result.error}, "locations": [location]})
+            continue
+        first = result.report.coreml_first
+        for finding in result.report.findings:
+            entry_location = dict(location)
+            names = [name for name in (finding.where, finding.layer) if name]
+            if names:
+                entry_location["logicalLocations"] = [{"fullyQualifiedName": " › ".join(names)}]
+            entry = {
+                "ruleId": finding.code,
+                "level": "error" if finding.severity == ERROR else "warning",
+                "message": {"text": f"{_located(finding)}{finding.message}"},
+                "locations": [entry_location],
+                "properties": {"coremlFirst": finding is first, "layer": finding.layer},
+            }
+            if finding.code in rule_index:
+                entry["ruleIndex"] = rule_index[finding.code]
+            sarif_results.append(entry)
+    driver = {"name": "mlsurgery", "rules": [_sarif_rule(rule) for rule in ALL_RULES]}
+    if tool_version:
+        driver["version"] = tool_version
+    invocation = {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0",
+            "runs": [{"tool": {"driver": driver}, "invocations": [invocation], "results": sarif_results}]}
+
+
+def _sarif_rule(rule: Rule) -> dict:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.explanation},
+        "help": {"text": f"{rule.fix} (upstream: {rule.upstream})"},
+        "defaultConfiguration": {"level": "error" if rule.severity == ERROR else "warning"},
+        "properties": {"upstream": rule.upstream},
+    }
+
+
+def _uri(path: str) -> str:
+    # Code scanning resolves relative URIs against the repository root; keep relative paths relative.
+    return Path(path).as_posix() if not os.path.isabs(path) else Path(path).as_uri()
