@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import mmap
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,10 +30,15 @@ def load_spec(path: str | os.PathLike):
             )
         raise ModelLoadError(f"{path}: is a directory; give the path of an .mlmodel file")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            if os.fstat(stream.fileno()).st_size == 0:
+                return parse_spec(b"", source=str(path))
+            # Parsed straight from the page cache: reading into a bytes object first costs a copy of the file.
+            # (upb copies what it keeps, so nothing refers to the mapping once parsing returns.)
+            with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as data:
+                return parse_spec(data, source=str(path))
     except OSError as error:
         raise ModelLoadError(f"{path}: cannot be read ({error.strerror})") from None
-    return parse_spec(data, source=str(path))
 
 
 def parse_spec(data: bytes, source: str = "<bytes>"):
@@ -51,7 +58,7 @@ def parse_spec(data: bytes, source: str = "<bytes>"):
 
 
 def _not_a_model_reason(data: bytes) -> str:
-    head = data[:4096]
+    head = bytes(data[:4096])
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -82,18 +89,28 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
         raise UsageError(f"{path}: is a directory; give an output file path ending in .mlmodel")
     if not path.parent.exists():
         raise UsageError(f"{path}: folder {path.parent} does not exist")
-    data = serialize_spec(spec)
+    from .weights import write_message
+
+    # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
+    _write_atomically(path, lambda stream: write_message(spec, stream.write))
     if source is not None:
-        data = _keep_source_bytes_if_unchanged(spec, data, Path(source))
-    write_bytes_atomically(data, path)
+        _keep_source_bytes_if_unchanged(spec, path, Path(source))
     return path
 
 
 def write_bytes_atomically(data: bytes, path: Path) -> None:
+    _write_atomically(path, lambda stream: stream.write(data))
+
+
+def _write_atomically(path: Path, fill) -> None:
+    """Write what ``fill(stream)`` writes to a temp file beside ``path``, fsync it, and rename it over ``path``."""
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates the file readable by its owner only; a model is an ordinary file, so give it the mode
+        # the file it replaces had, or what the user's umask makes of 0666.
+        os.chmod(temp_name, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_current_umask())
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            fill(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp_name, path)
@@ -103,6 +120,12 @@ def write_bytes_atomically(data: bytes, path: Path) -> None:
         raise
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)
@@ -110,19 +133,62 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _keep_source_bytes_if_unchanged(spec, data: bytes, source: Path) -> bytes:
+def _keep_source_bytes_if_unchanged(spec, written: Path, source: Path) -> None:
+    """Put the source's exact bytes in place of ``written`` when they differ only in the order of map entries."""
     # Only protobuf maps can serialize in another order than ours; check just when one could be the cause.
     if not _has_multi_entry_map(spec):
-        return data
+        return
     try:
-        if source.stat().st_size != len(data):
-            return data
-        original = source.read_bytes()
+        if source.stat().st_size != written.stat().st_size:
+            return
+        if pipeline_stages(spec):
+            if _same_bytes(written, source):
+                return
+            reparsed = model_pb2().Model()
+            reparsed.ParseFromString(source.read_bytes())
+            unchanged = reparsed == spec
+        else:
+            unchanged = _only_root_metadata_order_differs(spec, written, source)
+        if unchanged:
+            with source.open("rb") as original:
+                _write_atomically(written, lambda stream: shutil.copyfileobj(original, stream, _COMPARE_CHUNK))
     except OSError:
-        return data
+        return
+
+
+_COMPARE_CHUNK = 1 << 24
+
+
+def _same_bytes(a: Path, b: Path, start: int = 0, stop: int | None = None) -> bool:
+    """Whether two files of equal size hold the same bytes from ``start`` to ``stop`` (default: the end)."""
+    stop = a.stat().st_size if stop is None else stop
+    with a.open("rb") as first, b.open("rb") as second:
+        first.seek(start)
+        second.seek(start)
+        for offset in range(start, stop, _COMPARE_CHUNK):
+            size = min(_COMPARE_CHUNK, stop - offset)
+            if first.read(size) != second.read(size):
+                return False
+    return True
+
+
+def _only_root_metadata_order_differs(spec, written: Path, source: Path) -> bool:
+    """Outside a pipeline the only map is the root metadata, serialized in the head before the model body: the
+    files must agree from there on, and the source's differing head must parse to the spec's."""
+    head_fields = model_pb2().Model(specificationVersion=spec.specificationVersion, isUpdatable=spec.isUpdatable)
+    if spec.HasField("description"):
+        head_fields.description.CopyFrom(spec.description)
+    head = len(serialize_spec(head_fields))
+    if not _same_bytes(written, source, head) or _same_bytes(written, source, 0, head):
+        return False
+    with source.open("rb") as original:
+        source_head = original.read(head)
     reparsed = model_pb2().Model()
-    reparsed.ParseFromString(original)
-    return original if serialize_spec(reparsed) == data else data
+    try:
+        reparsed.ParseFromString(source_head)
+    except DecodeError:
+        return False
+    return reparsed == head_fields
 
 
 def _has_multi_entry_map(spec) -> bool:

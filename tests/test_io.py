@@ -90,3 +90,38 @@ def test_save_into_missing_folder(tmp_path):
     spec = load_spec(FIXTURES / "regressor.mlmodel")
     with pytest.raises(UsageError, match="does not exist"):
         save_spec(spec, tmp_path / "missing" / "out.mlmodel")
+
+
+def test_reordered_root_metadata_keeps_the_source_bytes_only_while_unchanged(tmp_path):
+    from mlsurgery._proto import model_pb2
+    from mlsurgery.io import serialize_spec
+
+    spec = load_spec(FIXTURES / "regressor.mlmodel")
+    spec.description.metadata.userDefined.update({"ka": "1", "kb": "2"})
+    data = serialize_spec(spec)
+    first, second = (model_pb2().Metadata(userDefined={key: value}).SerializeToString()
+                     for key, value in (("ka", "1"), ("kb", "2")))
+    at = data.index(first + second)
+    reordered = data[:at] + second + first + data[at + len(first + second):]  # another writer's map order
+    source, out = tmp_path / "source.mlmodel", tmp_path / "out.mlmodel"
+    source.write_bytes(reordered)
+    spec = load_spec(source)
+    save_spec(spec, out, source=source)
+    assert out.read_bytes() == reordered
+    spec.neuralNetworkRegressor.layers[0].innerProduct.weights.floatValue[0] += 1.0  # same size, new content
+    save_spec(spec, out, source=source)
+    assert out.read_bytes() == serialize_spec(spec) != reordered
+
+
+def test_saved_file_gets_ordinary_permissions(tmp_path):
+    spec = load_spec(FIXTURES / "regressor.mlmodel")
+    new = tmp_path / "new.mlmodel"
+    save_spec(spec, new)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert new.stat().st_mode & 0o777 == 0o666 & ~mask
+    existing = tmp_path / "existing.mlmodel"
+    existing.write_bytes(b"old")
+    existing.chmod(0o640)
+    save_spec(spec, existing)
+    assert existing.stat().st_mode & 0o777 == 0o640
