@@ -5,6 +5,7 @@ The dict returned by ``summarize`` is the documented, stable ``inspect --format 
 
 from __future__ import annotations
 
+from .backprop import explain_updatable_layers
 from .graph import LayerGraph, find_networks
 
 
@@ -115,6 +116,19 @@ def _training(graph: LayerGraph) -> dict | None:
         "shuffle": params.shuffle.defaultValue if params.HasField("shuffle") else None,
         "seed": params.seed.defaultValue if params.HasField("seed") else None,
         "updatable_layers": [layer.name for layer in graph.layers if layer.is_updatable],
+        "layer_gradients": [_gradient_trace(trace) for trace in explain_updatable_layers(graph)],
+    }
+
+
+def _gradient_trace(trace) -> dict:
+    blocker = trace.coreml_blocker or trace.first_blocker
+    return {
+        "name": trace.layer.name,
+        "coreml_accepts": trace.coreml_accepts,
+        "gradients_reach": trace.gradient_path is not None,
+        "blocked_by": blocker.name if blocker is not None else None,
+        "path": [layer.name for layer in trace.path],
+        "coreml_differs_from_paths": trace.verdict_differs_from_paths,
     }
 
 

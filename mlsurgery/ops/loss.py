@@ -29,6 +29,25 @@ def default_loss(graph: LayerGraph) -> tuple[str, str]:
     return MSE, _default_input_for(MSE, graph)
 
 
+def resolve_loss(graph: LayerGraph, kind: str | None, input: str | None) -> tuple[str, str]:
+    """The (loss kind, loss input blob) a request means, with defaults filled in; refuses what cannot work."""
+    if kind is not None and kind not in LOSS_KINDS:
+        raise UsageError(f"unknown loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
+    if input is None:
+        kind, input = default_loss(graph) if kind is None else (kind, _default_input_for(kind, graph))
+    producer = graph.blob_producer.get(input)
+    if producer is None:
+        raise UsageError(f"loss input {input!r} is not produced by any layer of the network; "
+                         f"name a layer output (e.g. {graph.layers[-1].outputs[0]!r})")
+    if kind is None:
+        kind = CROSS_ENTROPY if producer.kind == "softmax" else MSE
+    if kind == CROSS_ENTROPY and producer.kind != "softmax":
+        raise SurgeryError(
+            f"cross-entropy needs a softmax output, but {input!r} comes from {producer.name!r} "
+            f"({producer.type_label}); attach it to a softmax output or use --loss mse")
+    return kind, input
+
+
 def set_loss(spec, kind: str | None = None, input: str | None = None, *, name: str | None = None,
              target_shape: list[int] | None = None) -> Changes:
     """Replace the network's loss layer and its training inputs.
@@ -41,21 +60,7 @@ def set_loss(spec, kind: str | None = None, input: str | None = None, *, name: s
     """
     location = trainable_network(spec)
     graph = LayerGraph(location)
-    if kind is not None and kind not in LOSS_KINDS:
-        raise UsageError(f"unknown loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
-    if input is None:
-        kind, input = default_loss(graph) if kind is None else (kind, _default_input_for(kind, graph))
-    elif kind is None:
-        producer = graph.blob_producer.get(input)
-        kind = CROSS_ENTROPY if producer is not None and producer.kind == "softmax" else MSE
-    producer = graph.blob_producer.get(input)
-    if producer is None:
-        raise UsageError(f"loss input {input!r} is not produced by any layer of the network; "
-                         f"name a layer output (e.g. {graph.layers[-1].outputs[0]!r})")
-    if kind == CROSS_ENTROPY and producer.kind != "softmax":
-        raise SurgeryError(
-            f"cross-entropy needs a softmax output, but {input!r} comes from {producer.name!r} "
-            f"({producer.type_label}); attach it to a softmax output or use --loss mse")
+    kind, input = resolve_loss(graph, kind, input)
     name = name or _free_loss_name(graph)
     if graph.has_layer(name):
         raise UsageError(f"loss name {name!r} is already a layer name; Core ML requires distinct names")

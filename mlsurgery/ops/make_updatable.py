@@ -2,31 +2,116 @@
 
 Each step is its own operation (``mark_updatable``, ``set_loss``, ``set_optimizer``, ``set_epochs``,
 ``set_shuffle``); this module runs them in order and replaces, never accumulates, what an earlier run set, so
-running it on its own output changes nothing.
+running it on its own output changes nothing. Before changing anything it checks, with Core ML's own
+backpropagation walk, that gradients from the loss reach every chosen layer, and says what to do if not.
 """
 
 from __future__ import annotations
 
+from ..backprop import MEAN_SQUARED_ERROR, CROSS_ENTROPY as BACKPROP_CROSS_ENTROPY, blocking_layer, \
+    nearest_trainable, trainable_frontier
+from ..errors import InvalidModelError, SurgeryError
+from ..graph import LayerGraph
 from .changes import Changes
-from .loss import set_loss
+from .loss import MSE, resolve_loss, set_loss
 from .mark_updatable import mark_updatable
+from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers
 from .training import EpochSettings, OptimizerSettings, set_epochs, set_optimizer, set_shuffle
 
+AUTO = "auto"
 
-def make_updatable(spec, layers: list[str], *, loss: str | None = None, loss_input: str | None = None,
-                   target_shape: list[int] | None = None,
+
+def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: str | None = None,
+                   loss_input: str | None = None, target_shape: list[int] | None = None,
                    optimizer: OptimizerSettings = OptimizerSettings(),
                    epochs: EpochSettings = EpochSettings(), shuffle: bool = True,
-                   seed: int | None = None) -> Changes:
+                   seed: int | None = None, to_fp32: bool = False, dequantize: bool = False,
+                   allow_blocked: bool = False) -> Changes:
     """Prepare ``spec`` (in place) so Core ML can train ``layers`` on device; returns what changed.
 
-    This does not validate: call ``mlsurgery.validate.validate_spec`` on the result (the CLI refuses to write a
-    model Core ML would reject).
+    ``layers == ["auto"]`` picks the ``depth`` trainable layers nearest to the loss. This does not run the full
+    validator: call ``mlsurgery.validate.validate_spec`` on the result (the CLI refuses to write a model Core ML
+    would reject). ``to_fp32`` widens the network's fp16 weights and ``dequantize`` expands the chosen layers'
+    quantized weights; without them such networks are refused with that hint. ``allow_blocked`` skips the
+    refusal of layers gradients cannot reach (for ``--force``: the validator still reports them).
     """
     changes = Changes("make-updatable")
+    changes.extend(_fix_precision(spec, layers, to_fp32=to_fp32, dequantize=dequantize))
+    graph = LayerGraph.of(spec)
+    kind, loss_input = resolve_loss(graph, loss, loss_input)
+    if list(layers) == [AUTO]:
+        layers = _auto_layers(graph, kind, loss_input, depth)
+    elif not allow_blocked:
+        for name in layers:
+            _refuse_if_gradients_cannot_reach(graph, name, kind, loss_input)
     changes.extend(mark_updatable(spec, layers))
-    changes.extend(set_loss(spec, loss, loss_input, target_shape=target_shape))
+    changes.extend(set_loss(spec, kind, loss_input, target_shape=target_shape))
     changes.extend(set_optimizer(spec, optimizer))
     changes.extend(set_epochs(spec, epochs))
     changes.extend(set_shuffle(spec, shuffle, seed))
     return changes
+
+
+def _fix_precision(spec, layers: list[str], *, to_fp32: bool, dequantize: bool) -> Changes:
+    changes = Changes("precision")
+    half = fp16_layers(spec)
+    if half and not to_fp32:
+        raise SurgeryError(
+            f"layers {_names(half)} hold fp16 weights: Core ML compiles such a network to full FP16, which cannot "
+            "be trained (coremltools issue #604); pass --to-fp32 to widen them, or split the model into a "
+            "pipeline whose last, updatable stage is fp32")
+    if half:
+        changes.extend(convert_fp16_to_fp32(spec))
+    if dequantize:
+        if list(layers) == [AUTO]:
+            raise SurgeryError("--dequantize needs the layers named explicitly, not --layers auto")
+        changes.extend(dequantize_layers(spec, layers))
+    elif list(layers) != [AUTO] and (quantized := quantized_layers(spec, layers)):
+        raise SurgeryError(f"layers {_names(quantized)} have quantized weights, which Core ML cannot update; "
+                           "pass --dequantize to expand them to fp32")
+    return changes
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _walk_kind(kind: str) -> str:
+    return MEAN_SQUARED_ERROR if kind == MSE else BACKPROP_CROSS_ENTROPY
+
+
+def _auto_layers(graph: LayerGraph, kind: str, loss_input: str, depth: int) -> list[str]:
+    chosen = [layer.name for layer in nearest_trainable(graph, loss_input, depth, loss=_walk_kind(kind))]
+    if not chosen:
+        raise InvalidModelError(f"no layer can be trained from a {kind} loss on {loss_input!r}: "
+                           f"{_blocked_hint(graph, kind, loss_input)}")
+    return chosen
+
+
+def _refuse_if_gradients_cannot_reach(graph: LayerGraph, name: str, kind: str, loss_input: str) -> None:
+    layer = graph.layer(name)
+    walk_kind = _walk_kind(kind)
+    blocker = blocking_layer(graph, layer, loss_input, loss=walk_kind)
+    if blocker is not None:
+        # Core ML's validator rejects exactly this, so it is an invalid-model refusal (exit 1), said up front.
+        raise InvalidModelError(
+            f"cannot train {name!r} from the loss on {loss_input!r}: Core ML does not backpropagate through "
+            f"{blocker.name!r} ({blocker.type_label}); {_blocked_hint(graph, kind, loss_input, blocker)}")
+    if layer.can_be_updatable and layer not in trainable_frontier(graph, loss_input, loss=walk_kind):
+        raise SurgeryError(f"cannot train {name!r}: it does not feed the loss input {loss_input!r}, so it would "
+                           "never receive a gradient; choose layers upstream of the loss or another --loss-input")
+
+
+def _blocked_hint(graph: LayerGraph, kind: str, loss_input: str, blocker=None) -> str:
+    frontier = [layer.name for layer in trainable_frontier(graph, loss_input, loss=_walk_kind(kind))]
+    if frontier:
+        return f"layers it can train from this loss: {', '.join(frontier)} (or --layers auto)"
+    if kind == MSE:
+        # An MSE loss may read any blob, so offer the blob just before the layer that stops the gradients.
+        first_blocker = blocker or graph.blob_producer[loss_input]
+        for blob in first_blocker.inputs:
+            if blob in graph.blob_producer and trainable_frontier(graph, blob, loss=MEAN_SQUARED_ERROR):
+                return (f"attach the loss to blob {blob!r} before {first_blocker.name!r} instead "
+                        f"(--loss-input {blob})")
+    return "no layer between the loss and the first layer that blocks gradients can be trained"

@@ -48,7 +48,7 @@ class OptimizerSettings:
         if self.batch_values is not None:
             if self.batch not in self.batch_values:
                 raise UsageError(f"batch size {self.batch} is not among the allowed sizes "
-                                 f"{list(self.batch_values)}; add it to --batch-values")
+                                 f"{list(self.batch_values)}; add it to the allowed sizes (batch_values, --batch-values)")
             if any(v <= 0 for v in self.batch_values):
                 raise UsageError(f"allowed batch sizes {list(self.batch_values)} must all be positive")
         for name in ("momentum", "beta1", "beta2", "eps"):
@@ -71,7 +71,7 @@ class EpochSettings:
             raise UsageError(f"epochs {self.epochs} must be positive")
         if self.values is not None and self.epochs not in self.values:
             raise UsageError(f"epochs {self.epochs} is not among the allowed values {list(self.values)}; "
-                             "add it to --epochs-values")
+                             "add it to the allowed values (values, --epochs-values)")
         if self.values is not None and any(v <= 0 for v in self.values):
             raise UsageError(f"allowed epochs {list(self.values)} must all be positive")
 

@@ -1,0 +1,49 @@
+"""File-level entry points: load → operate → validate → save, as the CLI and recipes use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidModelError
+from .io import load_spec, save_spec
+from .ops.changes import Changes
+from .ops.make_updatable import make_updatable
+from .ops.training import EpochSettings, OptimizerSettings
+
+
+@dataclass
+class SurgeryResult:
+    changes: Changes
+    report: object  # mlsurgery.rules.base.ValidationReport
+    written: Path | None
+
+
+def save_if_valid(spec, output, *, source, changes: Changes, force: bool = False, dry_run: bool = False,
+                  in_place: bool = False) -> SurgeryResult:
+    """Validate ``spec`` as Core ML would and write it only if Core ML would accept it (or ``force``).
+
+    Raises ``InvalidModelError`` (carrying the report) when the model is refused.
+    """
+    from .validate import validate_spec
+
+    report = validate_spec(spec)
+    if not report.valid and not force:
+        first = report.coreml_first
+        raise InvalidModelError(f"{output}: not written, Core ML would reject it: [{first.code}] {first.message}",
+                                report)
+    written = None if dry_run else save_spec(spec, output, source=source, in_place=in_place)
+    return SurgeryResult(changes, report, written)
+
+
+def make_updatable_file(model, output, layers: list[str], *, depth: int = 1, loss: str | None = None, loss_input: str | None = None,
+                        target_shape: list[int] | None = None, optimizer: OptimizerSettings = OptimizerSettings(),
+                        epochs: EpochSettings = EpochSettings(), shuffle: bool = True, seed: int | None = None,
+                        to_fp32: bool = False, dequantize: bool = False, force: bool = False, dry_run: bool = False, in_place: bool = False) -> SurgeryResult:
+    """``mlsurgery make-updatable`` as a function: see ``mlsurgery.ops.make_updatable.make_updatable``."""
+    spec = load_spec(model)
+    changes = make_updatable(spec, layers, depth=depth, loss=loss, loss_input=loss_input, target_shape=target_shape,
+                             optimizer=optimizer, epochs=epochs, shuffle=shuffle, seed=seed, to_fp32=to_fp32,
+                             dequantize=dequantize, allow_blocked=force)
+    return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
+                         in_place=in_place)

@@ -1,0 +1,68 @@
+import click
+
+from .options import FloatRange, IntList, NameList
+
+
+@click.command("make-updatable")
+@click.argument("model", type=click.Path(path_type=str))
+@click.option("--layers", "layer_groups", type=NameList(), multiple=True, required=True,
+              help="Layers to train, comma-separated (e.g. fullyconnected0,conv10), or 'auto'.")
+@click.option("--depth", type=int, default=1, show_default=True,
+              help="With --layers auto: how many trainable layers nearest the loss.")
+@click.option("-o", "--output", type=click.Path(path_type=str),
+              help="Where to write the updatable model [default: MODEL_updatable.mlmodel beside MODEL].")
+@click.option("--in-place", is_flag=True, help="Allow -o to be the input model itself.")
+@click.option("--loss", type=click.Choice(["cross-entropy", "mse"]),
+              help="Loss [default: cross-entropy on a classifier's softmax, else mse on the single output].")
+@click.option("--loss-input", metavar="BLOB", help="The blob the loss reads (a layer output).")
+@click.option("--target-shape", type=IntList(), help="Shape of the MSE target when it cannot be read off an output.")
+@click.option("--optimizer", "optimizer_kind", type=click.Choice(["sgd", "adam"]), default="sgd", show_default=True)
+@click.option("--lr", type=float, default=0.001, show_default=True, help="Default learning rate.")
+@click.option("--lr-range", type=FloatRange(), default="0,1", show_default=True, help="Allowed learning rates.")
+@click.option("--batch", type=int, default=8, show_default=True, help="Default mini-batch size.")
+@click.option("--batch-values", type=IntList(), help="Allowed mini-batch sizes [default: just --batch].")
+@click.option("--momentum", type=float, default=0.0, show_default=True, help="SGD momentum (allowed 0–1).")
+@click.option("--beta1", type=float, default=0.9, show_default=True, help="Adam beta1 (allowed 0–1).")
+@click.option("--beta2", type=float, default=0.999, show_default=True, help="Adam beta2 (allowed 0–1).")
+@click.option("--eps", type=float, default=1e-8, show_default=True, help="Adam epsilon (allowed 0–1).")
+@click.option("--epochs", type=int, default=10, show_default=True, help="Default number of epochs.")
+@click.option("--epochs-values", type=IntList(), help="Allowed epoch counts [default: just --epochs].")
+@click.option("--shuffle/--no-shuffle", default=True, show_default=True, help="Shuffle examples each epoch.")
+@click.option("--seed", type=int, help="Shuffle seed, for repeatable training order.")
+@click.option("--to-fp32", is_flag=True, help="Widen fp16 weights to fp32 (Core ML cannot train fp16 networks).")
+@click.option("--dequantize", is_flag=True, help="Expand the chosen layers' quantized weights to fp32.")
+@click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it.")
+@click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing.")
+def make_updatable_command(model, layer_groups, depth, output, in_place, loss, loss_input, target_shape, optimizer_kind,
+                           lr, lr_range, batch, batch_values, momentum, beta1, beta2, eps, epochs, epochs_values,
+                           shuffle, seed, to_fp32, dequantize, force, dry_run):
+    """Make MODEL trainable on device: mark --layers updatable, attach a loss, set the optimizer and epochs.
+
+    The result is checked with mlsurgery's port of Core ML's validator; a model Core ML would reject is not
+    written (exit 1) unless --force.
+    """
+    from ..api import make_updatable_file
+    from ..ops.training import EpochSettings, OptimizerSettings
+    from ..report import console, print_changes, print_findings
+    from .options import default_output_path
+
+    layers = [name for group in layer_groups for name in group]
+    settings = OptimizerSettings(kind=optimizer_kind, learning_rate=lr, learning_rate_range=lr_range, batch=batch,
+                                 batch_values=batch_values, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps)
+    from ..errors import InvalidModelError
+
+    output = output or default_output_path(model, "updatable")
+    out = console()
+    try:
+        result = make_updatable_file(
+            model, output, layers, depth=depth, loss=loss, loss_input=loss_input, target_shape=list(target_shape or []) or None,
+            optimizer=settings, epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed,
+            to_fp32=to_fp32, dequantize=dequantize, force=force, dry_run=dry_run, in_place=in_place)
+    except InvalidModelError as refused:
+        if refused.report is not None:
+            print_findings(refused.report, out, fixes=True)
+        raise
+    print_changes(result.changes, out, dry_run=dry_run)
+    print_findings(result.report, out, fixes=True)
+    if result.written:
+        out.print(f"wrote {result.written}")
