@@ -19,6 +19,12 @@ from ..errors import MLSurgeryError
 COMMANDS = [
     ("inspect", "inspect", "inspect_command"),
     ("make-updatable", "make_updatable", "make_updatable_command"),
+    ("validate", "validate", "validate_command"),
+    ("rules", "rules", "rules_command"),
+    ("widen", "widen", "widen_command"),
+    ("reinit", "reinit", "reinit_command"),
+    ("apply", "apply", "apply_command"),
+    ("recipe", "recipe", "recipe_command"),
 ]
 
 
