@@ -1048,16 +1048,21 @@ def _lstm_precision_problem(layer, weight_params, lstm_params) -> Problem | None
     return None
 
 
+def _lstm_weight_problem(layer, weight_params, name: str, inputs: int, outputs: int, prefix: str = ""):
+    """The size check of one LSTM weight field: [out, in] matrices, [out, out] recursions, [out] vectors."""
+    if name in _LSTM_MATRICES:
+        expected, channels = _product(outputs, inputs), outputs
+    elif name in _LSTM_RECURSIONS:
+        expected, channels = _product(outputs, outputs), outputs
+    else:
+        expected, channels = outputs, 1
+    return general_weights_problem(getattr(weight_params, name), expected, channels, _label(layer),
+                                   f"{prefix}{name}")
+
+
 def _lstm_size_problems(layer, weight_params, lstm_params, inputs: int, outputs: int, prefix: str = ""):
     for name in _lstm_fields(lstm_params):
-        if name in _LSTM_MATRICES:
-            expected, channels = _product(outputs, inputs), outputs
-        elif name in _LSTM_RECURSIONS:
-            expected, channels = _product(outputs, outputs), outputs
-        else:
-            expected, channels = outputs, 1
-        if problem := general_weights_problem(getattr(weight_params, name), expected, channels, _label(layer),
-                                              f"{prefix}{name}"):
+        if problem := _lstm_weight_problem(layer, weight_params, name, inputs, outputs, prefix):
             return problem
     return None
 
@@ -1104,14 +1109,7 @@ def _bidirectional_lstm(walker, layer) -> Problem | None:
         groups += [(forward, "forward ", _LSTM_PEEPHOLES), (backward, "backward ", _LSTM_PEEPHOLES)]
     for weight_params, prefix, names in groups:
         for name in names:
-            if name in _LSTM_MATRICES:
-                expected, channels = _product(outputs, inputs), outputs
-            elif name in _LSTM_RECURSIONS:
-                expected, channels = _product(outputs, outputs), outputs
-            else:
-                expected, channels = outputs, 1
-            if problem := general_weights_problem(getattr(weight_params, name), expected, channels, _label(layer),
-                                                  f"{prefix}{name}"):
+            if problem := _lstm_weight_problem(layer, weight_params, name, inputs, outputs, prefix):
                 return problem
     return None
 
