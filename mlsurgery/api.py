@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidModelError
+from .graph import trainable_network
 from .io import load_spec, save_spec
 from .ops.changes import Changes
 from .ops.make_updatable import make_updatable
@@ -17,6 +18,16 @@ class SurgeryResult:
     changes: Changes
     report: object  # mlsurgery.rules.base.ValidationReport
     written: Path | None
+
+
+def load_network_spec(path):
+    """Load a model that surgery can work on: a neural network, or a pipeline ending in one.
+
+    Anything else is refused here, naming the file and the model type found, before any work is done.
+    """
+    spec = load_spec(path)
+    trainable_network(spec, str(path))
+    return spec
 
 
 def save_if_valid(spec, output, *, source, changes: Changes, force: bool = False, dry_run: bool = False,
@@ -41,7 +52,7 @@ def make_updatable_file(model, output, layers: list[str], *, depth: int = 1, los
                         epochs: EpochSettings = EpochSettings(), shuffle: bool = True, seed: int | None = None,
                         to_fp32: bool = False, dequantize: bool = False, force: bool = False, dry_run: bool = False, in_place: bool = False) -> SurgeryResult:
     """``mlsurgery make-updatable`` as a function: see ``mlsurgery.ops.make_updatable.make_updatable``."""
-    spec = load_spec(model)
+    spec = load_network_spec(model)
     changes = make_updatable(spec, layers, depth=depth, loss=loss, loss_input=loss_input, target_shape=target_shape,
                              optimizer=optimizer, epochs=epochs, shuffle=shuffle, seed=seed, to_fp32=to_fp32,
                              dequantize=dequantize, allow_blocked=force)

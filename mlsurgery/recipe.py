@@ -32,9 +32,9 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .api import save_if_valid
+from .api import load_network_spec, save_if_valid
 from .errors import InvalidModelError, MLSurgeryError, UsageError
-from .io import load_spec, save_spec
+from .io import save_spec
 from .ops import describe, loss, mark_updatable, precision, reinit, training, widen
 from .ops.changes import Changes
 
@@ -637,7 +637,7 @@ def plan_recipe(recipe: Recipe, *, output_dir: str | os.PathLike | None = None) 
     """
     targets = _save_targets(recipe, output_dir)
     try:
-        spec = load_spec(recipe.input)
+        spec = load_network_spec(recipe.input)
     except MLSurgeryError as error:
         raise type(error)(f"{recipe.input_where}: {error}") from None
     rng = np.random.default_rng(recipe.seed) if recipe.seed is not None else None

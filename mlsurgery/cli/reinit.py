@@ -21,7 +21,7 @@ INITS = ("kaiming-uniform", "kaiming-normal", "xavier-uniform", "zeros")
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 def reinit_command(model, layer_groups, init, seed, output, in_place, dry_run):
     """Replace the weights and biases of --layers of MODEL with fresh random values."""
-    from ..io import load_spec
+    from ..api import load_network_spec
     from ..ops.reinit import reinit_layers
     from ..report import console
     from .options import default_output_path
@@ -29,7 +29,7 @@ def reinit_command(model, layer_groups, init, seed, output, in_place, dry_run):
     output = output or default_output_path(model, "reinit")
     refuse_overwriting_input(model, output, in_place, dry_run)
     out = console()
-    spec = load_spec(model)
+    spec = load_network_spec(model)
     rng = seeded_generator(seed, init != "zeros", init, out)
     changes = reinit_layers(spec, [name for group in layer_groups for name in group], init=init, rng=rng)
     print_and_save(spec, changes, model, output, in_place, dry_run, out)

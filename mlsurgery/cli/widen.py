@@ -26,7 +26,7 @@ def widen_command(model, layer, num_classes, labels, label_prefix, init, seed, o
     Layers reading the widened output are adapted (batchnorm, scale, bias; the next innerProduct or
     convolution gets zero weights for the new inputs) or the command refuses, naming the layer.
     """
-    from ..io import load_spec
+    from ..api import load_network_spec
     from ..ops.widen import widen_classifier
     from ..report import console
     from .options import default_output_path
@@ -35,7 +35,7 @@ def widen_command(model, layer, num_classes, labels, label_prefix, init, seed, o
     output = output or default_output_path(model, "widened")
     refuse_overwriting_input(model, output, in_place, dry_run)
     out = console()
-    spec = load_spec(model)
+    spec = load_network_spec(model)
     rng = seeded_generator(seed, init == "kaiming", init, out)
     changes = widen_classifier(spec, layer, num_classes, labels=labels, label_prefix=label_prefix, init=init,
                                rng=rng)

@@ -136,3 +136,27 @@ def test_force_writes_a_rejected_model_and_inspect_explains_the_block(run_cli, t
     assert traces["fullyconnected0"] == {"name": "fullyconnected0", "coreml_accepts": True, "gradients_reach": True,
                                          "blocked_by": None, "path": ["softmax", "fullyconnected0"],
                                          "coreml_differs_from_paths": False}
+
+
+def test_a_model_that_is_not_a_neural_network_is_named(run_cli, tmp_path):
+    from mlsurgery._proto import model_pb2
+    from mlsurgery.io import save_spec
+
+    spec = model_pb2().Model()
+    spec.specificationVersion = 1
+    spec.glmRegressor.weights.add().value.extend([1.0, 2.0])
+    path = tmp_path / "linear.mlmodel"
+    save_spec(spec, path)
+    result = run_cli("make-updatable", path, "--layers", "x", "-o", tmp_path / "out.mlmodel")
+    assert result.exit_code == 2
+    assert result.stderr == (f"mlsurgery: error: {path}: model type 'glmRegressor' is not a neural network; only "
+                             "neuralNetwork, neuralNetworkClassifier and neuralNetworkRegressor models (or a pipeline "
+                             "ending in one) can be trained on device\n")
+
+
+def test_an_mlpackage_is_refused_with_the_conversion_hint(run_cli, tmp_path):
+    package = tmp_path / "Model.mlpackage"
+    package.mkdir()
+    result = run_cli("make-updatable", package, "--layers", "x")
+    assert result.exit_code == 2
+    assert 'convert_to="neuralnetwork"' in result.stderr and result.stderr.count("\n") == 1
