@@ -51,8 +51,10 @@ def parse_spec(data: bytes, source: str = "<bytes>"):
     except (DecodeError, RuntimeError, ValueError):
         raise ModelLoadError(f"{source}: {_not_a_model_reason(data)}") from None
     # Protobuf happily parses many byte strings (unknown fields are kept), so a successful parse is not
-    # proof: a real model always states a specification version and exactly one model type.
-    if spec.specificationVersion <= 0 or spec.WhichOneof("Type") is None:
+    # proof: a real model states a specification version and a model type. Core ML rejects a spec lacking
+    # either too (Model.cpp, validateGeneric / validate), so refusing them here never contradicts its verdict;
+    # a negative version it does accept, and so do we.
+    if spec.specificationVersion == 0 or spec.WhichOneof("Type") is None:
         raise ModelLoadError(f"{source}: {_not_a_model_reason(data)}")
     return spec
 

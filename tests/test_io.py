@@ -125,3 +125,14 @@ def test_saved_file_gets_ordinary_permissions(tmp_path):
     existing.chmod(0o640)
     save_spec(spec, existing)
     assert existing.stat().st_mode & 0o777 == 0o640
+
+
+def test_negative_specification_version_loads_because_core_ml_accepts_it(tmp_path):
+    # Core ML only rejects a version of 0 or one newer than it knows (Model.cpp, validateGeneric).
+    from mlsurgery.validate import validate_spec
+
+    spec = load_spec(FIXTURES / "regressor.mlmodel")
+    spec.specificationVersion = -3
+    path = tmp_path / "negative.mlmodel"
+    save_spec(spec, path)
+    assert validate_spec(load_spec(path)).valid
