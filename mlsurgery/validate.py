@@ -7,9 +7,10 @@ at its first failure; ``check_model`` follows the same order but keeps going, so
 the message Core ML gives (``ValidationReport.coreml_first``) and the rest are what the user would meet next.
 
 Coverage: the generic, updatable, optional-feature, pipeline and k-NN checks are ported here; the
-neural-network checks come from ``rules.interface``/``rules.network``. Other model types (tree ensembles,
-GLMs, SVMs, feature engineering models, ...) get the generic and updatable checks only, not their
-type-specific validators.
+neural-network checks come from ``rules.interface``/``rules.network``; every other model type (tree ensembles,
+GLMs, SVMs, feature engineering, Create ML models, ...) gets its type-specific validator from
+``rules.MODEL_TYPE_CHECKS``. ML Programs and serialized models have none: Core ML accepts them after the
+generic checks.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from .errors import ModelLoadError
 from .graph import NETWORK_KINDS, PIPELINE_KINDS
 from .io import load_spec
-from .rules import ALL_RULES, device, interface, model, network, pipeline, updatable
+from .rules import ALL_RULES, MODEL_TYPE_CHECKS, device, interface, model, network, pipeline, updatable
 from .rules.base import ERROR, Finding, Rule, ValidationReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -68,6 +69,8 @@ def check_model(spec, where: str = "") -> list[Finding]:
         findings += pipeline.check_pipeline(spec, where, check_model)
     elif kind == "kNearestNeighborsClassifier":
         findings += model.check_knn(spec, where)
+    elif kind in MODEL_TYPE_CHECKS:
+        findings += MODEL_TYPE_CHECKS[kind](spec, where)
     else:
         findings += model.check_model_type_set(spec, where)
     return findings

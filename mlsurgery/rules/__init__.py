@@ -1,6 +1,8 @@
 """Every validation rule mlsurgery knows, as an explicit registry: ``ALL_RULES`` and ``rule(code)``.
 
 One module per rule family (see ``base.py`` for the code ranges); each module lists its rules in ``RULES``.
+``MODEL_TYPE_CHECKS`` maps each model type without a dedicated step in ``validate.check_model`` (not a network,
+pipeline or k-NN classifier) to the check of its type-specific validator.
 """
 
 from __future__ import annotations
@@ -8,12 +10,29 @@ from __future__ import annotations
 import difflib
 
 from ..errors import UsageError
-from . import device, interface, model, network, pipeline, updatable
+from . import (
+    device,
+    estimators,
+    interface,
+    model,
+    models,
+    network,
+    pipeline,
+    text,
+    transforms,
+    trees,
+    updatable,
+    vision_audio,
+)
 from .base import Finding, Rule, ValidationReport
 
 ALL_RULES: list[Rule] = sorted(
-    interface.RULES + model.RULES + network.RULES + updatable.RULES + pipeline.RULES + device.RULES,
+    interface.RULES + model.RULES + network.RULES + updatable.RULES + pipeline.RULES + models.RULES
+    + estimators.RULES + trees.RULES + transforms.RULES + text.RULES + vision_audio.RULES + device.RULES,
     key=lambda rule: rule.code)
+
+MODEL_TYPE_CHECKS: dict[str, models.Check] = {
+    **models.CHECKS, **estimators.CHECKS, **trees.CHECKS, **transforms.CHECKS, **text.CHECKS, **vision_audio.CHECKS}
 
 
 def rule(code: str) -> Rule:
@@ -29,4 +48,4 @@ def rule(code: str) -> Rule:
     raise UsageError(f"unknown rule code {code!r}; {hint}")
 
 
-__all__ = ["ALL_RULES", "Finding", "Rule", "ValidationReport", "rule"]
+__all__ = ["ALL_RULES", "MODEL_TYPE_CHECKS", "Finding", "Rule", "ValidationReport", "rule"]

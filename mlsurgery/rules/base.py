@@ -2,8 +2,9 @@
 
 Rules only report; they never change the spec. Codes are stable and never reused:
 ``MLS0xx`` model-level and interface checks, ``MLS1xx`` general neural-network checks, ``MLS2xx`` updatable-model
-checks, ``MLS3xx`` pipeline checks, ``MLS9xx`` device-time failures that Core ML's validator does not catch
-(severity ``warning``: they never change the verdict).
+checks, ``MLS3xx`` pipeline checks, ``MLS4xx`` the validators of the other model types (GLMs, SVMs, tree
+ensembles, feature transforms, Create ML and other models), ``MLS9xx`` device-time failures that Core ML's
+validator does not catch (severity ``warning``: they never change the verdict).
 """
 
 from __future__ import annotations
