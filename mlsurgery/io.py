@@ -13,6 +13,7 @@ from google.protobuf.message import DecodeError
 from ._proto import model_pb2
 from .errors import ModelLoadError, UsageError
 from .graph import pipeline_stages
+from .wire import end_of_message
 
 
 
@@ -49,7 +50,15 @@ def parse_spec(data: bytes, source: str = "<bytes>"):
     try:
         spec.ParseFromString(data)
     except (DecodeError, RuntimeError, ValueError):
-        raise ModelLoadError(f"{source}: {_not_a_model_reason(data)}") from None
+        # Core ML's C++ parser accepts data that stops at a zero or stray END_GROUP key; read what it reads.
+        end = end_of_message(data)
+        try:
+            if end is None:
+                raise DecodeError("corrupt")
+            spec.Clear()
+            spec.ParseFromString(memoryview(data)[:end])
+        except (DecodeError, RuntimeError, ValueError):
+            raise ModelLoadError(f"{source}: {_not_a_model_reason(data)}") from None
     # Protobuf happily parses many byte strings (unknown fields are kept), so a successful parse is not
     # proof: a real model states a specification version and a model type. Core ML rejects a spec lacking
     # either too (Model.cpp, validateGeneric / validate), so refusing them here never contradicts its verdict;

@@ -29,6 +29,8 @@ import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.unknown_fields import UnknownFieldSet
 
+from . import wire as wire_format
+
 # Protobuf stores fixed32/float little-endian, and so do the float16 bytes Core ML keeps in ``float16Value``.
 FLOAT32_LE = np.dtype("<f4")
 FLOAT16_LE = np.dtype("<f2")
@@ -38,7 +40,6 @@ FLOAT16_LE = np.dtype("<f2")
 CHUNK_VALUES = 1 << 20
 
 _FLOAT_VALUE_FIELD = 1  # WeightParams.floatValue
-_WIRE_VARINT, _WIRE_FIXED64, _WIRE_LENGTH_DELIMITED, _WIRE_FIXED32 = 0, 1, 2, 5
 _MAX_HEADER = 16  # tag (1 byte) + varint length (≤ 10 bytes), rounded up to keep the floats 4-byte aligned
 
 # ``fill(out, start)`` writes values start … start + len(out) - 1 of the array into ``out`` (float32).
@@ -135,51 +136,16 @@ def _merge_packed(weights, count: int, fill: Fill, chunk: int) -> None:
 
 
 def _packed_header(field: int, length: int) -> bytes:
-    return _varint(field << 3 | _WIRE_LENGTH_DELIMITED) + _varint(length)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def _read_varint(data: bytes, position: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, position
-        shift += 7
+    key = field << 3 | wire_format.LENGTH_DELIMITED
+    return wire_format.encode_varint(key) + wire_format.encode_varint(length)
 
 
 def _packed_floats(serialized: bytes) -> np.ndarray:
     """The packed ``floatValue`` of a serialized WeightParams, viewed in place (upb always writes it packed)."""
-    position = 0
-    while position < len(serialized):
-        key, position = _read_varint(serialized, position)
-        field, wire = key >> 3, key & 7
-        if wire == _WIRE_LENGTH_DELIMITED:
-            length, position = _read_varint(serialized, position)
-            if field == _FLOAT_VALUE_FIELD:
-                return np.frombuffer(serialized, dtype=FLOAT32_LE, count=length // 4, offset=position)
-            position += length
-        elif wire == _WIRE_VARINT:
-            _, position = _read_varint(serialized, position)
-        elif wire == _WIRE_FIXED32:
-            position += 4
-        elif wire == _WIRE_FIXED64:
-            position += 8
-        else:
-            raise ValueError(f"unexpected protobuf wire type {wire} in a serialized WeightParams")
+    for _, field, wire, position in wire_format.fields(serialized):
+        if field == _FLOAT_VALUE_FIELD and wire == wire_format.LENGTH_DELIMITED:
+            length, position = wire_format.read_varint(serialized, position)
+            return np.frombuffer(serialized, dtype=FLOAT32_LE, count=length // 4, offset=position)
     return np.empty(0, dtype=np.float32)
 
 

@@ -136,3 +136,19 @@ def test_negative_specification_version_loads_because_core_ml_accepts_it(tmp_pat
     path = tmp_path / "negative.mlmodel"
     save_spec(spec, path)
     assert validate_spec(load_spec(path)).valid
+
+
+@pytest.mark.parametrize("stop", [b"\x0c", b"\x00", b"\x0c" + os.urandom(64)], ids=["end-group", "zero", "garbage"])
+def test_data_after_a_stop_key_is_ignored_as_core_ml_does(tmp_path, stop):
+    # Core ML's C++ parser ends the message at a zero or stray END_GROUP key (mlmodel/src/Utils.hpp).
+    data = (FIXTURES / "regressor.mlmodel").read_bytes()
+    path = tmp_path / "trailing.mlmodel"
+    path.write_bytes(data + stop)
+    assert load_spec(path) == load_spec(FIXTURES / "regressor.mlmodel")
+
+
+def test_a_stop_key_before_the_model_leaves_no_model(tmp_path):
+    path = tmp_path / "early-stop.mlmodel"
+    path.write_bytes(b"\x08\x01\x0c" + (FIXTURES / "regressor.mlmodel").read_bytes())
+    with pytest.raises(ModelLoadError, match="not a valid Core ML model"):
+        load_spec(path)
