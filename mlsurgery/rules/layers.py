@@ -226,15 +226,23 @@ def _precision_problem(where: str, what: str) -> Problem:
                               "fp16")
 
 
+def _unmet_bound(value: int, low: int, high: int) -> str | None:
+    """What Core ML expects of ``value`` when it breaks [low, high] ("exactly 2", "at least 1"), else None.
+
+    A zero or negative bound means no bound (validateInputCount, validateOutputCount, checkRank).
+    """
+    if high > 0 and high == low and value != high:
+        return f"exactly {low}"
+    if low > 0 and value < low:
+        return f"at least {low}"
+    if high > 0 and value > high:
+        return f"at most {high}"
+    return None
+
+
 def _count_problem(layer, what: str, count: int, low: int, high: int) -> Problem | None:
-    """validateInputCount / validateOutputCount; a negative or zero bound means no bound."""
-    expectation = None
-    if high > 0 and high == low and count != high:
-        expectation = f"exactly {low}"
-    elif low > 0 and count < low:
-        expectation = f"at least {low}"
-    elif high > 0 and count > high:
-        expectation = f"at most {high}"
+    """validateInputCount / validateOutputCount."""
+    expectation = _unmet_bound(count, low, high)
     if expectation is None:
         return None
     return LAYER_IO_COUNT, (f"{_label(layer)} has {count} {what}s but Core ML expects {expectation}; give it "
@@ -247,13 +255,7 @@ def _label(layer) -> str:
 
 def _rank_problem(layer, type_name: str, low: int, high: int, blob_role: str, rank: int) -> Problem | None:
     """checkRank."""
-    expectation = None
-    if high > 0 and high == low and rank != high:
-        expectation = f"exactly {low}"
-    elif low > 0 and rank < low:
-        expectation = f"at least {low}"
-    elif high > 0 and rank > high:
-        expectation = f"at most {high}"
+    expectation = _unmet_bound(rank, low, high)
     if expectation is None:
         return None
     return LAYER_RANK, (f"{_label(layer)}: {type_name} {blob_role} has rank {rank} but Core ML expects rank "
