@@ -8,8 +8,8 @@ backpropagation walk, that gradients from the loss reach every chosen layer, and
 
 from __future__ import annotations
 
-from ..backprop import MEAN_SQUARED_ERROR, CROSS_ENTROPY as BACKPROP_CROSS_ENTROPY, blocking_layer, \
-    nearest_trainable, trainable_frontier
+from ..backprop import CROSS_ENTROPY as BACKPROP_CROSS_ENTROPY
+from ..backprop import MEAN_SQUARED_ERROR, blocking_layer, nearest_trainable, trainable_frontier
 from ..errors import InvalidModelError, SurgeryError
 from ..graph import LayerGraph
 from .changes import Changes
