@@ -262,13 +262,6 @@ def trainable_frontier(graph_or_spec, loss_input_blob: str, *, loss: str = CROSS
     return [d.layer for d in walk.discoveries if not d.blocked and coreml_accepts_updatable(d.layer)]
 
 
-def nearest_trainable(graph_or_spec, loss_input_blob: str, depth: int, *, loss: str = CROSS_ENTROPY) -> list[Layer]:
-    """The ``depth`` frontier layers nearest to the loss (``make-updatable --layers auto --depth N``)."""
-    if depth < 1:
-        raise UsageError(f"--depth must be at least 1, not {depth}")
-    return trainable_frontier(graph_or_spec, loss_input_blob, loss=loss)[:depth]
-
-
 def blocking_layer(graph_or_spec, layer: Layer | str, loss_input_blob: str, *,
                    loss: str = CROSS_ENTROPY) -> Layer | None:
     """The layer to name when refusing to make ``layer`` updatable for this loss, or None if nothing blocks it.

@@ -6,6 +6,7 @@ look layers up here and edit ``proto`` directly, then build a fresh ``LayerGraph
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -194,6 +195,18 @@ class Layer:
         if self.kind == "activation":
             return self.activation in BACKPROPAGABLE_ACTIVATIONS
         return self.kind in BACKPROPAGABLE_LAYER_KINDS
+
+
+def ancestors(start: list[Layer]) -> list[Layer]:
+    """Layers upstream of ``start`` (``start`` itself excluded), nearest first."""
+    found, queue, seen = [], deque(start), {id(layer) for layer in start}
+    while queue:
+        for parent in queue.popleft().producers:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                found.append(parent)
+                queue.append(parent)
+    return found
 
 
 class LayerGraph:

@@ -12,7 +12,6 @@ from mlsurgery.backprop import (
     clean_path,
     coreml_walk,
     explain_updatable_layers,
-    nearest_trainable,
     trace_layer,
     trainable_frontier,
 )
@@ -52,7 +51,6 @@ def two_branch_graph(conv_inputs):
 def test_squeezenet_frontier_stops_at_the_last_concat():
     spec = load_spec(FIXTURES / "turi_squeezenet.mlmodel")
     assert names(trainable_frontier(spec, "labelProbability")) == ["fullyconnected0", "conv10"]
-    assert names(nearest_trainable(spec, "labelProbability", 1)) == ["fullyconnected0"]
 
 
 def test_squeezenet_refusal_names_the_concat():
@@ -70,7 +68,6 @@ def test_unknown_layer_name_is_a_usage_error_with_suggestions():
 def test_mlp_frontier_is_nearest_first():
     spec = load_spec(FIXTURES / "mnist_mlp.mlmodel")
     assert names(trainable_frontier(spec, "labelProbabilities")) == ["dense_3", "dense_2", "dense_1"]
-    assert names(nearest_trainable(spec, "labelProbabilities", 2)) == ["dense_3", "dense_2"]
 
 
 def test_softmax_only_passes_gradients_straight_into_cross_entropy():
@@ -80,10 +77,8 @@ def test_softmax_only_passes_gradients_straight_into_cross_entropy():
     assert names(trainable_frontier(spec, "dense_3", loss="mse")) == ["dense_3", "dense_2", "dense_1"]
 
 
-def test_depth_and_loss_arguments_are_checked():
+def test_loss_argument_is_checked():
     spec = load_spec(FIXTURES / "mnist_mlp.mlmodel")
-    with pytest.raises(UsageError, match="at least 1"):
-        nearest_trainable(spec, "labelProbabilities", 0)
     with pytest.raises(UsageError, match="unknown loss 'hinge'"):
         trainable_frontier(spec, "labelProbabilities", loss="hinge")
 

@@ -9,9 +9,9 @@ backpropagation walk, that gradients from the loss reach every chosen layer, and
 from __future__ import annotations
 
 from ..backprop import CROSS_ENTROPY as BACKPROP_CROSS_ENTROPY
-from ..backprop import MEAN_SQUARED_ERROR, blocking_layer, nearest_trainable, trainable_frontier
-from ..errors import InvalidModelError, SurgeryError
-from ..graph import LayerGraph
+from ..backprop import MEAN_SQUARED_ERROR, blocking_layer, trainable_frontier
+from ..errors import InvalidModelError, SurgeryError, UsageError
+from ..graph import LayerGraph, ancestors
 from .changes import Changes
 from .loss import MSE, resolve_loss, set_loss
 from .mark_updatable import mark_updatable
@@ -82,11 +82,22 @@ def _walk_kind(kind: str) -> str:
 
 
 def _auto_layers(graph: LayerGraph, kind: str, loss_input: str, depth: int) -> list[str]:
-    chosen = [layer.name for layer in nearest_trainable(graph, loss_input, depth, loss=_walk_kind(kind))]
-    if not chosen:
+    """The ``depth`` trainable layers nearest the loss, preferring those whose gradients cross no batchnorm.
+
+    Core ML's validator lets gradients through batchnorm, but the device then fails to compile the training
+    graph (rule MLS903, coremltools issue #492), so layers behind one are taken only when nothing else can train.
+    """
+    if depth < 1:
+        raise UsageError(f"--depth must be at least 1, not {depth}")
+    frontier = trainable_frontier(graph, loss_input, loss=_walk_kind(kind))
+    if not frontier:
         raise InvalidModelError(f"no layer can be trained from a {kind} loss on {loss_input!r}: "
-                           f"{_blocked_hint(graph, kind, loss_input)}")
-    return chosen
+                                f"{_blocked_hint(graph, kind, loss_input)}")
+    loss_producer = graph.blob_producer[loss_input]
+    batchnorms = [layer for layer in [loss_producer, *ancestors([loss_producer])] if layer.kind == "batchnorm"]
+    behind_batchnorm = {id(layer) for layer in ancestors(batchnorms)}
+    clear = [layer for layer in frontier if id(layer) not in behind_batchnorm]
+    return [layer.name for layer in (clear or frontier)[:depth]]
 
 
 def _refuse_if_gradients_cannot_reach(graph: LayerGraph, name: str, kind: str, loss_input: str) -> None:

@@ -7,10 +7,8 @@ when the device compiles or trains them, as reported in coremltools issues. Each
 
 from __future__ import annotations
 
-from collections import deque
-
 from ..backprop import loss_nodes
-from ..graph import NETWORK_KINDS, LayerGraph, NetworkLocation
+from ..graph import NETWORK_KINDS, LayerGraph, NetworkLocation, ancestors
 from .base import WARNING, Finding, Rule
 
 _LSTM_KINDS = ("uniDirectionalLSTM", "biDirectionalLSTM")
@@ -99,21 +97,9 @@ def _fp16_weights(graph: LayerGraph, where: str) -> list[Finding]:
         layer=offenders[0].name, where=where)]
 
 
-def _ancestors(start: list) -> list:
-    """Layers upstream of ``start`` (excluded), nearest first."""
-    found, queue, seen = [], deque(start), {id(layer) for layer in start}
-    while queue:
-        for parent in queue.popleft().producers:
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                found.append(parent)
-                queue.append(parent)
-    return found
-
-
 def _lstm_before_updatable(graph: LayerGraph, where: str) -> list[Finding]:
     updatable = [layer for layer in graph.layers if layer.is_updatable]
-    lstms = [layer for layer in _ancestors(updatable) if layer.kind in _LSTM_KINDS]
+    lstms = [layer for layer in ancestors(updatable) if layer.kind in _LSTM_KINDS]
     lstms += [layer for layer in updatable if layer.kind in _LSTM_KINDS and layer not in lstms]
     return [LSTM_BEFORE_UPDATABLE.finding(
         f"LSTM layer '{layer.name}' feeds the updatable part of the network; on-device training of such networks "
@@ -127,7 +113,7 @@ def _inner_product_into_loss(graph: LayerGraph, loss_inputs: list[str], where: s
         producer = graph.blob_producer.get(blob)
         if producer is None or producer.kind != "innerProduct" or producer.is_updatable:
             continue
-        if any(layer.is_updatable for layer in _ancestors([producer])):
+        if any(layer.is_updatable for layer in ancestors([producer])):
             findings.append(INNER_PRODUCT_INTO_LOSS.finding(
                 f"frozen innerProduct '{producer.name}' writes the loss input '{blob}' and gradients must cross it; "
                 "Core ML's compiler fails on this — make it updatable too or add an activation before the loss",
@@ -137,10 +123,10 @@ def _inner_product_into_loss(graph: LayerGraph, loss_inputs: list[str], where: s
 
 def _batchnorm_on_gradient_path(graph: LayerGraph, loss_inputs: list[str], where: str) -> list[Finding]:
     producers = [graph.blob_producer[blob] for blob in loss_inputs if blob in graph.blob_producer]
-    upstream_of_loss = {id(layer): layer for layer in producers + _ancestors(producers)}
+    upstream_of_loss = {id(layer): layer for layer in producers + ancestors(producers)}
     findings = []
     for layer in sorted(upstream_of_loss.values(), key=lambda layer: layer.index):
-        if layer.kind == "batchnorm" and any(a.is_updatable for a in _ancestors([layer])):
+        if layer.kind == "batchnorm" and any(a.is_updatable for a in ancestors([layer])):
             findings.append(BATCHNORM_ON_GRADIENT_PATH.finding(
                 f"batchnorm '{layer.name}' lies between an updatable layer and the loss; compiling the training "
                 "graph fails for it — train only layers after it, or fold it into the layer before",
@@ -152,7 +138,7 @@ def _unreachable_updatable_layers(graph: LayerGraph, loss_inputs: list[str], whe
     producers = [graph.blob_producer[blob] for blob in loss_inputs if blob in graph.blob_producer]
     if not producers:
         return []
-    upstream = {id(layer) for layer in producers + _ancestors(producers)}
+    upstream = {id(layer) for layer in producers + ancestors(producers)}
     return [UPDATABLE_LAYER_UNREACHABLE.finding(
         f"updatable layer '{layer.name}' is not upstream of the loss input, so training never changes it; mark "
         "layers on the path to the loss instead", layer=layer.name, where=where)

@@ -160,3 +160,19 @@ def test_an_mlpackage_is_refused_with_the_conversion_hint(run_cli, tmp_path):
     result = run_cli("make-updatable", package, "--layers", "x")
     assert result.exit_code == 2
     assert 'convert_to="neuralnetwork"' in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_auto_prefers_layers_whose_gradients_cross_no_batchnorm(run_cli, tmp_path):
+    # simple_mnist_batchnorm: dense_4 → batchnorm → dense_5 → batchnorm → dense_6 → softmax. Core ML accepts
+    # all three, but a batchnorm on the gradient path fails on device (MLS903), so auto takes dense_6 only.
+    out = tmp_path / "out.mlmodel"
+    result = run_cli("make-updatable", SHARED_MODELS / "simple_mnist_batchnorm.mlmodel", "--layers", "auto",
+                     "--depth", "3", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert _updatable_layers(out) == ["dense_6"]
+    assert validate_spec(load_spec(out)).warnings == []
+
+
+def test_auto_depth_must_be_positive(run_cli, tmp_path):
+    result = run_cli("make-updatable", SQUEEZENET, "--layers", "auto", "--depth", "0", "-o", tmp_path / "o.mlmodel")
+    assert result.exit_code == 2 and "--depth must be at least 1, not 0" in result.stderr
