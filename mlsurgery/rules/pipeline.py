@@ -239,19 +239,32 @@ def _rank(array) -> int:
 def describe_type(feature_type) -> str:
     """A short human description of a FeatureType, e.g. ``FLOAT32 multi-array [1, 3]`` or ``String``."""
     kind = feature_type.WhichOneof("Type")
+    optional = "optional " if feature_type.isOptional else ""
     if kind == "multiArrayType":
         array = feature_type.multiArrayType
         data_type = _enum_name(type(array).ArrayDataType, array.dataType)
-        return f"{data_type} multi-array {list(array.shape)}"
+        return f"{optional}{data_type} multi-array {list(array.shape)}{_array_flexibility(array)}"
     if kind == "imageType":
         image = feature_type.imageType
-        return f"{image.width}×{image.height} {_enum_name(type(image).ColorSpace, image.colorSpace)} image"
+        return f"{optional}{image.width}×{image.height} {_enum_name(type(image).ColorSpace, image.colorSpace)} image"
     if kind == "dictionaryType":
         key = feature_type.dictionaryType.WhichOneof("KeyType") or "unset"
-        return f"dictionary keyed by {key.replace('KeyType', '')}"
+        return f"{optional}dictionary keyed by {key.replace('KeyType', '')}"
     names = {"int64Type": "Int64", "doubleType": "Double", "stringType": "String", "sequenceType": "sequence",
              "stateType": "state", None: "untyped"}
-    return names.get(kind, kind)
+    return optional + names.get(kind, kind)
+
+
+def _array_flexibility(array) -> str:
+    # Two descriptions can differ only in their flexible shapes, so those must show in the message.
+    flexibility = array.WhichOneof("ShapeFlexibility")
+    if flexibility == "enumeratedShapes":
+        shapes = [list(shape.shape) for shape in array.enumeratedShapes.shapes]
+        return f" with enumerated shapes {shapes}" if shapes else " with an empty enumeratedShapes list"
+    if flexibility == "shapeRange":
+        ranges = [[size.lowerBound, size.upperBound] for size in array.shapeRange.sizeRanges]
+        return f" with shape ranges {ranges}"
+    return ""
 
 
 def _enum_name(enum, value: int) -> str:
