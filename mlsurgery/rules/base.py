@@ -29,6 +29,13 @@ class Rule:
         return Finding(rule=self, message=message, layer=layer, where=where)
 
 
+def define_rule(code: str, name: str, summary: str, explanation: str, fix: str, upstream: str,
+                severity: str = ERROR) -> Rule:
+    """A rule in the order the rule modules write them: identity, then the text a user reads, then the source."""
+    return Rule(code=code, name=name, severity=severity, summary=summary, explanation=explanation, fix=fix,
+                upstream=upstream)
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: Rule

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import ERROR, Rule
+from .base import Rule, define_rule
 from .interface import Problem
 from .models import (
     Check,
@@ -30,66 +30,61 @@ _PROBIT = "mlmodel/src/Validation/BayesianProbitRegressionValidator.cpp"
 VECTORIZABLE = ("doubleType", "int64Type", "multiArrayType")
 
 
-def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
-
-
-GLM_WEIGHTS_OFFSETS = _rule(
+GLM_WEIGHTS_OFFSETS = define_rule(
     "MLS410", "glm-weights-offsets", "A GLM needs one offset per weight vector.",
     "A GLM regressor or classifier stores one weight vector (DoubleArray) and one offset per output; the two "
     "lists must have the same length, and a classifier needs at least one weight vector.",
     "Give the model as many offsets as weight vectors.", _LINEAR)
 
-GLM_WEIGHT_LENGTHS = _rule(
+GLM_WEIGHT_LENGTHS = define_rule(
     "MLS411", "glm-weight-lengths", "A GLM's weight vectors must all have the same, non-zero length.",
     "Every weight vector holds one coefficient per input element, so all have the same length (for a "
     "classifier, a non-zero one): \"Weight DoubleArrays must have the same length\".",
     "Make every weight vector as long as the model's input vector.", _LINEAR)
 
-GLM_ENUMS = _rule(
+GLM_ENUMS = define_rule(
     "MLS412", "glm-enum-value", "A GLM classifier's post-evaluation transform or class encoding is unknown.",
     "postEvaluationTransform must be Logit or Probit and classEncoding ReferenceClass or OneVsRest; other "
     "numbers (from a newer or damaged file) are rejected.",
     "Set postEvaluationTransform and classEncoding to one of the listed values.", _LINEAR)
 
-GLM_WEIGHTS_PER_CLASS = _rule(
+GLM_WEIGHTS_PER_CLASS = define_rule(
     "MLS413", "glm-weights-per-class", "A GLM classifier's number of weight vectors does not fit its classes.",
     "With ReferenceClass encoding there is one weight vector per class but the first (n - 1); with OneVsRest "
     "one per class, except that two classes use a single vector.",
     "Store n - 1 weight vectors (ReferenceClass) or n (OneVsRest; 1 for two classes) for n class labels.",
     _LINEAR)
 
-GLM_PROBIT = _rule(
+GLM_PROBIT = define_rule(
     "MLS414", "glm-probit-multiclass", "The Probit transform is only for binary GLM classifiers.",
     "\"Probit post evaluation transform is only supported for binary classification\": a classifier with more "
     "than two class labels must use Logit.",
     "Use postEvaluationTransform Logit, or reduce the classifier to two classes.", _LINEAR)
 
-SVM_KERNEL = _rule(
+SVM_KERNEL = define_rule(
     "MLS415", "svm-kernel", "An SVM kernel is missing or has a negative parameter.",
     "The kernel must be linear, RBF, polynomial or sigmoid, with gamma ≥ 0 (and degree ≥ 0 for a polynomial).",
     "Set the kernel and give it non-negative gamma and degree.", _SVM)
 
-SVM_SUPPORT_VECTORS = _rule(
+SVM_SUPPORT_VECTORS = define_rule(
     "MLS416", "svm-support-vectors", "An SVM's support vectors are missing or not counted per class.",
     "Sparse or dense support vectors must be set; a classifier lists numberOfSupportVectorsPerClass for each "
     "class, and those counts must add up to the number of support vectors.",
     "Store the support vectors and one count per class that sum to their number.", _SVM)
 
-SVM_COEFFICIENTS = _rule(
+SVM_COEFFICIENTS = define_rule(
     "MLS417", "svm-coefficients", "An SVM's dual coefficients do not match its support vectors.",
     "A classifier with n classes has n - 1 coefficient vectors and a regressor one; each holds one alpha per "
     "support vector.",
     "Store n - 1 coefficient vectors (one for a regressor), each as long as the support-vector list.", _SVM)
 
-SVM_PROBABILITY = _rule(
+SVM_PROBABILITY = define_rule(
     "MLS418", "svm-probability-pairs", "An SVM classifier's probA/probB do not cover every pair of classes.",
     "When probability estimates are given, probA and probB have the same length, one value per pair of "
     "classes: n (n - 1) / 2 for n classes.",
     "Give probA and probB n (n - 1) / 2 values each, or clear both.", _SVM)
 
-PROBIT_INPUTS = _rule(
+PROBIT_INPUTS = define_rule(
     "MLS419", "probit-inputs", "A Bayesian probit regressor's inputs must be 1-D or 2-D INT32 multi-arrays.",
     "Every input of a bayesianProbitRegressor is a multi-array of dataType INT32 with rank 1 or 2: "
     "\"Unsupported array type\" / \"Unsupported array rank\".",

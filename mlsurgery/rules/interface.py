@@ -15,7 +15,7 @@ Core ML does NOT reject duplicate feature names here, so neither do we.
 from __future__ import annotations
 
 from .._proto import feature_types_pb2
-from .base import ERROR, Finding, Rule
+from .base import Finding, Rule, define_rule
 
 # Specification versions (upstream: mlmodel/src/Globals.hpp).
 SPEC_VERSION_IOS12 = 3
@@ -34,61 +34,56 @@ _UPSTREAM_INTERFACE = "mlmodel/src/Validation/InterfaceValidators.cpp"
 _UPSTREAM_FEATURES = f"{_UPSTREAM_INTERFACE} (validateFeatureDescription)"
 
 
-def _rule(code: str, name: str, summary: str, explanation: str, fix: str, upstream: str) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
-
-
-SPEC_VERSION_MISSING = _rule(
+SPEC_VERSION_MISSING = define_rule(
     "MLS001", "spec-version-missing", "The model's specificationVersion is 0 (missing).",
     "Core ML refuses a model whose specificationVersion field is 0: it reads that as a missing or corrupt "
     "version (\"Model specification version field missing or corrupt\").",
     "Set spec.specificationVersion to the lowest version that supports the model's features (1 for a plain "
     "iOS 11 neural network, 4 for an updatable one).",
     "mlmodel/src/Model.cpp (validateGeneric)")
-SPEC_VERSION_TOO_NEW = _rule(
+SPEC_VERSION_TOO_NEW = define_rule(
     "MLS002", "spec-version-too-new", "The model's specificationVersion is newer than Core ML supports.",
     f"The validator accepts specification versions up to {NEWEST_SPEC_VERSION} (MLMODEL_SPECIFICATION_VERSION); "
     "a higher version is \"intended for a newer version of Xcode\" and is rejected.",
     f"Lower spec.specificationVersion to at most {NEWEST_SPEC_VERSION}, or re-export with the coremltools "
     "version that matches your deployment target.",
     "mlmodel/src/Model.cpp (validateGeneric), mlmodel/src/Globals.hpp")
-MULTI_FUNCTION = _rule(
+MULTI_FUNCTION = define_rule(
     "MLS003", "multi-function-description", "The model description uses multi-function syntax incorrectly.",
     "A description with `functions` or `defaultFunctionName` is a multi-function description: only ML "
     "Programs of specification version ≥ 9 may use it, its top-level inputs/outputs/states and predicted "
     "names must be empty, and the default function must be one of the functions.",
     "Remove `functions` and `defaultFunctionName` from a neural network's description, or fix the function list.",
     f"{_UPSTREAM_INTERFACE} (validateModelDescription, validateMultiFunctionDescription)")
-NO_INPUTS = _rule(
+NO_INPUTS = define_rule(
     "MLS004", "no-inputs", "The model declares no inputs where Core ML requires some.",
     "Only neural networks, pipelines and ML Programs may have no inputs, and only from specification "
     "version 9 (iOS 18); every other model needs at least one input.",
     "Declare the model's input features in spec.description.input.",
     "mlmodel/src/Validation/Validators.hpp (validateFeatureDescriptions)")
-NO_OUTPUTS = _rule(
+NO_OUTPUTS = define_rule(
     "MLS005", "no-outputs", "The model declares no outputs.",
     "Every model must declare at least one output feature (\"Models must have one or more outputs\").",
     "Declare the model's outputs in spec.description.output.",
     "mlmodel/src/Validation/Validators.hpp (validateFeatureDescriptions)")
-FEATURE_NAME_MISSING = _rule(
+FEATURE_NAME_MISSING = define_rule(
     "MLS006", "feature-name-missing", "A feature description has an empty name.",
     "Every input, output and state feature needs a non-empty name.",
     "Give the feature a name (for a neural network, the name of the blob it feeds or reads).",
     _UPSTREAM_FEATURES)
-FEATURE_TYPE_MISSING = _rule(
+FEATURE_TYPE_MISSING = define_rule(
     "MLS007", "feature-type-missing", "A feature description has no (or an unknown) type.",
     "Every feature must set exactly one of the FeatureType kinds (int64, double, string, image, multiArray, "
     "dictionary, sequence, state).",
     "Set the feature's type, e.g. type.multiArrayType with a shape and a dataType.",
     _UPSTREAM_FEATURES)
-STATE_FEATURE_PLACEMENT = _rule(
+STATE_FEATURE_PLACEMENT = define_rule(
     "MLS008", "state-feature-placement", "A state feature is declared as an output, or a non-state as a state.",
     "State features belong in description.state (inputs are tolerated for backward compatibility); the "
     "state list may hold only state features.",
     "Move the feature to the right list.",
     _UPSTREAM_FEATURES)
-MULTIARRAY_SHAPE = _rule(
+MULTIARRAY_SHAPE = define_rule(
     "MLS009", "multiarray-shape", "A multi-array feature's shape or flexible-shape constraints are invalid.",
     "A multi-array input needs a shape (or enumerated shapes / shape ranges from specification version 3); "
     "enumerated shapes must be non-empty and contain the default shape; shape ranges must be ordered and "
@@ -96,42 +91,42 @@ MULTIARRAY_SHAPE = _rule(
     "Fix the feature's shape, e.g. type.multiArrayType.shape[:] = [1, 28, 28], and keep flexible shapes "
     "consistent with it.",
     _UPSTREAM_FEATURES)
-MULTIARRAY_DATA_TYPE = _rule(
+MULTIARRAY_DATA_TYPE = define_rule(
     "MLS010", "multiarray-data-type", "A multi-array feature has no, an invalid, or a too-new dataType.",
     "Multi-array features must state their element type: DOUBLE, FLOAT32 or INT32; FLOAT16 needs "
     "specification version 7 (iOS 16) and INT8 version 10. Surgery that builds a FeatureDescription by hand "
     "often forgets dataType (it defaults to INVALID_ARRAY_DATA_TYPE).",
     "Set type.multiArrayType.dataType, usually ArrayFeatureType.FLOAT32 (or DOUBLE for classic models).",
     _UPSTREAM_FEATURES)
-DEFAULT_OPTIONAL_VALUE = _rule(
+DEFAULT_OPTIONAL_VALUE = define_rule(
     "MLS011", "default-value-type", "A multi-array's default optional value does not match its dataType.",
     "A multi-array's default optional value must match its dataType: doubleDefaultValue for DOUBLE, "
     "floatDefaultValue for FLOAT32/FLOAT16, intDefaultValue for INT32 (or INT8 within [-128, 127]). Which model "
     "types and versions may use defaults at all is validateOptional's business (MLS052, MLS053).",
     "Use the default-value field that matches the dataType.",
     _UPSTREAM_FEATURES)
-DICTIONARY_KEY_TYPE = _rule(
+DICTIONARY_KEY_TYPE = define_rule(
     "MLS012", "dictionary-key-type", "A dictionary feature has no key type.",
     "Dictionary features (e.g. a classifier's class probabilities) must use Int64 or String keys.",
     "Set type.dictionaryType.stringKeyType (string class labels) or int64KeyType (integer labels).",
     _UPSTREAM_FEATURES)
-IMAGE_SIZE = _rule(
+IMAGE_SIZE = define_rule(
     "MLS013", "image-size", "An image feature's size or flexible-size constraints are invalid.",
     "An image needs a positive width and height (or, from specification version 3, enumerated sizes / size "
     "ranges that provide one); the default size must be one of the enumerated sizes or inside the ranges.",
     "Set type.imageType.width/height to the size the network expects and keep flexible sizes consistent.",
     _UPSTREAM_FEATURES)
-IMAGE_COLOR_SPACE = _rule(
+IMAGE_COLOR_SPACE = define_rule(
     "MLS014", "image-color-space", "An image feature has a missing or invalid color space.",
     "Image color space must be GRAYSCALE, RGB or BGR (GRAYSCALE_FLOAT16 from specification version 7).",
     "Set type.imageType.colorSpace, e.g. ImageFeatureType.RGB.",
     _UPSTREAM_FEATURES)
-SEQUENCE_TYPE = _rule(
+SEQUENCE_TYPE = define_rule(
     "MLS015", "sequence-type", "A sequence feature is invalid.",
     "Sequence features need specification version ≥ 3, a valid size range and an Int64 or String element type.",
     "Set type.sequenceType.int64Type or stringType and a valid sizeRange, and specificationVersion ≥ 3.",
     _UPSTREAM_FEATURES)
-STATE_TYPE = _rule(
+STATE_TYPE = define_rule(
     "MLS016", "state-type", "A state feature is invalid.",
     "State features need specification version ≥ 9 and a fixed, non-negative FLOAT16 (or INT8) array shape, "
     "and cannot be optional, flexible or have a default value.",

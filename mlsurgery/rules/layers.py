@@ -20,19 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .._proto import nn_pb2
-from .base import ERROR, Rule
+from .base import Rule, define_rule
 
 _NETWORK_VALIDATOR = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidator.cpp"
 _LAYER_VALIDATOR = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkLayerValidator.cpp"
 _VALIDATOR_UTILS = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidatorUtils.hpp"
 
 
-def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
-
-
-LAYER_TENSORS = _rule(
+LAYER_TENSORS = define_rule(
     "MLS107", "layer-tensor-ranks", "A layer's inputTensor/outputTensor rank information is inconsistent.",
     "In networks with N-D array interpretation (spec version ≥ 4 layers or EXACT_ARRAY_MAPPING) a layer may "
     "describe the rank of each input and output: the lists must be as long as input/output, each rank must match "
@@ -41,20 +36,20 @@ LAYER_TENSORS = _rule(
     "Fix or remove the layer's inputTensor/outputTensor entries (coremltools rewrites them when you rebuild the "
     "layer with NeuralNetworkBuilder).",
     f"{_NETWORK_VALIDATOR} (validateNeuralNetwork), {_VALIDATOR_UTILS} (validateTensorMessage)")
-LAYER_IO_COUNT = _rule(
+LAYER_IO_COUNT = define_rule(
     "MLS108", "layer-input-output-count", "A layer has a wrong number of inputs or outputs.",
     "Each layer type takes a fixed range of inputs and outputs (e.g. innerProduct exactly one of each, concat "
     "at least two inputs, uniDirectionalLSTM one to three inputs and exactly three outputs).",
     "Give the layer the number of input and output blobs its type requires.",
     f"{_LAYER_VALIDATOR}, {_VALIDATOR_UTILS} (validateInputCount, validateOutputCount)")
-LAYER_RANK = _rule(
+LAYER_RANK = define_rule(
     "MLS109", "layer-rank", "A layer's input or output rank is outside what its type accepts.",
     "In networks with N-D array interpretation Core ML knows the rank of model inputs/outputs and of blobs "
     "with inputTensor/outputTensor entries, and checks them per layer type (e.g. convolution needs rank ≥ 4, "
     "innerProduct 1…5, equal input and output ranks for most layers).",
     "Reshape or expand the blob to the rank the layer needs, or fix the declared ranks.",
     f"{_LAYER_VALIDATOR}, {_VALIDATOR_UTILS} (checkRank, validateRankCount, validateInputOutputRankEquality)")
-WEIGHT_COUNT = _rule(
+WEIGHT_COUNT = define_rule(
     "MLS110", "weight-count", "A layer's weight or bias count does not match its declared dimensions.",
     "Core ML counts the values in each WeightParams: convolution weights must hold outputChannels × "
     "kernelChannels × kernelHeight × kernelWidth values (deconvolution: kernelChannels × outputChannels/nGroups × "
@@ -63,7 +58,7 @@ WEIGHT_COUNT = _rule(
     "without resizing its weights (or changing weights without updating the declared sizes) breaks this.",
     "Resize the weights/bias to the declared dimensions, or update the declared dimensions to the weights.",
     f"{_LAYER_VALIDATOR}, {_VALIDATOR_UTILS} (validateGeneralWeightParams)")
-WEIGHT_PRECISION = _rule(
+WEIGHT_PRECISION = define_rule(
     "MLS111", "weight-precision", "A layer mixes half- and full-precision parameters, or fills several value fields.",
     "A WeightParams must use exactly one storage (floatValue, float16Value, rawValue, int8RawValue), and a "
     "layer's weights and bias must have the same precision: fp16 weights with an fp32 bias (or the reverse) "
@@ -72,13 +67,13 @@ WEIGHT_PRECISION = _rule(
     "clear the unused value fields.",
     f"{_LAYER_VALIDATOR}, mlmodel/src/Validation/ValidatorUtils-inl.hpp (valueType), {_VALIDATOR_UTILS} "
     "(isWeightParamTypeCompatible)")
-WEIGHTS_MISSING = _rule(
+WEIGHTS_MISSING = define_rule(
     "MLS112", "weights-missing", "A layer's required weights or bias are empty.",
     "Layers that carry parameters must store them as fp32, fp16 or quantized (rawValue + quantization) values; "
     "an empty WeightParams (or int8RawValue where only quantized rawValue is accepted) is rejected.",
     "Fill the layer's weights/bias, or clear hasBias when there is no bias.",
     f"{_LAYER_VALIDATOR}, {_VALIDATOR_UTILS} (validateGeneralWeightParams)")
-QUANTIZATION = _rule(
+QUANTIZATION = define_rule(
     "MLS113", "quantized-weights", "A layer's quantized weights are inconsistent.",
     "Quantized weights need enough rawValue bytes for numberOfBits × count, 1…8 bits, linear quantization with "
     "1 or outputChannels scales (and as many biases or none), or a lookup table of 2^bits entries; "
@@ -86,32 +81,32 @@ QUANTIZATION = _rule(
     "Re-quantize the layer with coremltools (quantization_utils) instead of editing quantized weights by hand.",
     "mlmodel/src/Validation/QuantizationValidationUtils.cpp, mlmodel/src/Validation/ValidatorUtils-inl.hpp "
     "(validateInt8Requirements)")
-LAYER_PARAMETERS = _rule(
+LAYER_PARAMETERS = define_rule(
     "MLS114", "layer-parameters", "A layer's parameters are invalid for its type.",
     "Per-layer parameter checks: padding type set for convolution and pooling, 3-D or 4-D reshape target, 4-D "
     "permute axes, valid upsample factors, crop amounts, slice indices, axes within rank, required target shapes, "
     "and similar.",
     "Fix the named parameter of the layer (the message says which).",
     _LAYER_VALIDATOR)
-UNSUPPORTED_LAYER = _rule(
+UNSUPPORTED_LAYER = define_rule(
     "MLS115", "unsupported-layer", "A layer (or activation) has an unknown or unset type.",
     "A NeuralNetworkLayer must set one of the known layer types, and an activation one of the known "
     "non-linearities; an unset oneof (or a type from a newer format that this Core ML does not know) is rejected.",
     "Set the layer's type, or convert the model with a coremltools version that matches your deployment target.",
     f"{_NETWORK_VALIDATOR} (validateFailUnknownType), {_VALIDATOR_UTILS} (validateActivationParams)")
-MISSING_INPUT_BLOB = _rule(
+MISSING_INPUT_BLOB = define_rule(
     "MLS116", "missing-input-blob", "A layer reads a blob that no earlier layer or model input provides.",
     "Core ML walks the layers in order: every layer input must be a model input or the output of an earlier "
     "layer. Deleting or renaming a layer, or reordering layers, breaks this.",
     "Rename the layer input to an existing blob, add the layer that produces it, or move the producer earlier.",
     f"{_NETWORK_VALIDATOR} (validateNeuralNetwork)")
-DUPLICATE_OUTPUT_BLOB = _rule(
+DUPLICATE_OUTPUT_BLOB = define_rule(
     "MLS117", "duplicate-output-blob", "A layer writes a blob that a model input or an earlier layer already provides.",
     "Each blob may be produced once (model inputs count as producers); only a copy layer may write a blob that "
     "already exists.",
     "Give the layer's output a new name and update the layers that read it.",
     f"{_NETWORK_VALIDATOR} (validateNeuralNetwork)")
-CONTROL_FLOW = _rule(
+CONTROL_FLOW = define_rule(
     "MLS118", "control-flow", "A branch or loop layer (or loopBreak/loopContinue) is malformed.",
     "Branch layers need their condition blob and a non-empty if-branch; loop layers a non-empty body, a condition "
     "variable exactly when there is a condition network, and a way to stop; loopBreak/loopContinue must sit "

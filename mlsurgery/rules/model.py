@@ -7,7 +7,7 @@ mlmodel/src/Validation/KNearestNeighborsClassifierValidator.cpp (updatable k-NN 
 
 from __future__ import annotations
 
-from .base import ERROR, Finding, Rule
+from .base import Finding, Rule, define_rule
 from .updatable import check_int64_parameter
 
 _MODEL = "mlmodel/src/Model.cpp"
@@ -26,19 +26,14 @@ _OPTIONAL_INPUTS_UNCHECKED = ("imputer", "treeEnsembleRegressor", "treeEnsembleC
                               "pipelineRegressor", "pipelineClassifier", "itemSimilarityRecommender", "identity")
 
 
-def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
-
-
-UPDATABLE_SPEC_VERSION = _rule(
+UPDATABLE_SPEC_VERSION = define_rule(
     "MLS050", "updatable-spec-version", "An updatable model needs specification version 4 (iOS 13) or later.",
     "On-device update arrived with specification version 4. Core ML rejects a model marked updatable with a "
     "lower version: \"Model specification version for an updatable model must be '4' or above.\" Inside a "
     "pipeline each updatable stage's own version counts too.",
     "Set specificationVersion to at least 4 (mlsurgery make-updatable does this).", _MODEL)
 
-UPDATABLE_MODEL_TYPE = _rule(
+UPDATABLE_MODEL_TYPE = define_rule(
     "MLS051", "model-type-not-updatable", "Only neural networks, k-NN classifiers and pipelines can be updatable.",
     "isUpdatable is accepted only on neuralNetwork, neuralNetworkClassifier, neuralNetworkRegressor, "
     "kNearestNeighborsClassifier and the three pipeline types: \"This model type is not supported for on-device "
@@ -46,61 +41,61 @@ UPDATABLE_MODEL_TYPE = _rule(
     "Clear isUpdatable, or put the model in a pipeline whose last stage is a neural network or k-NN classifier.",
     _INTERFACE)
 
-DEFAULT_OPTIONAL_MODEL_TYPE = _rule(
+DEFAULT_OPTIONAL_MODEL_TYPE = define_rule(
     "MLS052", "default-optional-value-model-type", "Default values for optional inputs are for neural networks only.",
     "An optional multi-array input with a default value (doubleDefaultValue, floatDefaultValue, intDefaultValue) "
     "is accepted only on neural networks (and ML Programs): \"Default optional values are only allowed for "
     "neural networks.\" A pipeline's own inputs count as the pipeline's.",
     "Remove the default value, or make the input required.", _INTERFACE)
 
-DEFAULT_OPTIONAL_VERSION = _rule(
+DEFAULT_OPTIONAL_VERSION = define_rule(
     "MLS053", "default-optional-value-version", "Default values for optional inputs need specification version 5.",
     "\"Default value for optional inputs is supported from specification 5 (iOS 14) onwards!\"",
     "Set specificationVersion to at least 5, or remove the default value.", _INTERFACE)
 
-ALL_INPUTS_OPTIONAL = _rule(
+ALL_INPUTS_OPTIONAL = define_rule(
     "MLS054", "all-inputs-optional", "A neural network needs at least one input that is not optional.",
     "validateOptional rejects a neural network (or ML Program) whose every input is optional (state inputs "
     "count as required): \"At least one feature for a neural network must NOT be optional.\"",
     "Make at least one input required (clear type.isOptional).", _INTERFACE)
 
-OPTIONAL_INPUT_NOT_ALLOWED = _rule(
+OPTIONAL_INPUT_NOT_ALLOWED = define_rule(
     "MLS055", "optional-input-not-allowed", "This model type cannot take optional inputs.",
     "Only neural networks, ML Programs, imputers, tree ensembles, pipelines, item-similarity recommenders and "
     "identity models accept optional inputs; others are rejected: \"Features cannot be optional to this type of "
     "model.\"",
     "Make the input required (clear type.isOptional).", _INTERFACE)
 
-OPTIONAL_OUTPUT = _rule(
+OPTIONAL_OUTPUT = define_rule(
     "MLS056", "optional-output", "Model outputs cannot be optional.",
     "Core ML rejects any output whose type is marked optional: \"Outputs cannot be optional.\"",
     "Clear type.isOptional on the output.", _INTERFACE)
 
-MODEL_TYPE_UNSET = _rule(
+MODEL_TYPE_UNSET = define_rule(
     "MLS057", "model-type-unset", "A model must set one model type.",
     "After the generic checks Core ML dispatches on the model type; a spec with none set is rejected: \"Model "
     "did not specify a valid model-parameter type.\"",
     "Re-export the model; a spec without a model type is not a usable model.", _MODEL)
 
-KNN_WEIGHTING = _rule(
+KNN_WEIGHTING = define_rule(
     "MLS060", "knn-weighting-scheme", "A k-NN classifier must set a weighting scheme.",
     "uniformWeighting or inverseDistanceWeighting must be set: \"KNearestNeighborsClassifier requires a "
     "weighting scheme to be set.\"",
     "Set uniformWeighting (or inverseDistanceWeighting).", _KNN)
 
-KNN_DEFAULT_LABEL_TYPE = _rule(
+KNN_DEFAULT_LABEL_TYPE = define_rule(
     "MLS061", "knn-default-label-type", "A k-NN default label must have the class labels' type.",
     "A defaultStringLabel needs String class labels (or none) and a defaultInt64Label needs Int64 class labels "
     "(or none): \"class label and default class label have different types.\"",
     "Use a default label of the same type as the class labels.", _KNN)
 
-KNN_NO_LABELS = _rule(
+KNN_NO_LABELS = define_rule(
     "MLS062", "knn-no-labels", "A k-NN classifier without class labels needs a default label.",
     "With no class labels (an empty classifier to be filled by on-device updates) a default label must say the "
     "label type: \"should specify default class labels when class labels are not specified.\"",
     "Set defaultStringLabel or defaultInt64Label.", _KNN)
 
-KNN_INTERFACE = _rule(
+KNN_INTERFACE = define_rule(
     "MLS063", "knn-classifier-interface", "A k-NN classifier's outputs must describe its predicted label.",
     "Core ML's classifier interface check: predictedFeatureName must be set and name an output of the label type "
     "(Int64 labels: Int64; otherwise String); predictedProbabilitiesName, when set, must name a dictionary or "
@@ -108,18 +103,18 @@ KNN_INTERFACE = _rule(
     "Set predictedFeatureName to the label output and give that output the labels' type.",
     _KNN + ", Validators.hpp (validateClassifierInterface)")
 
-KNN_NO_SAMPLES = _rule(
+KNN_NO_SAMPLES = define_rule(
     "MLS064", "knn-samples-vs-labels", "A k-NN classifier needs one stored sample per class label.",
     "The index must hold exactly as many samples as there are class labels: \"KNearestNeighborsClassifier has no "
     "data points\" when labels exist without samples, \"Unexpected number of labels\" otherwise.",
     "Store one sample per label (or clear both to start empty).", _KNN)
 
-KNN_SAMPLE_DIMENSION = _rule(
+KNN_SAMPLE_DIMENSION = define_rule(
     "MLS065", "knn-sample-dimension", "Every k-NN sample must have numberOfDimensions values.",
     "Each stored sample vector must be exactly nearestNeighborsIndex.numberOfDimensions long.",
     "Set numberOfDimensions to the feature length, or fix the samples.", _KNN)
 
-KNN_INDEX = _rule(
+KNN_INDEX = define_rule(
     "MLS066", "knn-index", "A k-NN index must choose its type, leaf size and distance function.",
     "The index must be linearIndex or singleKdTreeIndex (a kd-tree with a positive leafSize), and "
     "squaredEuclideanDistance must be set.",

@@ -24,7 +24,7 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 
-from .base import ERROR, Finding, Rule
+from .base import Finding, Rule, define_rule
 from .interface import Problem
 
 _UTILS = "mlmodel/src/Validation/ValidatorUtils-inl.hpp"
@@ -46,12 +46,7 @@ Check = Callable[..., list[Finding]]
 _SPEC_VERSION_IOS14 = 5  # MLMODEL_SPECIFICATION_VERSION_IOS14 (mlmodel/src/Globals.hpp)
 
 
-def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
-
-
-FEATURE_TYPE = _rule(
+FEATURE_TYPE = define_rule(
     "MLS400", "model-feature-type", "An input or output has a feature type this model type does not accept.",
     "Each model type accepts only some feature types (for example a one-hot encoder takes an Int64 or String "
     "input and gives a multi-array, or a dictionary when outputSparse is set; a GLM regressor's outputs are "
@@ -59,26 +54,26 @@ FEATURE_TYPE = _rule(
     "Double or a multi-array: \"Unsupported type ... for feature ... Should be one of: ...\".",
     "Give the feature one of the types the message lists, or convert it in an earlier pipeline stage.", _UTILS)
 
-FEATURE_COUNT = _rule(
+FEATURE_COUNT = define_rule(
     "MLS401", "model-feature-count", "The model has more inputs or outputs than its type takes.",
     "Most feature-engineering and Create ML model types take exactly one input and give one output (a "
     "vision feature print of objects: two outputs); more are rejected: \"Feature descriptions exceeded N\".",
     "Keep one input (output) and move the others to their own models, e.g. stages of a pipeline.", _UTILS)
 
-CLASSIFIER_LABELS = _rule(
+CLASSIFIER_LABELS = define_rule(
     "MLS402", "model-classifier-labels", "A GLM or SVM classifier has no class labels.",
     "validateClassifierInterface requires stringClassLabels or int64ClassLabels with at least one label: "
     "\"Classifier models must provide class labels.\"",
     "Set the class labels, one per class the classifier predicts.",
     "mlmodel/src/Validation/Validators.hpp (validateClassifierInterface)")
 
-PREDICTED_FEATURE_MISSING = _rule(
+PREDICTED_FEATURE_MISSING = define_rule(
     "MLS403", "predicted-feature-name-missing", "A classifier or regressor does not name its predicted output.",
     "GLM and SVM classifiers and regressors must set description.predictedFeatureName: \"Specification is "
     "missing classifier predictedFeatureName\" (or regressor).",
     "Set description.predictedFeatureName to the name of the predicted output.", _INTERFACE)
 
-NAMED_FEATURE_MISSING = _rule(
+NAMED_FEATURE_MISSING = define_rule(
     "MLS404", "named-feature-missing", "A feature the model names is not in its description.",
     "predictedFeatureName, predictedProbabilitiesName and the feature names inside the model's parameters "
     "(non-maximum suppression, word tagger, item-similarity recommender) must name declared inputs or "
@@ -86,7 +81,7 @@ NAMED_FEATURE_MISSING = _rule(
     "Rename the feature in the description or in the parameters so that both agree.",
     f"{_UTILS} (validateDescriptionsContainFeatureWithNameAndType)")
 
-UNCLAIMED_FEATURE = _rule(
+UNCLAIMED_FEATURE = define_rule(
     "MLS405", "unclaimed-feature", "The description declares a feature the model's parameters do not name.",
     "Non-maximum suppression, word taggers and vision feature prints of objects bind every input or output "
     "by name; a declared feature none of those names refers to is rejected (\"Input feature '...' was not "
@@ -96,19 +91,19 @@ UNCLAIMED_FEATURE = _rule(
     f"{_NMS}, mlmodel/src/Validation/WordTaggerValidator.cpp, "
     "mlmodel/src/Validation/VisionFeaturePrintValidator.cpp")
 
-NMS_THRESHOLDS = _rule(
+NMS_THRESHOLDS = define_rule(
     "MLS460", "nms-thresholds", "Non-maximum suppression thresholds are out of range.",
     "iouThreshold must lie in [0, 1] and confidenceThreshold must not be negative (NaN fails both): "
     "\"iouThreshold must be a value between 0.0 and 1.0.\"",
     "Set iouThreshold within [0, 1] and confidenceThreshold ≥ 0 (0 keeps every prediction).", _NMS)
 
-NMS_ELEMENT_TYPE = _rule(
+NMS_ELEMENT_TYPE = define_rule(
     "MLS461", "nms-element-type", "Non-maximum suppression confidence and coordinates need one float element type.",
     "The confidence and coordinates inputs and outputs must share one multi-array data type: DOUBLE, or from "
     "specification version 5 (iOS 14) DOUBLE or FLOAT32.",
     "Give all four arrays the same dataType (DOUBLE, or FLOAT32 with specificationVersion ≥ 5).", _NMS)
 
-NMS_OUTPUT_SHAPES = _rule(
+NMS_OUTPUT_SHAPES = define_rule(
     "MLS462", "nms-output-shapes", "Non-maximum suppression's output shapes are inconsistent.",
     "The confidence output's shape, when given, has two dimensions (boxes, classes), either as the "
     "(deprecated) shape, and then the coordinates output has a shape with the same number of boxes, or as a "
@@ -119,33 +114,33 @@ NMS_OUTPUT_SHAPES = _rule(
     "Give the outputs shapes [boxes, classes] and [boxes, 4] (or 2-D shape ranges) matching the class labels.",
     _NMS)
 
-RECOMMENDER_ITEM_IDS = _rule(
+RECOMMENDER_ITEM_IDS = define_rule(
     "MLS463", "recommender-item-ids", "An item-similarity recommender's item ids are inconsistent.",
     "Item ids are Int64 or String, not both; the id list must be long enough to index every item named in "
     "the similarities (Int64: more ids than the largest item index; String: at least as many) and hold no "
     "duplicates.",
     "Store one unique id per item, of one kind, covering every item index.", _RECOMMENDER)
 
-RECOMMENDER_COLUMNS = _rule(
+RECOMMENDER_COLUMNS = define_rule(
     "MLS464", "recommender-columns", "An item-similarity recommender does not name its item input or any output.",
     "itemInputFeatureName may be empty only when the model has exactly one input (\"Name of column for item "
     "input data not specified.\"), and recommendedItemListOutputFeatureName or "
     "recommendedItemScoreOutputFeatureName must be set (\"No output columns specified.\").",
     "Set itemInputFeatureName and at least one of the recommended-item output names.", _RECOMMENDER)
 
-CUSTOM_MODEL = _rule(
+CUSTOM_MODEL = define_rule(
     "MLS465", "custom-model-parameters", "A custom model has no class name or an incomplete parameter.",
     "className must name the MLCustomModel class, and every entry of parameters needs a non-empty key and a "
     "value.",
     "Set className and give every parameter a key and a value.", _CUSTOM)
 
-LINKED_MODEL = _rule(
+LINKED_MODEL = define_rule(
     "MLS466", "linked-model-file", "A linked model does not name the model file it links.",
     "linkedModelFile must be set and its linkedModelFileName.defaultValue must not be empty (an empty search "
     "path is fine: it means the model's own folder).",
     "Set linkedModelFile.linkedModelFileName.defaultValue to the linked .mlmodelc file name.", _LINKED)
 
-PRECISION_RECALL_CURVES = _rule(
+PRECISION_RECALL_CURVES = define_rule(
     "MLS467", "precision-recall-curves", "Class-confidence thresholding needs valid precision/recall curves.",
     "The model needs at least one precision-recall curve; in each, the precision values and their confidence "
     "thresholds (and the recall values and theirs) are non-empty lists of equal length, and every element is "

@@ -22,7 +22,7 @@ By default ``check_network_top_level`` also appends the plain network's output c
 
 from __future__ import annotations
 
-from .base import ERROR, WARNING, Finding, Rule
+from .base import ERROR, Finding, Rule, WARNING, define_rule
 from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES, NetworkWalker, is_ios12_layer, nd_array_interpretation
 from .shapes import shape_inference_failure
 
@@ -31,12 +31,7 @@ NETWORK_KINDS = ("neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassi
 _TOP_LEVEL = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidator.cpp"
 
 
-def _rule(code, name, summary, explanation, fix, upstream, severity=ERROR) -> Rule:
-    return Rule(code=code, name=name, severity=severity, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
-
-
-SHAPE_MAPPING = _rule(
+SHAPE_MAPPING = define_rule(
     "MLS100", "input-shape-mapping", "The network's array input shape mapping is too old for its layers.",
     "With a multi-array input, arrayInputShapeMapping RANK5_ARRAY_MAPPING (the default, 0) is only allowed when "
     "every layer existed in specification version 3 (iOS 12) and the image mapping is also the old "
@@ -45,58 +40,58 @@ SHAPE_MAPPING = _rule(
     "Set the network's arrayInputShapeMapping to EXACT_ARRAY_MAPPING (and check the input shapes for N-D "
     "semantics), or use only iOS 12 layers.",
     f"{_TOP_LEVEL} (validateNeuralNetworkTopLevel), mlmodel/src/Utils.cpp (isIOS12NeuralNetworkLayer)")
-NO_LAYERS = _rule(
+NO_LAYERS = define_rule(
     "MLS101", "no-layers", "The neural network has no layers.",
     "Core ML requires at least one layer in a neural network.",
     "Add the network's layers (a pass-through needs at least an activation/linear or copy layer).",
     f"{_TOP_LEVEL} (validateNeuralNetworkTopLevel)")
-IO_FEATURE_TYPES = _rule(
+IO_FEATURE_TYPES = define_rule(
     "MLS102", "network-feature-types", "A neural network input (or a plain network's output) is not an array or image.",
     "Neural network inputs must be images, multi-arrays or states; a plain neuralNetwork's outputs too "
     "(classifiers and regressors may also output labels, dictionaries and doubles).",
     "Describe the feature as a multiArrayType (or imageType); use a classifier/regressor model type for label "
     "or scalar outputs.",
     f"{_TOP_LEVEL}, NeuralNetworkValidatorUtils.hpp (validateInputOutputTypes)")
-INPUT_ARRAY_RANK = _rule(
+INPUT_ARRAY_RANK = define_rule(
     "MLS103", "input-array-rank", "A multi-array input has a shape the network's shape mapping cannot take.",
     "Under RANK5_ARRAY_MAPPING (iOS 11/12 semantics) a multi-array input must have 1 (vector) or 3 (C, H, W) "
     "dimensions, including every enumerated shape or shape range; with N-D interpretation it needs at least one "
     "dimension and a shape range of the same rank as the default shape.",
     "Give the input shape [C] or [C, H, W] (e.g. [1, 28, 28]), or switch the network to EXACT_ARRAY_MAPPING.",
     f"{_TOP_LEVEL} (validateNeuralNetworkTopLevel), NeuralNetworkValidatorUtils.hpp (validateNdMultiArrayInputType)")
-CLASSIFIER_LABELS = _rule(
+CLASSIFIER_LABELS = define_rule(
     "MLS104", "classifier-labels", "A neural network classifier has no class labels.",
     "neuralNetworkClassifier must set stringClassLabels or int64ClassLabels with at least one label.",
     "Set the class labels (one per element of the probability blob).",
     "mlmodel/src/Validation/Validators.hpp (validateClassifierInterface)")
-CLASSIFIER_OUTPUTS = _rule(
+CLASSIFIER_OUTPUTS = define_rule(
     "MLS105", "classifier-outputs", "A classifier's predicted label or probability output is missing or mistyped.",
     "predictedFeatureName must name an output whose type matches the labels (string labels → String, int64 "
     "labels → Int64); predictedProbabilitiesName, if set, must name a dictionary (or multi-array) output.",
     "Set description.predictedFeatureName / predictedProbabilitiesName to the label and probability outputs and "
     "give them the right types.",
     "mlmodel/src/Validation/InterfaceValidators.cpp (validateClassifierFeatureDescriptions), ValidatorUtils-inl.hpp")
-REGRESSOR_OUTPUT = _rule(
+REGRESSOR_OUTPUT = define_rule(
     "MLS106", "regressor-output", "A regressor's predicted output is missing or mistyped.",
     "neuralNetworkRegressor needs description.predictedFeatureName naming an output of type Double or "
     "multi-array.",
     "Set predictedFeatureName to the regressor's output and make it a multiArrayType (or doubleType).",
     "mlmodel/src/Validation/InterfaceValidators.cpp (validateRegressorInterface)")
-PROBABILITY_BLOB = _rule(
+PROBABILITY_BLOB = define_rule(
     "MLS119", "probability-blob-missing", "The classifier's labelProbabilityLayerName names no blob of the network.",
     "A neuralNetworkClassifier's labelProbabilityLayerName (despite the name, a blob name) must be produced by "
     "one of its layers.",
     "Set labelProbabilityLayerName to the blob holding the class probabilities (usually the softmax output), "
     "or clear it to use the last layer's output.",
     f"{_TOP_LEVEL} (validate<neuralNetworkClassifier>)")
-OUTPUT_NOT_PRODUCED = _rule(
+OUTPUT_NOT_PRODUCED = define_rule(
     "MLS120", "output-not-produced", "A model output is not produced by any layer.",
     "A plain neuralNetwork's outputs must all be blobs written by its layers (each output name once); a "
     "classifier's outputs must be layer blobs or its predicted label / probability outputs. Deleting or renaming "
     "the last layer breaks this.",
     "Rename the output to the blob the network produces, or make a layer write a blob with the output's name.",
     f"{_TOP_LEVEL} (validate<neuralNetwork>, validate<neuralNetworkClassifier>)")
-NETWORK_SHAPES = _rule(
+NETWORK_SHAPES = define_rule(
     "MLS121", "network-shapes", "Core ML's shape inference fails for this iOS 11/12-style network (warning).",
     "For networks without N-D array interpretation Core ML propagates channel/height/width ranges through the "
     "layers. When they contradict each other (e.g. an innerProduct whose inputChannels differs from the "

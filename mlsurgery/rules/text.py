@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import ERROR, Rule
+from .base import Rule, define_rule
 from .interface import Problem
 from .models import (
     NAMED_FEATURE_MISSING,
@@ -32,19 +32,14 @@ _TEXT_MODELS = {
 }
 
 
-def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
-
-
-TAGGER_OUTPUT_TYPES = _rule(
+TAGGER_OUTPUT_TYPES = define_rule(
     "MLS470", "word-tagger-output-types", "A word tagger's output sequences hold the wrong element type.",
     "Token tags and tokens are sequences of String, token locations and lengths sequences of Int64: "
     "\"Unsupported type ... for feature ... Should be: ...\".",
     "Declare each word-tagger output as a sequence of the listed element type.",
     _VALIDATION + "WordTaggerValidator.cpp")
 
-TEXT_REVISION = _rule(
+TEXT_REVISION = define_rule(
     "MLS471", "text-model-revision", "A Create ML text model's revision number is missing or too low.",
     "revision must be at least 1 for word taggers and text classifiers and at least 2 for gazetteers and word "
     "embeddings: \"Model revision number not set. Must be >= 1\".",
@@ -52,14 +47,14 @@ TEXT_REVISION = _rule(
     _VALIDATION + "WordTaggerValidator.cpp, TextClassifierValidator.cpp, GazetteerValidator.cpp, "
     "WordEmbeddingValidator.cpp")
 
-TEXT_LABELS = _rule(
+TEXT_LABELS = define_rule(
     "MLS472", "text-model-labels", "A word tagger, text classifier or gazetteer has no tags or class labels.",
     "Word taggers need stringTags and text classifiers and gazetteers stringClassLabels, with at least one "
     "entry: \"Model output tags not set. Must have at least one tag\".",
     "Set the tags or class labels the model predicts.",
     _VALIDATION + "WordTaggerValidator.cpp, TextClassifierValidator.cpp, GazetteerValidator.cpp")
 
-TEXT_DATA = _rule(
+TEXT_DATA = define_rule(
     "MLS473", "text-model-data", "A Create ML text model has no model data.",
     "modelParameterData holds the trained model; it must not be empty: \"Model parameter data not set\".",
     "Re-export the model; the data cannot be reconstructed by hand.",

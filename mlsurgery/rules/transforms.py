@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import ERROR, Rule
+from .base import Rule, define_rule
 from .interface import Problem
 from .models import TYPE_NAMES, Check, features_problem, kind_of, model_check
 
@@ -35,8 +35,7 @@ _MAPPINGS = {
 
 
 def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=_VALIDATION + upstream)
+    return define_rule(code, name, summary, explanation, fix, _VALIDATION + upstream)
 
 
 OUTPUT_TYPE = _rule(

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from .base import ERROR, Rule
+from .base import Rule, define_rule
 from .interface import Problem
 from .models import Check, model_check
 
@@ -27,8 +27,7 @@ _BRANCHES = range(0, 6)
 
 
 def _rule(code, name, summary, explanation, fix) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=_UPSTREAM)
+    return define_rule(code, name, summary, explanation, fix, _UPSTREAM)
 
 
 TREE_DIMENSIONS = _rule(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..backprop import CROSS_ENTROPY, MEAN_SQUARED_ERROR, LossNode, clean_path, coreml_walk, loss_nodes
 from ..graph import LayerGraph, NetworkLocation
-from .base import ERROR, Finding, Rule
+from .base import Finding, Rule, define_rule
 from .pipeline import describe_type, feature_types_equal, features_equivalent
 
 _UPDATABLE = "mlmodel/src/Validation/NeuralNetwork/UpdatableNeuralNetworkValidator.cpp"
@@ -20,8 +20,7 @@ _GRAPH = _UPDATABLE + ", NeuralNetworkValidatorGraph.hpp"
 
 
 def _rule(code, name, summary, explanation, fix, upstream=_UPDATABLE) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=upstream)
+    return define_rule(code, name, summary, explanation, fix, upstream)
 
 
 NO_UPDATABLE_LAYER = _rule(

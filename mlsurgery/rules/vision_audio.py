@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import ERROR, Rule
+from .base import Rule, define_rule
 from .interface import Problem
 from .models import UNCLAIMED_FEATURE, Check, data_type_name, features_problem, model_check
 
@@ -23,8 +23,7 @@ _SOUND_VERSION = 1
 
 
 def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return Rule(code=code, name=name, severity=ERROR, summary=summary, explanation=explanation, fix=fix,
-                upstream=_VALIDATION + upstream)
+    return define_rule(code, name, summary, explanation, fix, _VALIDATION + upstream)
 
 
 VISION_PRINT_TYPE = _rule(
