@@ -10,7 +10,6 @@ from .graph import trainable_network
 from .io import load_spec, save_spec
 from .ops.changes import Changes
 from .ops.make_updatable import make_updatable
-from .ops.training import EpochSettings, OptimizerSettings
 
 
 @dataclass
@@ -47,14 +46,14 @@ def save_if_valid(spec, output, *, source, changes: Changes, force: bool = False
     return SurgeryResult(changes, report, written)
 
 
-def make_updatable_file(model, output, layers: list[str], *, depth: int = 1, loss: str | None = None, loss_input: str | None = None,
-                        target_shape: list[int] | None = None, optimizer: OptimizerSettings = OptimizerSettings(),
-                        epochs: EpochSettings = EpochSettings(), shuffle: bool = True, seed: int | None = None,
-                        to_fp32: bool = False, dequantize: bool = False, force: bool = False, dry_run: bool = False, in_place: bool = False) -> SurgeryResult:
-    """``mlsurgery make-updatable`` as a function: see ``mlsurgery.ops.make_updatable.make_updatable``."""
+def make_updatable_file(model, output, layers: list[str], *, force: bool = False, dry_run: bool = False,
+                        in_place: bool = False, **options) -> SurgeryResult:
+    """``mlsurgery make-updatable`` as a function: load ``model``, run
+    ``mlsurgery.ops.make_updatable.make_updatable(spec, layers, **options)``, validate, and write ``output``.
+
+    ``force`` also lets through layers gradients cannot reach (the validator still reports them).
+    """
     spec = load_network_spec(model)
-    changes = make_updatable(spec, layers, depth=depth, loss=loss, loss_input=loss_input, target_shape=target_shape,
-                             optimizer=optimizer, epochs=epochs, shuffle=shuffle, seed=seed, to_fp32=to_fp32,
-                             dequantize=dequantize, allow_blocked=force)
+    changes = make_updatable(spec, layers, allow_blocked=force, **options)
     return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
                          in_place=in_place)

@@ -47,8 +47,8 @@ class OptimizerSettings:
             raise UsageError(f"batch size {self.batch} must be positive")
         if self.batch_values is not None:
             if self.batch not in self.batch_values:
-                raise UsageError(f"batch size {self.batch} is not among the allowed sizes "
-                                 f"{list(self.batch_values)}; add it to the allowed sizes (batch_values, --batch-values)")
+                raise UsageError(f"batch size {self.batch} is not among the allowed sizes {list(self.batch_values)}; "
+                                 "add it to the allowed sizes (batch_values, --batch-values)")
             if any(v <= 0 for v in self.batch_values):
                 raise UsageError(f"allowed batch sizes {list(self.batch_values)} must all be positive")
         for name in ("momentum", "beta1", "beta2", "eps"):
