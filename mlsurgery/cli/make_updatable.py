@@ -57,7 +57,8 @@ def make_updatable_command(model, layer_groups, depth, output, in_place, loss, l
         result = make_updatable_file(
             model, output, layers, depth=depth, loss=loss, loss_input=loss_input,
             target_shape=list(target_shape) if target_shape else None, optimizer=settings,
-            epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed, to_fp32=to_fp32, dequantize=dequantize, force=force, dry_run=dry_run, in_place=in_place)
+            epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed, to_fp32=to_fp32,
+            dequantize=dequantize, force=force, dry_run=dry_run, in_place=in_place)
     except InvalidModelError as refused:
         if refused.report is not None:
             print_findings(refused.report, out, fixes=True)
