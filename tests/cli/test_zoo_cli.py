@@ -28,7 +28,7 @@ def test_inspect_validate_and_make_updatable_on_every_zoo_model(run_cli, tmp_pat
     assert run_cli("inspect", model).exit_code == 0
 
     validated = run_cli("validate", model)
-    assert validated.exit_code in (0, 1), validated.stderr
+    assert validated.exit_code == 0, validated.stdout  # build_fixtures.py builds every zoo model valid
     _one_line_or_nothing(validated)
 
     out = tmp_path / "out.mlmodel"
