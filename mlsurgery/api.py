@@ -57,3 +57,17 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
     changes = make_updatable(spec, layers, allow_blocked=force, **options)
     return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
                          in_place=in_place)
+
+
+def make_knn_file(model, output, features: str | None = None, settings=None, *, force: bool = False,
+                  dry_run: bool = False, in_place: bool = False) -> SurgeryResult:
+    """``mlsurgery make-knn`` as a function: ``mlsurgery.ops.knn.make_knn`` on ``model``, validate, write ``output``.
+
+    ``settings`` is a ``mlsurgery.ops.knn.KnnSettings`` (default: k 3 in [1, 1000], uniform, linear index).
+    """
+    from .ops.knn import KnnSettings, make_knn
+
+    spec = load_spec(model)
+    changes = make_knn(spec, features, settings or KnnSettings(), source=str(model))
+    return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
+                         in_place=in_place)

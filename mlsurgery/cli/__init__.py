@@ -25,6 +25,7 @@ COMMANDS = [
     ("reinit", "reinit", "reinit_command"),
     ("apply", "apply", "apply_command"),
     ("recipe", "recipe", "recipe_command"),
+    ("make-knn", "make_knn", "make_knn_command"),
 ]
 
 
