@@ -53,7 +53,11 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
 
     ``force`` also lets through layers gradients cannot reach (the validator still reports them).
     """
-    spec = load_network_spec(model)
+    from .ops.glm_head import glm_head_stage_path
+
+    spec = load_spec(model)
+    if glm_head_stage_path(spec) is None:
+        trainable_network(spec, str(model))
     changes = make_updatable(spec, layers, allow_blocked=force, **options)
     return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
                          in_place=in_place)
