@@ -75,3 +75,34 @@ def make_knn_file(model, output, features: str | None = None, settings=None, *, 
     changes = make_knn(spec, features, settings or KnnSettings(), source=str(model))
     return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
                          in_place=in_place)
+
+
+def split_file(model, output, at: str, *, layers: list[str] | None = None, force: bool = False,
+               dry_run: bool = False, in_place: bool = False, **options) -> SurgeryResult:
+    """``mlsurgery split`` as a function: ``mlsurgery.ops.split.split_network`` after blob ``at``, then
+    ``make_updatable`` on the head (``layers``, default auto, and ``options`` as make_updatable takes them),
+    validate, and write ``output``.
+
+    Without a loss choice, a head whose single output a softmax computes is trained with cross-entropy on it.
+    """
+    from .ops.split import split_network
+
+    spec = load_spec(model)
+    changes = split_network(spec, at, source=str(model))
+    if options.get("loss") is None and options.get("loss_input") is None:
+        options["loss_input"] = _softmax_output(spec)
+    changes.extend(make_updatable(spec, layers or ["auto"], allow_blocked=force, **options))
+    return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
+                         in_place=in_place)
+
+
+def _softmax_output(spec) -> str | None:
+    """The single output of a non-classifier trainable network when a softmax computes it."""
+    from .graph import LayerGraph
+
+    graph = LayerGraph.of(spec)
+    outputs = graph.output_names
+    if graph.is_classifier or len(outputs) != 1:
+        return None
+    producer = graph.blob_producer.get(outputs[0])
+    return outputs[0] if producer is not None and producer.kind == "softmax" else None

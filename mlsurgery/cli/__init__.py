@@ -26,6 +26,7 @@ COMMANDS = [
     ("apply", "apply", "apply_command"),
     ("recipe", "recipe", "recipe_command"),
     ("make-knn", "make_knn", "make_knn_command"),
+    ("split", "split", "split_command"),
 ]
 
 
