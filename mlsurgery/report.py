@@ -170,3 +170,25 @@ def print_findings(report, out: Console, *, path: str | None = None, fixes: bool
         out.print(line)
         if fixes:
             out.print(Text(f"      fix: {finding.rule.fix}", "dim"))
+
+
+def print_predictions(outputs: dict, out: Console, *, top: int = 5) -> None:
+    """One block per output: top-k classes for probabilities, the label, or an array's shape and values."""
+    import numpy as np
+
+    for name, value in outputs.items():
+        if isinstance(value, dict):
+            out.print(f"[bold]{name}[/bold]  top {min(top, len(value))} of {len(value)} classes")
+            table = Table(show_edge=False)
+            table.add_column("class")
+            table.add_column("probability", justify="right")
+            for label, probability in sorted(value.items(), key=lambda item: -item[1])[:top]:
+                table.add_row(str(label), f"{probability:.4f}")
+            out.print(table)
+        elif isinstance(value, np.ndarray):
+            flat = value.reshape(-1)
+            shown = ", ".join(f"{v:.6g}" for v in flat[:8]) + (", …" if flat.size > 8 else "")
+            stats = f"  min {flat.min():.6g}  max {flat.max():.6g}" if flat.size > 1 else ""
+            out.print(f"[bold]{name}[/bold]  {list(value.shape)}  [{shown}]{stats}")
+        else:
+            out.print(f"[bold]{name}[/bold]  {value}")

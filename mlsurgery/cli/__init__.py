@@ -27,6 +27,7 @@ COMMANDS = [
     ("recipe", "recipe", "recipe_command"),
     ("make-knn", "make_knn", "make_knn_command"),
     ("split", "split", "split_command"),
+    ("predict", "predict", "predict_command"),
 ]
 
 
