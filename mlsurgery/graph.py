@@ -86,17 +86,34 @@ def trainable_network(spec, source: str = "model") -> NetworkLocation:
 def weight_params(message, _prefix: str = "") -> list[tuple[str, object]]:
     """All ``WeightParams`` inside a layer's parameter message, as (field path, message) pairs."""
     found = []
+    for path, item in message_fields(message, _prefix):
+        if item.DESCRIPTOR.full_name == _WEIGHT_PARAMS:
+            found.append((path, item))
+        else:
+            found.extend(weight_params(item, path + "."))
+    return found
+
+
+def message_fields(message, prefix: str = "") -> list[tuple[str, object]]:
+    """The sub-messages set in ``message``, as (field path, message) pairs: singular ones (``name``), each item
+    of a repeated one (``name[2]``) and each value of a map whose values are messages (``name['key']``).
+
+    Scalars, strings, bytes, repeated scalars and maps of scalars hold no message and are left out: a walk over
+    layer fields must not treat them as messages (a custom layer's ``parameters`` map once crashed one).
+    """
+    found = []
     for descriptor, value in message.ListFields():
-        if descriptor.message_type is None:
+        kind = descriptor.message_type
+        if kind is None:
             continue
-        path = f"{_prefix}{descriptor.name}"
-        values = value if descriptor.is_repeated else [value]
-        for position, item in enumerate(values):
-            item_path = f"{path}[{position}]" if descriptor.is_repeated else path
-            if descriptor.message_type.full_name == _WEIGHT_PARAMS:
-                found.append((item_path, item))
-            else:
-                found.extend(weight_params(item, item_path + "."))
+        path = f"{prefix}{descriptor.name}"
+        if kind.GetOptions().map_entry:
+            if kind.fields_by_name["value"].message_type is not None:
+                found.extend((f"{path}[{key!r}]", value[key]) for key in sorted(value))
+        elif descriptor.is_repeated:
+            found.extend((f"{path}[{position}]", item) for position, item in enumerate(value))
+        else:
+            found.append((path, value))
     return found
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .backprop import explain_updatable_layers
 from .coreml import LossKind
-from .graph import LayerGraph, find_networks
+from .graph import LayerGraph, find_networks, pipeline_stages
 
 
 def feature_type(feature_type_message) -> dict:
@@ -132,6 +132,66 @@ def _gradient_trace(trace) -> dict:
     }
 
 
+def _stages(spec, prefix: tuple[int, ...] = ()) -> list[dict]:
+    """Every pipeline stage (nested ones flattened), with what it reads, writes and whether it trains."""
+    kind = spec.WhichOneof("Type")
+    container = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline if kind in (
+        "pipelineClassifier", "pipelineRegressor") else None
+    found = []
+    for index, stage in enumerate(pipeline_stages(spec)):
+        path = prefix + (index,)
+        names = list(container.names)
+        found.append({"where": " › ".join(f"pipeline stage {i + 1}" for i in path),
+                      "name": names[index] if len(names) > index else None,
+                      "type": stage.WhichOneof("Type"), "is_updatable": stage.isUpdatable,
+                      "inputs": [f.name for f in stage.description.input],
+                      "outputs": [f.name for f in stage.description.output],
+                      "training_inputs": [f.name for f in stage.description.trainingInput]})
+        found.extend(_stages(stage, path))
+    return found
+
+
+def _models_with_where(spec, where: str = ""):
+    yield where, spec
+    for index, stage in enumerate(pipeline_stages(spec)):
+        yield from _models_with_where(stage, f"{where} › pipeline stage {index + 1}".removeprefix(" › "))
+
+
+def _knn(where: str, model) -> dict:
+    knn = model.kNearestNeighborsClassifier
+    index = knn.nearestNeighborsIndex
+    labels = knn.WhichOneof("ClassLabels")
+    default = knn.WhichOneof("DefaultClassLabel")
+    return {
+        "where": where,
+        "dimensions": index.numberOfDimensions,
+        "number_of_neighbors": _int64_parameter(knn.numberOfNeighbors),
+        "weighting": {"uniformWeighting": "uniform", "inverseDistanceWeighting": "inverse-distance"}.get(
+            knn.WhichOneof("WeightingScheme") or "", None),
+        "index": {"linearIndex": "linear", "singleKdTreeIndex": "kd-tree"}.get(index.WhichOneof("IndexType") or "",
+                                                                              None),
+        "leaf_size": index.singleKdTreeIndex.leafSize if index.WhichOneof("IndexType") == "singleKdTreeIndex"
+        else None,
+        "labels": "int64" if labels == "int64ClassLabels" or default == "defaultInt64Label" else "string",
+        "samples": len(index.floatSamples),
+        "default_label": getattr(knn, default) if default else None,
+    }
+
+
+def _glm(where: str, model) -> dict:
+    from .ops.glm_head import equivalence
+
+    glm = model.glmClassifier
+    labels = glm.WhichOneof("ClassLabels")
+    return {
+        "where": where,
+        "classes": len(getattr(glm, labels).vector) if labels else 0,
+        "transform": {0: "logit", 1: "probit"}.get(glm.postEvaluationTransform, str(glm.postEvaluationTransform)),
+        "encoding": {0: "reference-class", 1: "one-vs-rest"}.get(glm.classEncoding, str(glm.classEncoding)),
+        "network_replacement_preserves": equivalence(glm).preserves,
+    }
+
+
 def summarize(spec, path: str | None = None) -> dict:
     """Everything ``inspect`` reports about ``spec``, as JSON-ready data."""
     description = spec.description
@@ -152,4 +212,10 @@ def summarize(spec, path: str | None = None) -> dict:
         "predicted_probabilities": description.predictedProbabilitiesName or None,
         "class_labels": _class_labels(spec),
         "networks": networks,
+        "stages": _stages(spec),
+        "training_inputs": _features(description.trainingInput),
+        "knn": [_knn(where, model) for where, model in _models_with_where(spec)
+                if model.WhichOneof("Type") == "kNearestNeighborsClassifier"],
+        "glm": [_glm(where, model) for where, model in _models_with_where(spec)
+                if model.WhichOneof("Type") == "glmClassifier"],
     }

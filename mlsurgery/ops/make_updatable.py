@@ -13,6 +13,7 @@ from ..coreml import LossKind
 from ..errors import InvalidModelError, SurgeryError, UsageError
 from ..graph import LayerGraph, ancestors
 from .changes import Changes
+from .glm_head import glm_head_stage_path, replace_glm_head
 from .loss import resolve_loss, set_loss
 from .mark_updatable import mark_updatable
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers
@@ -29,13 +30,18 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
                    allow_blocked: bool = False) -> Changes:
     """Prepare ``spec`` (in place) so Core ML can train ``layers`` on device; returns what changed.
 
-    ``layers == ["auto"]`` picks the ``depth`` trainable layers nearest to the loss. This does not run the full
+    A pipeline ending in a GLM classifier (Create ML) first gets it replaced by the equivalent network
+    classifier (``mlsurgery.ops.glm_head``). ``layers == ["auto"]`` picks the ``depth`` trainable layers nearest
+    to the loss. This does not run the full
     validator: call ``mlsurgery.validate.validate_spec`` on the result (the CLI refuses to write a model Core ML
     would reject). ``to_fp32`` widens the network's fp16 weights and ``dequantize`` expands the chosen layers'
     quantized weights; without them such networks are refused with that hint. ``allow_blocked`` skips the
     refusal of layers gradients cannot reach (for ``--force``: the validator still reports them).
     """
     changes = Changes("make-updatable")
+    if glm_head_stage_path(spec) is not None:
+        # Create ML classifiers end in a GLM, which Core ML cannot train; its network equivalent it can.
+        changes.extend(replace_glm_head(spec))
     changes.extend(_fix_precision(spec, layers, to_fp32=to_fp32, dequantize=dequantize))
     graph = LayerGraph.of(spec)
     kind, loss_input = resolve_loss(graph, loss, loss_input)
