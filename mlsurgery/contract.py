@@ -23,7 +23,8 @@ Where the facts come from:
 from __future__ import annotations
 
 from .errors import InvalidModelError, NotUpdatableError
-from .graph import NETWORK_KINDS, PIPELINE_KINDS, pipeline_stages
+from .coreml import NETWORK_KINDS, PIPELINE_KINDS
+from .graph import pipeline_stages
 from .summary import describe_features, int64_parameter, loss_layers, optimizer_parameters
 
 KNN_KIND = "kNearestNeighborsClassifier"

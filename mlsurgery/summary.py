@@ -6,6 +6,7 @@ The dict returned by ``summarize`` is the documented, stable ``inspect --format 
 from __future__ import annotations
 
 from .backprop import explain_updatable_layers
+from .coreml import LossKind
 from .graph import LayerGraph, find_networks, pipeline_stages
 
 
@@ -112,11 +113,10 @@ def loss_layers(update_params) -> list[dict]:
     """The loss layers of a network's ``updateParams``: name, type (cross-entropy / mse), input and target blob."""
     losses = []
     for loss in update_params.lossLayers:
-        kind = loss.WhichOneof("LossLayerType")
-        body = getattr(loss, kind) if kind else None
-        losses.append({"name": loss.name,
-                       "type": {"categoricalCrossEntropyLossLayer": "cross-entropy",
-                                "meanSquaredErrorLossLayer": "mse"}.get(kind, kind or "unset"),
+        field = loss.WhichOneof("LossLayerType")
+        kind = LossKind.from_field(field)
+        body = getattr(loss, field) if field else None
+        losses.append({"name": loss.name, "type": kind.value if kind else (field or "unset"),
                        "input": body.input if body else None, "target": body.target if body else None})
     return losses
 
