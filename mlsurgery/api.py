@@ -53,7 +53,56 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
 
     ``force`` also lets through layers gradients cannot reach (the validator still reports them).
     """
-    spec = load_network_spec(model)
+    from .ops.glm_head import glm_head_stage_path
+
+    spec = load_spec(model)
+    if glm_head_stage_path(spec) is None:
+        trainable_network(spec, str(model))
     changes = make_updatable(spec, layers, allow_blocked=force, **options)
     return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
                          in_place=in_place)
+
+
+def make_knn_file(model, output, features: str | None = None, settings=None, *, force: bool = False,
+                  dry_run: bool = False, in_place: bool = False) -> SurgeryResult:
+    """``mlsurgery make-knn`` as a function: ``mlsurgery.ops.knn.make_knn`` on ``model``, validate, write ``output``.
+
+    ``settings`` is a ``mlsurgery.ops.knn.KnnSettings`` (default: k 3 in [1, 1000], uniform, linear index).
+    """
+    from .ops.knn import KnnSettings, make_knn
+
+    spec = load_spec(model)
+    changes = make_knn(spec, features, settings or KnnSettings(), source=str(model))
+    return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
+                         in_place=in_place)
+
+
+def split_file(model, output, at: str, *, layers: list[str] | None = None, force: bool = False,
+               dry_run: bool = False, in_place: bool = False, **options) -> SurgeryResult:
+    """``mlsurgery split`` as a function: ``mlsurgery.ops.split.split_network`` after blob ``at``, then
+    ``make_updatable`` on the head (``layers``, default auto, and ``options`` as make_updatable takes them),
+    validate, and write ``output``.
+
+    Without a loss choice, a head whose single output a softmax computes is trained with cross-entropy on it.
+    """
+    from .ops.split import split_network
+
+    spec = load_spec(model)
+    changes = split_network(spec, at, source=str(model))
+    if options.get("loss") is None and options.get("loss_input") is None:
+        options["loss_input"] = _softmax_output(spec)
+    changes.extend(make_updatable(spec, layers or ["auto"], allow_blocked=force, **options))
+    return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
+                         in_place=in_place)
+
+
+def _softmax_output(spec) -> str | None:
+    """The single output of a non-classifier trainable network when a softmax computes it."""
+    from .graph import LayerGraph
+
+    graph = LayerGraph.of(spec)
+    outputs = graph.output_names
+    if graph.is_classifier or len(outputs) != 1:
+        return None
+    producer = graph.blob_producer.get(outputs[0])
+    return outputs[0] if producer is not None and producer.kind == "softmax" else None

@@ -59,22 +59,38 @@ def _networks(spec):
     return [(spec, getattr(spec, kind))]
 
 
-@pytest.mark.parametrize("name", sorted(build_fixtures.FIXTURES))
+PLAIN_FIXTURES = sorted(name for name in build_fixtures.FIXTURES if not name.startswith("zoo/"))
+ZOO_FIXTURES = sorted(name for name in build_fixtures.FIXTURES if name.startswith("zoo/"))
+
+
+@pytest.mark.parametrize("name", PLAIN_FIXTURES)
 def test_fixture_graph_is_consistent_and_not_updatable(name):
     spec = _committed(name)
     assert spec.specificationVersion == 1
     assert not spec.isUpdatable
+    _check_blobs_and_metadata(spec)
+
+
+@pytest.mark.parametrize("name", ZOO_FIXTURES)
+def test_zoo_fixture_graph_is_consistent(name):
+    _check_blobs_and_metadata(_committed(name))
+
+
+def _check_blobs_and_metadata(spec):
     assert spec.description.metadata.author == "mlsurgery fixtures"
     assert spec.description.metadata.license == "BSD-3-Clause"
     for model, nn in _networks(spec):
-        assert not model.isUpdatable
+        assert model.isUpdatable == spec.isUpdatable
         blobs = {feature.name for feature in model.description.input}
         for layer in nn.layers:
-            assert not layer.isUpdatable
+            assert not layer.isUpdatable or spec.isUpdatable
             missing = [blob for blob in layer.input if blob not in blobs]
             assert not missing, f"{layer.name} reads {missing} before they are produced"
             assert not blobs & set(layer.output), f"{layer.name} overwrites a blob"
             blobs.update(layer.output)
+            # Layers inside a branch write to the enclosing network's blobs (Core ML's control flow).
+            if layer.WhichOneof("layer") == "branch":
+                blobs.update(blob for inner in layer.branch.ifBranch.layers for blob in inner.output)
         if model.WhichOneof("Type") == "neuralNetworkClassifier":
             blobs.add(model.description.predictedFeatureName)  # Core ML derives it from the probabilities
         for feature in model.description.output:
@@ -176,3 +192,29 @@ def test_pipeline_interface_matches_its_stages():
     assert spec.specificationVersion >= max(extractor.specificationVersion, classifier.specificationVersion)
     labels = classifier.neuralNetworkClassifier.stringClassLabels.vector
     assert list(labels) == ["north", "east", "south", "west"]
+
+
+def _layer_kinds(network) -> set[str]:
+    kinds = set()
+    for layer in network.layers:
+        kind = layer.WhichOneof("layer")
+        kinds.add(kind)
+        if kind == "branch":
+            kinds |= _layer_kinds(layer.branch.ifBranch) | _layer_kinds(layer.branch.elseBranch)
+        elif kind == "loop":
+            kinds |= _layer_kinds(layer.loop.conditionNetwork) | _layer_kinds(layer.loop.bodyNetwork)
+    return kinds
+
+
+def test_fixtures_and_third_party_models_hold_every_layer_kind_of_the_format():
+    from coremltools.proto import NeuralNetwork_pb2
+
+    from mlsurgery.graph import find_networks
+
+    every_kind = {field.name for field in NeuralNetwork_pb2.NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields}
+    held = set()
+    for path in sorted(FIXTURES_DIR.rglob("*.mlmodel")):
+        spec = Model_pb2.Model()
+        spec.ParseFromString(path.read_bytes())
+        held |= {kind for location in find_networks(spec) for kind in _layer_kinds(location.network)}
+    assert sorted(every_kind - held) == []

@@ -59,3 +59,29 @@ def test_weight_counts_match_declared_shapes():
     assert graph.layer("conv10").parameter_count == (
         conv10.outputChannels * conv10.kernelChannels * conv10.kernelSize[0] * conv10.kernelSize[1]
         + conv10.outputChannels)
+
+
+def test_weight_walk_over_a_custom_layer_skips_its_scalar_map_and_strings():
+    # CustomLayerParams holds a className string, a parameters map of scalar values and repeated WeightParams:
+    # only the two WeightParams are weights (16 scales and 16 shifts, as build_fixtures.py writes them).
+    graph = LayerGraph.of(load_spec(FIXTURES / "zoo" / "custom_layer.mlmodel"))
+    custom = graph.layer("scale_shift")
+    assert custom.kind == "custom"
+    assert [path for path, _ in custom.weights] == ["weights[0]", "weights[1]"]
+    assert (custom.parameter_count, custom.storage) == (32, "fp32")
+    assert not custom.can_be_updatable and not custom.passes_gradients
+
+
+def test_message_fields_lists_map_values_that_are_messages_and_nothing_scalar():
+    from mlsurgery._proto import model_pb2, nn_pb2
+    from mlsurgery.graph import message_fields, weight_params
+
+    custom = nn_pb2().CustomLayerParams(className="X", description="d")
+    custom.parameters["alpha"].doubleValue = 0.5
+    custom.weights.add().floatValue.extend([1.0, 2.0])
+    assert [path for path, _ in message_fields(custom)] == ["weights[0]", "parameters['alpha']"]
+    # A map whose values are messages that hold weights: a pipeline's metadata has none, but a model's
+    # userDefined map of strings must be skipped while the nested message it sits in is walked.
+    model = model_pb2().Model()
+    model.description.metadata.userDefined["k"] = "v"
+    assert weight_params(model) == []

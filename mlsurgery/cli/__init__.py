@@ -25,6 +25,10 @@ COMMANDS = [
     ("reinit", "reinit", "reinit_command"),
     ("apply", "apply", "apply_command"),
     ("recipe", "recipe", "recipe_command"),
+    ("make-knn", "make_knn", "make_knn_command"),
+    ("split", "split", "split_command"),
+    ("predict", "predict", "predict_command"),
+    ("contract", "contract", "contract_command"),
 ]
 
 

@@ -5,8 +5,8 @@ from .options import FloatRange, IntList, NameList
 
 @click.command("make-updatable")
 @click.argument("model", type=click.Path(path_type=str))
-@click.option("--layers", "layer_groups", type=NameList(), multiple=True, required=True,
-              help="Layers to train, comma-separated (e.g. fullyconnected0,conv10), or 'auto'.")
+@click.option("--layers", "layer_groups", type=NameList(), multiple=True,
+              help="Layers to train, comma-separated (e.g. fullyconnected0,conv10), or 'auto' [default: auto].")
 @click.option("--depth", type=int, default=1, show_default=True,
               help="With --layers auto: how many trainable layers nearest the loss.")
 @click.option("-o", "--output", type=click.Path(path_type=str),
@@ -46,7 +46,7 @@ def make_updatable_command(model, layer_groups, depth, output, in_place, loss, l
     from ..report import console, print_changes, print_findings
     from .options import default_output_path
 
-    layers = [name for group in layer_groups for name in group]
+    layers = [name for group in layer_groups for name in group] or ["auto"]
     settings = OptimizerSettings(kind=optimizer_kind, learning_rate=lr, learning_rate_range=lr_range, batch=batch,
                                  batch_values=batch_values, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps)
     from ..errors import InvalidModelError

@@ -176,3 +176,12 @@ def test_auto_prefers_layers_whose_gradients_cross_no_batchnorm(run_cli, tmp_pat
 def test_auto_depth_must_be_positive(run_cli, tmp_path):
     result = run_cli("make-updatable", SQUEEZENET, "--layers", "auto", "--depth", "0", "-o", tmp_path / "o.mlmodel")
     assert result.exit_code == 2 and "--depth must be at least 1, not 0" in result.stderr
+
+
+def test_createml_classifier_needs_no_layers_option(run_cli, tmp_path):
+    out = tmp_path / "Personal.mlmodel"
+    result = run_cli("make-updatable", SHARED_MODELS / "createml_flower_classifier.mlmodel", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert "preserves the GLM's probabilities" in result.stdout
+    assert validate_spec(load_spec(out)).valid
+    assert _updatable_layers(out) == ["glm_innerProduct"]

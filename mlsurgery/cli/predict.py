@@ -1,0 +1,29 @@
+import click
+
+
+@click.command("predict")
+@click.argument("model", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--input", "inputs", multiple=True, metavar="NAME=FILE",
+              help="An input value: .npy array, image file (.png/.jpg) or a JSON literal. Repeatable.")
+@click.option("--features", multiple=True, metavar="NAME=FILE",
+              help="The output of a pipeline stage the engine cannot compute (e.g. VisionFeaturePrint), as .npy.")
+@click.option("--random-inputs", "random", is_flag=True,
+              help="Fill every input not given with seeded random values of its declared type and shape.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --random-inputs.")
+@click.option("--top", type=int, default=5, show_default=True, help="Classes shown for a classifier.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people; json: an object keyed by output name (README).")
+def predict_command(model, inputs, features, random, seed, top, output_format):
+    """Run MODEL on one example on this machine (float32, CPU; needs PyTorch: pip install 'mlsurgery[train]')."""
+    from ..engine.errors import require_torch
+
+    require_torch()
+    from ..engine.predict import jsonable, parse_assignments, predict_file
+    from ..report import console, print_json, print_predictions
+
+    outputs = predict_file(model, parse_assignments(inputs, "--input"),
+                           features=parse_assignments(features, "--features"), random=random, seed=seed)
+    if output_format == "json":
+        print_json(jsonable(outputs))
+    else:
+        print_predictions(outputs, console(), top=top)

@@ -1,0 +1,45 @@
+import click
+
+from .options import NameList
+
+
+@click.command("split")
+@click.argument("model", type=click.Path(path_type=str))
+@click.option("--at", "at", metavar="BLOB", required=True, help="The blob between the frozen backbone and the head.")
+@click.option("--layers", "layer_groups", type=NameList(), multiple=True,
+              help="Head layers to train, comma-separated, or 'auto' [default: auto].")
+@click.option("--depth", type=int, default=1, show_default=True,
+              help="With --layers auto: how many trainable layers nearest the loss.")
+@click.option("--loss", type=click.Choice(["cross-entropy", "mse"]),
+              help="Loss [default: cross-entropy on a softmax output, else mse on the single output].")
+@click.option("--loss-input", metavar="BLOB", help="The blob the loss reads.")
+@click.option("-o", "--output", type=click.Path(path_type=str),
+              help="Where to write the pipeline [default: MODEL_split.mlmodel beside MODEL].")
+@click.option("--in-place", is_flag=True, help="Allow -o to be the input model itself.")
+@click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it.")
+@click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing.")
+def split_command(model, at, layer_groups, depth, loss, loss_input, output, in_place, force, dry_run):
+    """Split MODEL after --at BLOB: a frozen first stage (fp16 / quantized / LSTM layers stay as they are) and an
+    fp32 updatable head, as a pipeline.
+
+    Change the training settings afterwards with `mlsurgery make-updatable` on the result.
+    """
+    from ..api import split_file
+    from ..errors import InvalidModelError
+    from ..report import console, print_changes, print_findings
+    from .options import default_output_path
+
+    layers = [name for group in layer_groups for name in group] or None
+    output = output or default_output_path(model, "split")
+    out = console()
+    try:
+        result = split_file(model, output, at, layers=layers, depth=depth, loss=loss, loss_input=loss_input,
+                            force=force, dry_run=dry_run, in_place=in_place)
+    except InvalidModelError as refused:
+        if refused.report is not None:
+            print_findings(refused.report, out, fixes=True)
+        raise
+    print_changes(result.changes, out, dry_run=dry_run)
+    print_findings(result.report, out, fixes=True)
+    if result.written:
+        out.print(f"wrote {result.written}")

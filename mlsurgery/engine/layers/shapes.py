@@ -1,0 +1,225 @@
+"""Layers that move data around: concat, split, flatten, reshape, permute/transpose, slice, squeeze/expand,
+copy. Legacy kinds act on the rank-5 axes [Seq, Batch, C, H, W] (counted from the end); ND kinds on their
+``axis``/``axes`` parameters of the example's own rank."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .base import Stateless, example_rank, register_layer, tensor_axis
+
+
+@register_layer("copy")
+def copy(layer, context):
+    return Stateless(layer, lambda x: x)
+
+
+@register_layer("concat")
+def concat(layer, context):
+    dim = -5 if layer.concat.sequenceConcat else -3
+    return Stateless(layer, lambda *xs: torch.cat(xs, dim=dim))
+
+
+@register_layer("concatND")
+def concat_nd(layer, context):
+    axis, interleave = int(layer.concatND.axis), layer.concatND.interleave
+
+    def function(*xs):
+        dim = tensor_axis(axis, example_rank(xs[0]))
+        if not interleave:
+            return torch.cat(xs, dim=dim)
+        # interleave: the k-th slices of every input follow one another (all inputs have the same shape).
+        stacked = torch.stack(xs, dim=dim + 1)
+        return stacked.reshape(*xs[0].shape[:dim], -1, *xs[0].shape[dim + 1:])
+
+    return Stateless(layer, function)
+
+
+@register_layer("split")
+def split(layer, context):
+    parts = int(layer.split.nOutputs) or len(layer.output)
+    return Stateless(layer, lambda x: list(torch.chunk(x, parts, dim=-3)))
+
+
+@register_layer("splitND")
+def split_nd(layer, context):
+    params = layer.splitND
+    axis, sizes, count = int(params.axis), [int(s) for s in params.splitSizes], int(params.numSplits)
+
+    def function(x):
+        dim = tensor_axis(axis, example_rank(x))
+        if sizes:
+            return list(torch.split(x, sizes, dim=dim))
+        return list(torch.split(x, x.shape[dim] // (count or len(layer.output)), dim=dim))
+
+    return Stateless(layer, function)
+
+
+@register_layer("flatten")
+def flatten(layer, context):
+    channel_last = layer.flatten.mode == type(layer.flatten).FlattenOrder.Value("CHANNEL_LAST")
+
+    def function(x):
+        lead = x.shape[:-3]
+        if channel_last:
+            x = x.movedim(-3, -1)
+        return x.reshape(*lead, -1, 1, 1)
+
+    return Stateless(layer, function)
+
+
+@register_layer("flattenTo2D")
+def flatten_to_2d(layer, context):
+    axis = int(layer.flattenTo2D.axis)
+
+    def function(x):
+        rank = example_rank(x)
+        split_at = axis if axis >= 0 else axis + rank
+        shape = x.shape[1:]
+        return x.reshape(x.shape[0], math.prod(shape[:split_at]), math.prod(shape[split_at:]))
+
+    return Stateless(layer, function)
+
+
+@register_layer("reshapeStatic")
+def reshape_static(layer, context):
+    target = [int(d) for d in layer.reshapeStatic.targetShape]
+    return Stateless(layer, lambda x: x.reshape(x.shape[0], *target))
+
+
+@register_layer("reshapeLike")
+def reshape_like(layer, context):
+    return Stateless(layer, lambda x, like: x.reshape(like.shape))
+
+
+@register_layer("reshape")
+def reshape(layer, context):
+    """Legacy reshape of a rank-5 example [Seq, Batch, C, H, W]; the Batch axis is kept (NeuralNetwork.proto)."""
+    params = layer.reshape
+    target = [int(d) for d in params.targetShape]
+    channel_last = params.mode == type(params).ReshapeOrder.Value("CHANNEL_LAST")
+
+    def function(x):
+        x = _as_rank5(x)
+        n, seq, batch = x.shape[:3]
+        per_batch = x.movedim(2, 1)  # [N, B, S, C, H, W]: each batch item is reshaped on its own
+        if len(target) == 3:
+            seq_out, (channels, height, width) = seq, target
+        else:
+            seq_out, channels, height, width = target
+        if channel_last:
+            flat = per_batch.movedim(3, -1).reshape(n, batch, -1)  # [N, B, S·H·W·C]
+            y = flat.reshape(n, batch, seq_out, height, width, channels).movedim(-1, 3)
+        else:
+            y = per_batch.reshape(n, batch, seq_out, channels, height, width)
+        return y.movedim(1, 2)
+
+    return Stateless(layer, function)
+
+
+def _as_rank5(x: torch.Tensor) -> torch.Tensor:
+    rank = example_rank(x)
+    if rank >= 5:
+        return x
+    return x.reshape(x.shape[0], *([1] * (5 - rank)), *x.shape[1:])
+
+
+@register_layer("permute")
+def permute(layer, context):
+    """Legacy permute: ``axis`` orders [Seq, C, H, W] of a rank-5 example; the Batch axis stays put."""
+    order = [int(a) for a in layer.permute.axis] or [0, 1, 2, 3]
+    rank5 = {0: 0, 1: 2, 2: 3, 3: 4}
+    dims = [0] + [1 + rank5[order[0]], 2] + [1 + rank5[a] for a in order[1:]]
+
+    def function(x):
+        return _as_rank5(x).permute(*dims)
+
+    return Stateless(layer, function)
+
+
+@register_layer("transpose")
+def transpose(layer, context):
+    axes = [int(a) for a in layer.transpose.axes]
+
+    def function(x):
+        rank = example_rank(x)
+        return x.permute(0, *[tensor_axis(a, rank) for a in axes])
+
+    return Stateless(layer, function)
+
+
+@register_layer("expandDims")
+def expand_dims(layer, context):
+    axes = [int(a) for a in layer.expandDims.axes]
+
+    def function(x):
+        rank = example_rank(x) + len(axes)
+        positions = sorted(a % rank for a in axes)
+        shape = list(x.shape[1:])
+        for position in positions:
+            shape.insert(position, 1)
+        return x.reshape(x.shape[0], *shape)
+
+    return Stateless(layer, function)
+
+
+@register_layer("squeeze")
+def squeeze(layer, context):
+    params = layer.squeeze
+    axes = [int(a) for a in params.axes]
+
+    def function(x):
+        shape = list(x.shape[1:])
+        rank = len(shape)
+        if params.squeezeAll:
+            kept = [d for d in shape if d != 1]
+        else:
+            dropped = {a % rank for a in axes}
+            kept = [d for i, d in enumerate(shape) if i not in dropped]
+        return x.reshape(x.shape[0], *(kept or [1]))
+
+    return Stateless(layer, function)
+
+
+@register_layer("slice")
+def slice_legacy(layer, context):
+    params = layer.slice
+    dim = {0: -3, 1: -2, 2: -1}[params.axis]
+    start, end, stride = int(params.startIndex), int(params.endIndex), int(params.stride) or 1
+
+    def function(x):
+        size = x.shape[dim]
+        begin = start + size if start < 0 else start
+        stop = end + size if end < 0 else end
+        index = torch.arange(begin, min(stop, size), stride)
+        return x.index_select(dim, index)
+
+    return Stateless(layer, function)
+
+
+@register_layer("sliceStatic")
+def slice_static(layer, context):
+    params = layer.sliceStatic
+    begins, ends, strides = list(params.beginIds), list(params.endIds), list(params.strides)
+    begin_masks, end_masks, squeeze_masks = list(params.beginMasks), list(params.endMasks), list(params.squeezeMasks)
+
+    def function(x):
+        rank = example_rank(x)
+        for axis in range(rank):
+            dim = axis + 1
+            size = x.shape[dim]
+            step = int(strides[axis]) if axis < len(strides) and strides[axis] else 1
+            begin = None if axis < len(begin_masks) and begin_masks[axis] else int(begins[axis])
+            end = None if axis < len(end_masks) and end_masks[axis] else int(ends[axis])
+            indices = range(*slice(begin, end, step).indices(size))
+            if len(indices) != size or step != 1:
+                x = x.index_select(dim, torch.as_tensor(list(indices), dtype=torch.long))
+        squeezed = [axis + 1 for axis in range(rank) if axis < len(squeeze_masks) and squeeze_masks[axis]]
+        if squeezed:
+            shape = [d for i, d in enumerate(x.shape) if i not in squeezed]
+            x = x.reshape(*shape) if len(shape) > 1 else x.reshape(x.shape[0], 1)
+        return x
+
+    return Stateless(layer, function)

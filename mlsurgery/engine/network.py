@@ -1,0 +1,71 @@
+"""A Core ML NeuralNetwork message as a torch module: the layers run in spec order over named blobs."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .errors import EngineRuntimeError, MLSurgeryError, UnsupportedModelError
+from .layers import Context, LayerModule, translate_layer
+
+EXACT_ARRAY_MAPPING = 1
+RANK4_IMAGE_MAPPING = 1
+
+
+class NetworkModule(nn.Module):
+    """Runs ``layers`` over a dict of blobs, each ``[N, *example shape]`` (see ``layers.base``).
+
+    ``forward(blobs)`` takes the network's input blobs (already in the network's layout) and returns the dict of
+    every blob computed. Layers run under ``torch.no_grad`` unless a trainable parameter is at or below them,
+    so training pays for autograd only from the lowest updatable layer up.
+    """
+
+    def __init__(self, layers, context: Context):
+        super().__init__()
+        self.context = context
+        self.steps = nn.ModuleList(translate_layer(layer, context) for layer in layers)
+        self.wiring = [(list(layer.input), list(layer.output)) for layer in layers]
+
+    def forward(self, blobs: dict[str, torch.Tensor], batch_size: int) -> dict[str, torch.Tensor]:
+        values = dict(blobs)
+        grad_enabled = torch.is_grad_enabled()
+        for step, (inputs, outputs) in zip(self.steps, self.wiring):
+            arguments = [self._blob(values, name, step) for name in inputs] if inputs else [batch_size]
+            needs_grad = grad_enabled and (step.trainable or any(
+                isinstance(a, torch.Tensor) and a.requires_grad for a in arguments))
+            with torch.set_grad_enabled(needs_grad):
+                results = self._run(step, arguments)
+            if len(results) < len(outputs):
+                raise EngineRuntimeError(f"layer {step.layer_name!r} ({step.kind}) produced {len(results)} "
+                                         f"outputs, the spec names {len(outputs)}")
+            values.update(zip(outputs, results))
+        return values
+
+    @staticmethod
+    def _blob(values, name: str, step: LayerModule):
+        try:
+            return values[name]
+        except KeyError:
+            raise EngineRuntimeError(f"layer {step.layer_name!r} reads blob {name!r}, which no input or earlier "
+                                     "layer produces") from None
+
+    @staticmethod
+    def _run(step: LayerModule, arguments):
+        try:
+            return step(*arguments)
+        except MLSurgeryError:
+            raise
+        except (RuntimeError, IndexError, ValueError, TypeError) as error:
+            shapes = ", ".join(str(list(a.shape[1:])) for a in arguments if isinstance(a, torch.Tensor))
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise EngineRuntimeError(f"layer {step.layer_name!r} ({step.kind}) cannot compute on inputs of "
+                                     f"shape {shapes}: {message}") from None
+
+
+def build_network(network, where: str = "") -> NetworkModule:
+    context = Context(exact_rank=network.arrayInputShapeMapping == EXACT_ARRAY_MAPPING, where=where,
+                      translate_network=lambda nested: build_network(nested, where))
+    return NetworkModule(network.layers, context)
+
+
+__all__ = ["NetworkModule", "build_network", "UnsupportedModelError"]

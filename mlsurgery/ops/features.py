@@ -1,0 +1,164 @@
+"""Cut a network at a blob: the feature extractor up to it, the head after it, and the blob's exact shape.
+
+Shared by ``make-knn`` (feature extractor + k-NN) and ``split`` (frozen feature extractor + trainable head). Both
+put the blob between two pipeline stages, where Core ML compares the two stages' feature descriptions exactly
+(PipelineValidator.cpp, ``isEquivalent``: same shape, same rank). The shape declared there must also be the shape
+the blob really has at run time: a rank-5 network hands a blob of shape (1, 1, C, 1, 1) to a stage expecting [C]
+only because the declared output shape [C] tells Core ML how to present it; a blob that is really 1 × 7 × 1024
+declared as [1024] reaches the next stage as (1, 1, 1, 7, 1024) and prediction fails
+(hollance/coreml-training#4). So the shape is never guessed from a layer nearby: it comes from Core ML's own shape
+inference for rank-5 networks (``rules.shapes``), and a blob whose size it cannot pin down is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._proto import feature_types_pb2, model_pb2
+from ..errors import SurgeryError, UsageError
+from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message
+from ..rules.layers import nd_array_interpretation
+from ..rules.shapes import Shaper, ShapeError
+
+# Layers between a classifier's innerProduct and its probabilities that keep one value per class.
+_PER_CLASS_LAYERS = frozenset({"softmax", "activation"})
+
+
+@dataclass(frozen=True)
+class BlobShape:
+    """The shape a blob has at run time, as a stage description declares it: (C,) for a vector, else (C, H, W)."""
+
+    blob: str
+    dims: tuple[int, ...]
+
+    @property
+    def is_vector(self) -> bool:
+        return len(self.dims) == 1
+
+    @property
+    def size(self) -> int:
+        total = 1
+        for dim in self.dims:
+            total *= dim
+        return total
+
+    def __str__(self) -> str:
+        return " × ".join(str(dim) for dim in self.dims)
+
+
+def default_feature_blob(graph: LayerGraph) -> str:
+    """The features a network offers: a classifier's are the input of the innerProduct whose outputs reach the
+    class probabilities; a network with one multi-array output (an embedding) offers that output; otherwise the
+    input of its last innerProduct."""
+    outputs = graph.model.description.output
+    if graph.location.kind == "neuralNetwork" and len(outputs) == 1 \
+            and outputs[0].type.WhichOneof("Type") == "multiArrayType" and outputs[0].name in graph.blob_producer \
+            and graph.blob_producer[outputs[0].name].kind != "softmax":
+        return outputs[0].name
+    probabilities = graph.probabilities_blob()
+    layer = graph.blob_producer.get(probabilities) if probabilities else None
+    while layer is not None and layer.kind in _PER_CLASS_LAYERS and len(layer.producers) == 1:
+        layer = layer.producers[0]
+    if layer is None or layer.kind != "innerProduct":
+        layer = next((candidate for candidate in reversed(graph.layers) if candidate.kind == "innerProduct"), None)
+    if layer is None:
+        raise UsageError("the network has no innerProduct (classifier) layer to take the features from; name the "
+                         "feature blob with --features BLOB (`mlsurgery inspect MODEL` lists the layer outputs)")
+    return layer.inputs[0]
+
+
+def check_blob(graph: LayerGraph, blob: str) -> None:
+    """Refuse a blob the network neither takes as input nor produces, suggesting the closest names."""
+    if blob in graph.blob_producer or blob in graph.input_names:
+        return
+    known = list(graph.input_names) + [out for layer in graph.layers for out in layer.outputs]
+    raise UsageError(unknown_name_message("blob", blob, known).replace("no blob", "the network has no blob", 1))
+
+
+def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
+    """The run-time shape of ``blob`` by Core ML's rank-5 shape inference; refuses what it cannot pin down."""
+    network = location.network
+    if nd_array_interpretation(network):
+        raise SurgeryError(
+            f"blob {blob!r}: the network uses N-D arrays (iOS 13+ layers or shape mappings), whose blob shapes "
+            "Core ML only knows at run time; cut a rank-5 (iOS 11/12-style) network, or convert the model with "
+            "the feature blob as an extra output")
+    try:
+        shapes = Shaper(location.model.description, network.layers).shapes
+    except ShapeError as error:
+        raise SurgeryError(f"blob {blob!r}: Core ML's shape inference fails on this network ({error}); "
+                           "fix the network's shapes first (mlsurgery validate MODEL)") from None
+    constraint = shapes.get(blob)
+    axes = {axis: constraint[axis] for axis in ("sequence", "channel", "height", "width")} if constraint else {}
+    if not axes or not all(axes[axis].is_fixed() for axis in ("channel", "height", "width")):
+        raise SurgeryError(f"blob {blob!r} has no fixed size (it depends on a flexible input size); give the "
+                           "model input a fixed size first")
+    # The shaper leaves the sequence axis open unless an input fixes it; only a fixed sequence of several steps
+    # means several vectors per example.
+    if axes["sequence"].minimum_value() > 1:
+        raise SurgeryError(f"blob {blob!r} is a sequence (of {axes['sequence']} steps), not one feature "
+                           "vector per example; take the features after the sequence is reduced")
+    channel, height, width = (axes[axis].minimum_value() for axis in ("channel", "height", "width"))
+    dims = (channel,) if height == width == 1 else (channel, height, width)
+    return BlobShape(blob, dims)
+
+
+def require_vector(shape: BlobShape) -> None:
+    if not shape.is_vector:
+        raise SurgeryError(
+            f"blob {shape.blob!r} is {shape} (channels × height × width), not a feature vector; take the "
+            "features after a flatten or global pooling layer, e.g. the input of the classifier's innerProduct")
+
+
+def array_type(dims, data_type: str = "FLOAT32"):
+    """A multi-array FeatureType of ``dims`` (``FLOAT32`` or ``DOUBLE``)."""
+    feature_type = feature_types_pb2().FeatureType()
+    feature_type.multiArrayType.shape.extend(dims)
+    feature_type.multiArrayType.dataType = getattr(feature_types_pb2().ArrayFeatureType, data_type)
+    return feature_type
+
+
+def layers_up_to(graph: LayerGraph, blob: str) -> list[Layer]:
+    """The layers ``blob`` depends on, in network order (none when it is a model input)."""
+    producer = graph.blob_producer.get(blob)
+    if producer is None:
+        return []
+    needed = {id(layer) for layer in ancestors([producer])} | {id(producer)}
+    return [layer for layer in graph.layers if id(layer) in needed]
+
+
+def feature_extractor(location: NetworkLocation, blob: str, shape: BlobShape):
+    """A plain ``neuralNetwork`` model: the layers up to ``blob``, the network's inputs and image preprocessing,
+    and one output, ``blob`` declared as ``shape`` (FLOAT32). Nothing in it is updatable."""
+    graph = LayerGraph(location)
+    kept = layers_up_to(graph, blob)
+    if not kept:
+        raise SurgeryError(f"blob {blob!r} is a model input, so there is no network before it to keep")
+    source = location.model
+    stage = model_pb2().Model()
+    stage.specificationVersion = source.specificationVersion
+    stage.description.input.extend(source.description.input)
+    network = stage.neuralNetwork
+    for field in ("preprocessing", "arrayInputShapeMapping", "imageInputShapeMapping"):
+        value = getattr(location.network, field)
+        if field == "preprocessing":
+            network.preprocessing.extend(value)
+        else:
+            setattr(network, field, value)
+    for layer in kept:
+        copy = network.layers.add()
+        copy.CopyFrom(layer.proto)
+        copy.isUpdatable = False
+        for _, weights in _weights_of(copy):
+            weights.isUpdatable = False
+    output = stage.description.output.add()
+    output.name = blob
+    output.type.CopyFrom(array_type(shape.dims))
+    return stage
+
+
+def _weights_of(layer_proto):
+    from ..graph import weight_params
+
+    kind = layer_proto.WhichOneof("layer")
+    return weight_params(getattr(layer_proto, kind)) if kind else []

@@ -1,0 +1,112 @@
+"""Forward parity: PyTorch models converted by coremltools 9 give, in the engine, PyTorch's own outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conversion import convert, torch, torch_outputs
+
+nn = torch.nn
+TOLERANCE = 1e-4
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(12, 16)
+        self.out = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return torch.softmax(self.out(torch.tanh(self.hidden(x))), dim=1)
+
+
+class CNN(nn.Module):
+    """Batchnorm, max and average pooling, a residual add over a dilated depthwise convolution, concat, slice."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.norm = nn.BatchNorm2d(8)
+        self.depthwise = nn.Conv2d(8, 8, 3, groups=8, padding=2, dilation=2)
+        self.strided = nn.Conv2d(16, 6, 3, stride=2)
+        self.fc = nn.Linear(6 * 2 * 2, 5)
+        with torch.no_grad():  # non-trivial statistics, so batchnorm is not the identity
+            self.norm.running_mean.uniform_(-1, 1)
+            self.norm.running_var.uniform_(0.5, 2)
+            self.norm.weight.uniform_(0.5, 1.5)
+            self.norm.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        y = nn.functional.max_pool2d(torch.relu(self.norm(self.conv(x))), 2)
+        y = y + self.depthwise(y)
+        y = torch.cat([y, nn.functional.leaky_relu(y, 0.1)], dim=1)
+        y = nn.functional.avg_pool2d(self.strided(y), 1) * 2
+        return torch.softmax(self.fc(torch.flatten(y[:, :, :2, :2], 1)), dim=1)
+
+
+class Regressor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(8, 10), nn.Sigmoid(), nn.Linear(10, 10), nn.ELU(), nn.Linear(10, 1))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class Splitter(nn.Module):
+    """The seed article's 1 × K convolution over a [1, 2, 100] signal."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, (1, 5), padding=(0, 2))
+        self.conv2 = nn.Conv2d(4, 2, (1, 3), padding=(0, 1))
+
+    def forward(self, x):
+        y = torch.relu(self.conv1(x.reshape(1, 1, 2, 100)))
+        return torch.sigmoid(self.conv2(y)).reshape(1, 2, 2, 100)
+
+
+CASES = {
+    "mlp": (MLP, [(1, 12)]),
+    "cnn": (CNN, [(1, 3, 12, 12)]),
+    "regressor": (Regressor, [(1, 8)]),
+    "splitter": (Splitter, [(1, 2, 100)]),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def converted(request):
+    torch.manual_seed(7)
+    factory, shapes = CASES[request.param]
+    module = factory()
+    return module, convert(module, shapes), shapes
+
+
+def test_engine_matches_pytorch_on_random_inputs(converted):
+    from mlsurgery.engine import build_model
+
+    module, spec, shapes = converted
+    model = build_model(spec)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        arrays = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+        expected = torch_outputs(module, arrays)
+        got = model.predict({f"x{i}": a for i, a in enumerate(arrays)})
+        outputs = [got[feature.name] for feature in spec.description.output]
+        for want, have in zip(expected, outputs):
+            np.testing.assert_allclose(have.reshape(want.shape), want, atol=TOLERANCE, rtol=0)
+
+
+def test_predict_batch_equals_one_by_one(converted):
+    from mlsurgery.engine import build_model
+
+    module, spec, shapes = converted
+    model = build_model(spec)
+    rng = np.random.default_rng(4)
+    batch = {f"x{i}": rng.standard_normal((5, *shape)).astype(np.float32) for i, shape in enumerate(shapes)}
+    together = model.predict_batch(batch)
+    for index in range(5):
+        alone = model.predict({name: values[index] for name, values in batch.items()})
+        for name, value in alone.items():
+            np.testing.assert_allclose(together[name][index], value, atol=1e-6)
