@@ -106,3 +106,23 @@ def _softmax_output(spec) -> str | None:
         return None
     producer = graph.blob_producer.get(outputs[0])
     return outputs[0] if producer is not None and producer.kind == "softmax" else None
+
+
+@dataclass
+class FixFileResult:
+    fix: object  # mlsurgery.ops.fix.FixResult
+    surgery: SurgeryResult | None  # None when nothing was rewritten (nothing is written then)
+
+
+def fix_file(model, output, *, only: list[str] | None = None, force: bool = False, dry_run: bool = False,
+             in_place: bool = False) -> FixFileResult:
+    """``mlsurgery fix`` as a function: apply the provable converter-output rewrites (``mlsurgery.ops.fix.fix``)
+    to ``model``, validate, and write ``output``; nothing is written when no rewrite applies."""
+    from .ops.fix import fix
+
+    spec = load_network_spec(model)
+    result = fix(spec, only=only)
+    if not result.applied:
+        return FixFileResult(result, None)
+    return FixFileResult(result, save_if_valid(spec, output, source=model, changes=result.changes, force=force,
+                                               dry_run=dry_run, in_place=in_place))

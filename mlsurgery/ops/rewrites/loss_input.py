@@ -9,7 +9,8 @@ before is a softmax output. Prediction is untouched: the loss is not part of the
 
 from __future__ import annotations
 
-from ...backprop import CROSS_ENTROPY, MEAN_SQUARED_ERROR, loss_nodes
+from ...backprop import loss_nodes
+from ...coreml import LossKind
 from ...ndshapes import feature_shape
 from ..changes import Changes
 from .base import Match, NetworkFacts, Rewrite
@@ -32,7 +33,7 @@ def _source_before_chain(facts: NetworkFacts, blob: str | None):
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
     for loss in loss_nodes(facts.graph.network):
-        if loss.kind not in (CROSS_ENTROPY, MEAN_SQUARED_ERROR):
+        if loss.kind is None:
             continue
         producer = facts.graph.blob_producer.get(loss.input)
         if producer is None or producer.kind not in ("reshapeStatic", "reshape", "flattenTo2D", "squeeze",
@@ -43,7 +44,7 @@ def find(facts: NetworkFacts) -> list[Match]:
             matches.append(Match(CODE, loss.name, False, f"the loss reads {loss.input!r}, written by "
                                  f"{producer.type_label} {producer.name!r}, which does not only regroup a blob "
                                  "another layer writes"))
-        elif loss.kind == CROSS_ENTROPY and facts.graph.blob_producer[source].kind != "softmax":
+        elif loss.kind == LossKind.CROSS_ENTROPY and facts.graph.blob_producer[source].kind != "softmax":
             matches.append(Match(CODE, loss.name, False, f"the blob before {producer.name!r} is not a softmax output"))
         else:
             matches.append(Match(CODE, loss.name, True, f"the loss reads {loss.input!r} after {producer.type_label} "
@@ -61,7 +62,7 @@ def apply(spec, match: Match) -> Changes:
     params.input = source
     changes = Changes("loss before reshape")
     changes.add(f"loss {loss.name}", f"reads {source!r} instead of {old!r}")
-    if kind == MEAN_SQUARED_ERROR and facts.shape(source) is not None:
+    if kind == LossKind.MSE.field and facts.shape(source) is not None:
         shape = feature_shape(facts.shape(source), facts.exact_ranks)
         for feature in description.trainingInput:
             if feature.name == params.target and feature.type.WhichOneof("Type") == "multiArrayType":
