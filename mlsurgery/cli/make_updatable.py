@@ -31,11 +31,14 @@ from .options import FloatRange, IntList, NameList
 @click.option("--seed", type=int, help="Shuffle seed, for repeatable training order.")
 @click.option("--to-fp32", is_flag=True, help="Widen fp16 weights to fp32 (Core ML cannot train fp16 networks).")
 @click.option("--dequantize", is_flag=True, help="Expand the chosen layers' quantized weights to fp32.")
+@click.option("--fix", "apply_fixes", is_flag=True,
+              help="First rewrite converter output between those layers and the loss (softmaxND, batchedMatMul, "
+                   "flattening reshapes, identities; see `mlsurgery fix`), each proven by the engine.")
 @click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it.")
 @click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing.")
 def make_updatable_command(model, layer_groups, depth, output, in_place, loss, loss_input, target_shape, optimizer_kind,
                            lr, lr_range, batch, batch_values, momentum, beta1, beta2, eps, epochs, epochs_values,
-                           shuffle, seed, to_fp32, dequantize, force, dry_run):
+                           shuffle, seed, to_fp32, dequantize, apply_fixes, force, dry_run):
     """Make MODEL trainable on device: mark --layers updatable, attach a loss, set the optimizer and epochs.
 
     The result is checked with mlsurgery's port of Core ML's validator; a model Core ML would reject is not
@@ -58,7 +61,7 @@ def make_updatable_command(model, layer_groups, depth, output, in_place, loss, l
             model, output, layers, depth=depth, loss=loss, loss_input=loss_input,
             target_shape=list(target_shape) if target_shape else None, optimizer=settings,
             epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed, to_fp32=to_fp32,
-            dequantize=dequantize, force=force, dry_run=dry_run, in_place=in_place)
+            dequantize=dequantize, fix=apply_fixes, force=force, dry_run=dry_run, in_place=in_place)
     except InvalidModelError as refused:
         if refused.report is not None:
             print_findings(refused.report, out, fixes=True)
