@@ -185,12 +185,14 @@ def _blocked_hint(graph: LayerGraph, kind: LossKind, loss_input: str, blocker=No
     first_blocker = blocker or _first_blocker(graph, kind, loss_input)
     if first_blocker is None:
         return "no layer upstream of the loss can be trained"
-    quantized = [layer.name for layer in [first_blocker, *ancestors([first_blocker])]
-                 if layer.kind in ("convolution", "innerProduct") and layer.is_quantized][:1]
     hint = (f"Core ML does not backpropagate through {first_blocker.name!r} ({first_blocker.type_label}), and no "
             "layer Core ML can train lies between it and the loss")
-    if quantized:
-        hint += f" ({quantized[0]!r} before it has quantized weights: name it with --layers and --dequantize)"
+    quantized = [producer for producer in first_blocker.producers
+                 if producer.kind in ("convolution", "innerProduct") and producer.is_quantized]
+    if quantized and kind is LossKind.MSE:
+        layer = quantized[0]
+        hint += (f"; {layer.name!r} before it has quantized weights: train it with --loss-input "
+                 f"{layer.outputs[0]} --layers {layer.name} --dequantize")
     return hint
 
 
