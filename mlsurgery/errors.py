@@ -46,3 +46,9 @@ class InvalidModelError(MLSurgeryError):
     def __init__(self, message: str, report=None):
         super().__init__(message)
         self.report = report
+
+
+class NotUpdatableError(MLSurgeryError):
+    """The model has no on-device training interface (it is not updatable); the message says how to get one."""
+
+    exit_code = EXIT_INVALID
