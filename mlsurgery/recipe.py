@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .api import load_network_spec, save_if_valid
 from .errors import InvalidModelError, MLSurgeryError, UsageError, did_you_mean
 from .io import save_spec
-from .ops import describe, loss, mark_updatable, precision, reinit, training, widen
+from .ops import describe, inits, loss, mark_updatable, precision, reinit, training, widen
 from .coreml import LossKind
 from .ops.changes import Changes
 
@@ -67,7 +67,7 @@ class WidenArguments(_Arguments):
     num_classes: Positive = Field(description="Number of outputs after widening.")
     labels: list[str | int] | None = Field(None, description="Labels of the NEW classes only.")
     label_prefix: str | None = Field(None, description="New string labels are PREFIX0, PREFIX1, … (default user).")
-    init: Literal[widen.INITS] = Field("zeros", description="New rows: zeros, kaiming (random) or preserve.")
+    init: Literal[inits.WIDEN_INITS] = Field("zeros", description="New rows: zeros, kaiming (random) or preserve.")
 
     def draws_random_numbers(self) -> bool:
         return self.init == "kaiming"
@@ -75,7 +75,7 @@ class WidenArguments(_Arguments):
 
 class ReinitArguments(_Arguments):
     layers: Names = Field(description="innerProduct / convolution layers to re-initialise.")
-    init: Literal[reinit.INITS] = Field("kaiming-uniform", description="The distribution of the new weights.")
+    init: Literal[inits.REINIT_INITS] = Field("kaiming-uniform", description="The distribution of the new weights.")
 
     def draws_random_numbers(self) -> bool:
         return self.init != "zeros"
@@ -459,7 +459,12 @@ class _Places:
 
 
 def _parse_yaml(text: str, source: str, numbered: bool = True):
-    loader = _RecipeLoader(text)
+    try:
+        # The reader checks the characters as the loader is made: a control character raises here already.
+        loader = _RecipeLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise RecipeError(f"{source}: not valid YAML: character {error.character!r} at offset {error.position} "
+                          "is not allowed in YAML; remove it") from None
     try:
         node = loader.get_single_node()
         places = _Places(source)
@@ -473,7 +478,7 @@ def _parse_yaml(text: str, source: str, numbered: bool = True):
     except yaml.MarkedYAMLError as error:
         raise RecipeError(f"{_mark(source, error, numbered)}: not valid YAML: {error.problem}") from None
     except yaml.YAMLError as error:
-        raise RecipeError(f"{source}: not valid YAML: {error}") from None
+        raise RecipeError(f"{source}: not valid YAML: {' '.join(str(error).split())}") from None
     finally:
         loader.dispose()
 

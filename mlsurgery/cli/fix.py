@@ -1,17 +1,13 @@
 import click
 
-from .options import NameList
+from .options import NameList, writing_options
 
 
 @click.command("fix")
 @click.argument("model", type=click.Path(path_type=str))
-@click.option("-o", "--output", type=click.Path(path_type=str),
-              help="Where to write the fixed model [default: MODEL_fixed.mlmodel beside MODEL].")
 @click.option("--only", "only_groups", type=NameList(), multiple=True, metavar="CODE,…",
               help="Apply only these rewrites (rule codes MLS500–MLS504; see `mlsurgery rules`).")
-@click.option("--in-place", is_flag=True, help="Allow -o to be the input model itself.")
-@click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it.")
-@click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing.")
+@writing_options("fixed", what="the fixed model")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def fix_command(model, output, only_groups, in_place, force, dry_run, output_format):
     """Rewrite converter output so Core ML can train it: softmaxND → softmax, batchedMatMul → innerProduct,
@@ -31,8 +27,8 @@ def fix_command(model, output, only_groups, in_place, force, dry_run, output_for
     if output_format == "json":
         print_json({
             "path": model,
-            "written": str(surgery.written) if surgery and surgery.written else None,
-            "valid": surgery.report.valid if surgery else None,
+            "written": str(surgery.written) if surgery.written else None,
+            "valid": surgery.report.valid,
             "applied": [{"code": m.code, "layer": m.layer, "detail": m.detail} for m in result.fix.applied],
             "refused": [{"code": m.code, "layer": m.layer, "reason": why} for m, why in result.fix.refused],
             "changes": result.fix.changes.to_dict()["changes"],
@@ -41,9 +37,8 @@ def fix_command(model, output, only_groups, in_place, force, dry_run, output_for
     out = console()
     for match, why in result.fix.refused:
         out.print(f"refused {match.code} on {match.layer!r}: {why}", markup=False, highlight=False)
-    if surgery is None:
-        out.print(f"{model}: nothing to fix, not written", markup=False)
-        return 0
+    if not result.fix.applied:
+        out.print(f"{model}: no rewrite applies", markup=False)
     print_changes(surgery.changes, out, dry_run=dry_run)
     print_findings(surgery.report, out)
     if surgery.written:
