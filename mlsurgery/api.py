@@ -19,13 +19,17 @@ class SurgeryResult:
     written: Path | None
 
 
-def load_network_spec(path):
-    """Load a model that surgery can work on: a neural network, or a pipeline ending in one.
+def load_network_spec(path, *, allow_glm_head: bool = False):
+    """Load a model that surgery can work on: a neural network, or a pipeline ending in one (or, with
+    ``allow_glm_head``, in a GLM classifier, which make-updatable replaces by a network).
 
     Anything else is refused here, naming the file and the model type found, before any work is done.
     """
+    from .ops.glm_head import glm_head_stage_path
+
     spec = load_spec(path)
-    trainable_network(spec, str(path))
+    if not (allow_glm_head and glm_head_stage_path(spec) is not None):
+        trainable_network(spec, str(path))
     return spec
 
 
@@ -53,11 +57,7 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
 
     ``force`` also lets through layers gradients cannot reach (the validator still reports them).
     """
-    from .ops.glm_head import glm_head_stage_path
-
-    spec = load_spec(model)
-    if glm_head_stage_path(spec) is None:
-        trainable_network(spec, str(model))
+    spec = load_network_spec(model, allow_glm_head=True)
     changes = make_updatable(spec, layers, allow_blocked=force, **options)
     return save_if_valid(spec, output, source=model, changes=changes, force=force, dry_run=dry_run,
                          in_place=in_place)
