@@ -93,6 +93,20 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     spec is unchanged from ``source`` the source's exact bytes are kept, so load → save is byte-identical even
     for files whose metadata maps another writer ordered differently.
     """
+    path = check_output_path(path, source=source, in_place=in_place)
+    from .weights import write_message
+
+    # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
+    _write_atomically(path, lambda stream: write_message(spec, stream.write))
+    if source is not None:
+        _keep_source_bytes_if_unchanged(spec, path, Path(source))
+    return path
+
+
+def check_output_path(path: str | os.PathLike, *, source: str | os.PathLike | None = None,
+                      in_place: bool = False) -> Path:
+    """Refuse an output path ``save_spec`` could not write (the input itself without ``in_place``, a folder, a
+    missing folder), so a job can fail before it does any work; returns the path."""
     path = Path(path)
     if source is not None and not in_place and _same_file(path, Path(source)):
         raise UsageError(f"{path}: output is the input model; choose another -o path or pass --in-place")
@@ -100,12 +114,6 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
         raise UsageError(f"{path}: is a directory; give an output file path ending in .mlmodel")
     if not path.parent.exists():
         raise UsageError(f"{path}: folder {path.parent} does not exist")
-    from .weights import write_message
-
-    # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
-    _write_atomically(path, lambda stream: write_message(spec, stream.write))
-    if source is not None:
-        _keep_source_bytes_if_unchanged(spec, path, Path(source))
     return path
 
 

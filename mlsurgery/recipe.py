@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .api import load_network_spec, save_if_valid
 from .errors import InvalidModelError, MLSurgeryError, UsageError, did_you_mean
 from .io import save_spec
-from .ops import describe, loss, mark_updatable, precision, reinit, training, widen
+from .ops import describe, inits, loss, mark_updatable, precision, reinit, training, widen
 from .coreml import LossKind
 from .ops.changes import Changes
 
@@ -67,7 +67,7 @@ class WidenArguments(_Arguments):
     num_classes: Positive = Field(description="Number of outputs after widening.")
     labels: list[str | int] | None = Field(None, description="Labels of the NEW classes only.")
     label_prefix: str | None = Field(None, description="New string labels are PREFIX0, PREFIX1, … (default user).")
-    init: Literal[widen.INITS] = Field("zeros", description="New rows: zeros, kaiming (random) or preserve.")
+    init: Literal[inits.WIDEN_INITS] = Field("zeros", description="New rows: zeros, kaiming (random) or preserve.")
 
     def draws_random_numbers(self) -> bool:
         return self.init == "kaiming"
@@ -75,7 +75,7 @@ class WidenArguments(_Arguments):
 
 class ReinitArguments(_Arguments):
     layers: Names = Field(description="innerProduct / convolution layers to re-initialise.")
-    init: Literal[reinit.INITS] = Field("kaiming-uniform", description="The distribution of the new weights.")
+    init: Literal[inits.REINIT_INITS] = Field("kaiming-uniform", description="The distribution of the new weights.")
 
     def draws_random_numbers(self) -> bool:
         return self.init != "zeros"

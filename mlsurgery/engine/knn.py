@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..coreml import PIPELINE_KINDS
 from ..errors import UsageError
-from ..graph import PIPELINE_KINDS, pipeline_stages
+from ..graph import pipeline_stages
 from .errors import InputError, UnsupportedModelError
 from .models import ClassProbabilities, EngineModel, build_model, register_model_runner
 
