@@ -459,7 +459,12 @@ class _Places:
 
 
 def _parse_yaml(text: str, source: str, numbered: bool = True):
-    loader = _RecipeLoader(text)
+    try:
+        # The reader checks the characters as the loader is made: a control character raises here already.
+        loader = _RecipeLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise RecipeError(f"{source}: not valid YAML: character {error.character!r} at offset {error.position} "
+                          "is not allowed in YAML; remove it") from None
     try:
         node = loader.get_single_node()
         places = _Places(source)
@@ -473,7 +478,7 @@ def _parse_yaml(text: str, source: str, numbered: bool = True):
     except yaml.MarkedYAMLError as error:
         raise RecipeError(f"{_mark(source, error, numbered)}: not valid YAML: {error.problem}") from None
     except yaml.YAMLError as error:
-        raise RecipeError(f"{source}: not valid YAML: {error}") from None
+        raise RecipeError(f"{source}: not valid YAML: {' '.join(str(error).split())}") from None
     finally:
         loader.dispose()
 
