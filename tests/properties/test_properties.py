@@ -13,8 +13,9 @@ from mlsurgery.errors import InvalidModelError, MLSurgeryError
 from mlsurgery.io import load_spec, parse_spec, serialize_spec
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.precision import convert_fp16_to_fp32, dequantize_layers
-from mlsurgery.ops.reinit import INITS as REINIT_INITS, reinit_layers
-from mlsurgery.ops.widen import INITS as WIDEN_INITS, widen_classifier
+from mlsurgery.ops.inits import REINIT_INITS, WIDEN_INITS
+from mlsurgery.ops.reinit import reinit_layers
+from mlsurgery.ops.widen import widen_classifier
 from mlsurgery.summary import summarize
 from mlsurgery.validate import validate_spec
 
