@@ -7,6 +7,7 @@ plus one ``run_job`` call, and it refuses, validates and writes exactly as the o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +28,17 @@ class SurgeryResult:
     written: Path | None
 
 
-def load_network_spec(path):
-    """Load a model that surgery can work on: a neural network, or a pipeline ending in one.
+def load_network_spec(path, *, allow_glm_head: bool = False):
+    """Load a model that surgery can work on: a neural network, or a pipeline ending in one (or, with
+    ``allow_glm_head``, in a GLM classifier, which make-updatable replaces by a network).
 
     Anything else is refused here, naming the file and the model type found, before any work is done.
     """
+    from .ops.glm_head import glm_head_stage_path
+
     spec = load_spec(path)
-    trainable_network(spec, str(path))
+    if not (allow_glm_head and glm_head_stage_path(spec) is not None):
+        trainable_network(spec, str(path))
     return spec
 
 
@@ -110,17 +115,8 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
     ``force`` also lets through layers gradients cannot reach (the validator still reports them).
     """
     return run_job(model, lambda spec: make_updatable(spec, layers, allow_blocked=force, **options), output,
-                   force=force, dry_run=dry_run, in_place=in_place, load=_load_trainable_or_glm_head)
-
-
-def _load_trainable_or_glm_head(path):
-    """A network (or a pipeline ending in one), or a pipeline ending in a GLM head that make_updatable replaces."""
-    from .ops.glm_head import glm_head_stage_path
-
-    spec = load_spec(path)
-    if glm_head_stage_path(spec) is None:
-        trainable_network(spec, str(path))
-    return spec
+                   force=force, dry_run=dry_run, in_place=in_place,
+                   load=functools.partial(load_network_spec, allow_glm_head=True))
 
 
 def make_knn_file(model, output, features: str | None = None, settings=None, *, force: bool = False,
