@@ -12,6 +12,7 @@ from . import (
     device,
     estimators,
     interface,
+    layers,
     model,
     models,
     network,
@@ -29,6 +30,10 @@ ALL_RULES: list[Rule] = sorted(
     + estimators.RULES + trees.RULES + transforms.RULES + text.RULES + vision_audio.RULES + device.RULES,
     key=lambda rule: rule.code)
 
+# Every module that defines rules, in the order the documentation lists them.
+RULE_MODULES = (interface, model, network, layers, updatable, pipeline, models, estimators, trees, transforms, text,
+                vision_audio, device)
+
 MODEL_TYPE_CHECKS: dict[str, models.Check] = {
     **models.CHECKS, **estimators.CHECKS, **trees.CHECKS, **transforms.CHECKS, **text.CHECKS, **vision_audio.CHECKS}
 
@@ -45,4 +50,4 @@ def rule(code: str) -> Rule:
     raise UsageError(f"unknown rule code {code!r}; {hint}")
 
 
-__all__ = ["ALL_RULES", "MODEL_TYPE_CHECKS", "Finding", "Rule", "ValidationReport", "rule"]
+__all__ = ["ALL_RULES", "MODEL_TYPE_CHECKS", "RULE_MODULES", "Finding", "Rule", "ValidationReport", "rule"]
