@@ -9,6 +9,7 @@ validator does not catch (severity ``warning``: they never change the verdict).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ERROR = "error"
@@ -87,3 +88,11 @@ class ValidationReport:
     @property
     def valid(self) -> bool:
         return self.coreml_first is None
+
+
+# What a check of one part of a model reports: the rule it breaks and the message. Checks of a whole model have
+# the signature ``Check``: (spec, where) -> findings, ``where`` naming the pipeline stage ("" at the root); the
+# per-layer checks of the network walk have the signature ``LayerCheck``: (walker, layer) -> the first problem.
+Problem = tuple[Rule, str]
+Check = Callable[[object, str], list[Finding]]
+LayerCheck = Callable[[object, object], "Problem | None"]

@@ -8,7 +8,7 @@ import pytest
 from mlsurgery._proto import nn_pb2
 from mlsurgery.graph import find_networks
 from mlsurgery.io import load_spec
-from mlsurgery.rules import layers, network, shapes
+from mlsurgery.rules import layers, network, shapes, walker
 from mlsurgery.rules.base import ERROR, WARNING
 from rules import general_cases as cases
 from rules import general_specs as g
@@ -56,7 +56,7 @@ def test_real_models_pass_every_network_check(path):
 
 def test_every_layer_type_has_a_check():
     kinds = {field.name for field in nn_pb2().NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields}
-    assert kinds - set(layers._LAYER_CHECKS) == {"branch", "loop"}
+    assert kinds - set(walker.LAYER_CHECKS) == {"branch", "loop"}
 
 
 def test_every_ios12_layer_type_has_shape_inference():
