@@ -14,7 +14,6 @@ Arithmetic follows the C++ types: unsigned 64-bit products wrap, ``(int)`` casts
 
 from __future__ import annotations
 
-from .._proto import nn_pb2
 from ..coreml import int32, is_quantized, uint64_product
 from .base import Problem, Rule, define_rule
 
@@ -251,35 +250,6 @@ def axis_problem(layer, axis: int, rank: int, inclusive: bool = False) -> Proble
 def missing_target(layer, what: str = "target shape") -> Problem:
     return LAYER_PARAMETERS, f"{label(layer)}: {what} is a required parameter and is empty; set it"
 
-
-def is_ios12_layer(layer) -> bool:
-    """Utils.cpp isIOS12NeuralNetworkLayer: a layer Core ML 2 (specification version 3) already knew."""
-    kind = layer.WhichOneof("layer")
-    if kind == "convolution":
-        return len(layer.input) == 1
-    if kind == "innerProduct":
-        return not layer.innerProduct.int8DynamicQuantize
-    if kind == "upsample":
-        defaults = nn_pb2().UpsampleLayerParams.DEFAULT
-        return (layer.upsample.linearUpsampleMode == defaults
-                and not len(layer.upsample.fractionalScalingFactor))
-    if kind == "reorganizeData":
-        return layer.reorganizeData.mode != nn_pb2().ReorganizeDataLayerParams.PIXEL_SHUFFLE
-    return kind in _IOS12_LAYER_KINDS
-
-
-def nd_array_interpretation(network) -> bool:
-    """Whether Core ML treats the network's tensors as N-D (iOS 13+) rather than rank-5 (iOS 11/12): a new shape
-    mapping or any layer newer than iOS 12 (validateNeuralNetworkTopLevel's ``ndArrayInterpretation``)."""
-    return (network.arrayInputShapeMapping != 0 or network.imageInputShapeMapping != 0
-            or not all(is_ios12_layer(layer) for layer in network.layers))
-
-
-_IOS12_LAYER_KINDS = frozenset({
-    "batchnorm", "activation", "pooling", "padding", "concat", "lrn", "softmax", "split", "add", "multiply", "unary",
-    "bias", "l2normalize", "reshape", "flatten", "permute", "reduce", "loadConstant", "scale", "simpleRecurrent",
-    "gru", "uniDirectionalLSTM", "biDirectionalLSTM", "crop", "average", "max", "min", "dot", "mvn", "embedding",
-    "sequenceRepeat", "slice", "custom", "resizeBilinear", "cropResize"})
 
 _ACTIVATIONS = frozenset({"ReLU", "leakyReLU", "tanh", "scaledTanh", "sigmoid", "sigmoidHard", "linear", "ELU",
                           "softplus", "PReLU", "parametricSoftplus", "thresholdedReLU", "softsign"})

@@ -393,8 +393,10 @@ CHECKS: dict[str, LayerCheck] = {
     "fillStatic": _required_shape("fillStatic", "targetShape"),
     **{name: _boolean for name in ("greaterThan", "greaterEqual", "lessEqual", "lessThan", "equal", "notEqual",
                                    "logicalAnd", "logicalOr", "logicalXor", "logicalNot")},
-    "loopContinue": lambda walker, layer: io_count_problem(layer, (0, 0), (0, 0)) or _loop_break_continue(walker, layer),
-    "loopBreak": lambda walker, layer: io_count_problem(layer, (0, 0), (0, 0)) or _loop_break_continue(walker, layer),
+    "loopContinue": lambda walker, layer: (io_count_problem(layer, (0, 0), (0, 0))
+                                           or _loop_break_continue(walker, layer)),
+    "loopBreak": lambda walker, layer: (io_count_problem(layer, (0, 0), (0, 0))
+                                        or _loop_break_continue(walker, layer)),
     "rankPreservingReshape": _rank_preserving_reshape,
     "expandDims": _expand_dims,
     "flattenTo2D": _axis_in_rank("flattenTo2D"),
