@@ -28,8 +28,16 @@ class NetworkModule(nn.Module):
 
     def forward(self, blobs: dict[str, torch.Tensor], batch_size: int) -> dict[str, torch.Tensor]:
         values = dict(blobs)
+        self.run_scope(values, batch_size)
+        return values
+
+    def run_scope(self, values: dict[str, torch.Tensor], batch_size: int) -> None:
+        """Run the layers on ``values`` in place (nested loop and branch bodies share their parent's blobs)."""
         grad_enabled = torch.is_grad_enabled()
         for step, (inputs, outputs) in zip(self.steps, self.wiring):
+            if getattr(step, "scoped", False):
+                step.run_scope(values, batch_size)
+                continue
             arguments = [self._blob(values, name, step) for name in inputs] if inputs else [batch_size]
             needs_grad = grad_enabled and (step.trainable or any(
                 isinstance(a, torch.Tensor) and a.requires_grad for a in arguments))
@@ -39,7 +47,6 @@ class NetworkModule(nn.Module):
                 raise EngineRuntimeError(f"layer {step.layer_name!r} ({step.kind}) produced {len(results)} "
                                          f"outputs, the spec names {len(outputs)}")
             values.update(zip(outputs, results))
-        return values
 
     @staticmethod
     def _blob(values, name: str, step: LayerModule):
