@@ -26,15 +26,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from .errors import UsageError
+from .coreml import LossKind
 from .graph import Layer, LayerGraph, trainable_network
-
-CROSS_ENTROPY = "categoricalCrossEntropyLossLayer"
-MEAN_SQUARED_ERROR = "meanSquaredErrorLossLayer"
-
-_LOSS_ALIASES = {"cross_entropy": CROSS_ENTROPY, "cce": CROSS_ENTROPY, CROSS_ENTROPY: CROSS_ENTROPY,
-                 "mse": MEAN_SQUARED_ERROR, "mean_squared_error": MEAN_SQUARED_ERROR,
-                 MEAN_SQUARED_ERROR: MEAN_SQUARED_ERROR}
 
 # The synthetic loss node used when a caller asks about a loss that is not (yet) in the spec. Its name
 # cannot collide with a layer name because a NUL character never appears in a real name.
@@ -46,25 +39,23 @@ class LossNode:
     """A loss layer as Core ML's graph sees it: a node with (at most) one input blob and no outputs."""
 
     name: str
-    kind: str | None  # CROSS_ENTROPY, MEAN_SQUARED_ERROR, or None for an unset/unknown loss type
+    kind: LossKind | None  # None for an unset/unknown loss type
     input: str | None  # None for an unknown loss type: Core ML then gives the node no inputs at all
     target: str | None
 
     @classmethod
     def from_proto(cls, loss) -> LossNode:
-        kind = loss.WhichOneof("LossLayerType")
+        field = loss.WhichOneof("LossLayerType")
+        kind = LossKind.from_field(field)
         if kind is None:
             return cls(loss.name, None, None, None)
-        params = getattr(loss, kind)
+        params = getattr(loss, field)
         return cls(loss.name, kind, params.input, params.target)
 
     @classmethod
-    def proposed(cls, loss_input: str, loss: str = CROSS_ENTROPY) -> LossNode:
-        """A loss that would read ``loss_input``; ``loss`` is a loss kind or an alias such as ``"mse"``."""
-        kind = _LOSS_ALIASES.get(loss)
-        if kind is None:
-            raise UsageError(f"unknown loss {loss!r}; use 'cross_entropy' or 'mse'")
-        return cls(_PROPOSED_LOSS_NAME, kind, loss_input, None)
+    def proposed(cls, loss_input: str, loss: LossKind | str = LossKind.CROSS_ENTROPY) -> LossNode:
+        """A loss that would read ``loss_input``; ``loss`` is a ``LossKind`` or its name (``"mse"``, …)."""
+        return cls(_PROPOSED_LOSS_NAME, LossKind.parse(loss), loss_input, None)
 
 
 def loss_nodes(network) -> list[LossNode]:
@@ -72,28 +63,11 @@ def loss_nodes(network) -> list[LossNode]:
     return [LossNode.from_proto(loss) for loss in network.updateParams.lossLayers]
 
 
-def coreml_accepts_updatable(layer: Layer) -> bool:
-    """Core ML lets ``layer`` be marked updatable: its kind is allowed and its parameters are not quantized.
-
-    Mirrors ``validateUpdatableLayerSupport``/``validateWeightParamsUpdatable``: convolution and innerProduct
-    must not have quantized weights, nor a quantized bias when ``hasBias`` is set; uniDirectionalLSTM is
-    accepted without looking at its parameters at all.
-    """
-    if layer.kind == "uniDirectionalLSTM":
-        return True
-    if layer.kind not in ("convolution", "innerProduct"):
-        return False
-    params = layer.params
-    if params.weights.HasField("quantization"):
-        return False
-    return not (params.hasBias and params.bias.HasField("quantization"))
-
-
 def passes_gradient_from(layer: Layer, child: Layer | LossNode) -> bool:
     """Core ML backpropagates through ``layer`` when reached from ``child`` (softmax only into cross-entropy)."""
     if layer.passes_gradients:
         return True
-    return layer.kind == "softmax" and isinstance(child, LossNode) and child.kind == CROSS_ENTROPY
+    return layer.kind == "softmax" and isinstance(child, LossNode) and child.kind is LossKind.CROSS_ENTROPY
 
 
 def _parents(graph: LayerGraph, node: Layer | LossNode) -> list[Layer]:
@@ -247,23 +221,24 @@ def explain_updatable_layers(spec_or_graph) -> list[LayerTrace]:
     return [trace_layer(graph, layer, losses[0], walk) for layer in graph.layers if layer.is_updatable]
 
 
-def trainable_frontier(graph_or_spec, loss_input_blob: str, *, loss: str = CROSS_ENTROPY) -> list[Layer]:
+def trainable_frontier(graph_or_spec, loss_input_blob: str, *,
+                       loss: LossKind | str = LossKind.CROSS_ENTROPY) -> list[Layer]:
     """Layers that can legally be updatable, together, for a loss reading ``loss_input_blob``.
 
     ``graph_or_spec`` is a ``LayerGraph`` or a ``Model`` spec (then its trainable network: the root one or a
-    pipeline's last stage). ``loss`` is ``CROSS_ENTROPY`` or ``MEAN_SQUARED_ERROR`` (aliases ``"cross_entropy"``,
-    ``"mse"``). The result is every layer Core ML accepts as updatable (``coreml_accepts_updatable``) that its
+    pipeline's last stage). ``loss`` is a ``LossKind`` or its name. The result is every layer Core ML accepts
+    as updatable (``Layer.can_be_updatable``) that its
     walk from the loss meets before any gradient-blocking layer, in walk order: nearest to the loss first.
     Marking layers updatable never changes the walk, so any subset of the frontier is accepted.
     """
     graph = _as_graph(graph_or_spec)
     proposed = LossNode.proposed(loss_input_blob, loss)
     walk = coreml_walk(graph, [proposed])
-    return [d.layer for d in walk.discoveries if not d.blocked and coreml_accepts_updatable(d.layer)]
+    return [d.layer for d in walk.discoveries if not d.blocked and d.layer.can_be_updatable]
 
 
 def blocking_layer(graph_or_spec, layer: Layer | str, loss_input_blob: str, *,
-                   loss: str = CROSS_ENTROPY) -> Layer | None:
+                   loss: LossKind | str = LossKind.CROSS_ENTROPY) -> Layer | None:
     """The layer to name when refusing to make ``layer`` updatable for this loss, or None if nothing blocks it.
 
     ``layer`` is a ``Layer`` or a layer name (an unknown name raises ``UsageError`` with suggestions). Returns

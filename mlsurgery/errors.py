@@ -12,6 +12,14 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 
 
+def did_you_mean(word: str, known, *, limit: int = 3, cutoff: float = 0.6) -> str:
+    """``did you mean 'a', 'b'?`` naming the entries of ``known`` closest to ``word``; empty when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(known), n=limit, cutoff=cutoff)
+    return f"did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
 class MLSurgeryError(Exception):
     """Base for every error caused by the user's input rather than by a bug in mlsurgery."""
 
@@ -38,3 +46,9 @@ class InvalidModelError(MLSurgeryError):
     def __init__(self, message: str, report=None):
         super().__init__(message)
         self.report = report
+
+
+class NotUpdatableError(MLSurgeryError):
+    """The model has no on-device training interface (it is not updatable); the message says how to get one."""
+
+    exit_code = EXIT_INVALID

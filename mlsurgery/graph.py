@@ -10,19 +10,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .errors import ModelLoadError, UsageError
-
-NETWORK_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
-PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
-
-# Layer kinds Core ML lets the user mark updatable
-# (upstream: mlmodel/src/Validation/NeuralNetwork/UpdatableNeuralNetworkValidator.cpp).
-UPDATABLE_LAYER_KINDS = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM"})
-# Layer kinds Core ML can backpropagate through, with the activations it supports
-# (upstream: mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidatorGraph.hpp).
-BACKPROPAGABLE_LAYER_KINDS = frozenset(
-    {"convolution", "innerProduct", "uniDirectionalLSTM", "flatten", "pooling", "batchnorm"})
-BACKPROPAGABLE_ACTIVATIONS = frozenset({"ReLU", "sigmoid", "tanh"})
+from .coreml import (
+    BACKPROPAGABLE_ACTIVATIONS,
+    BACKPROPAGABLE_LAYER_KINDS,
+    NETWORK_KINDS,
+    PIPELINE_KINDS,
+    accepts_updatable,
+    is_quantized,
+)
+from .errors import ModelLoadError, UsageError, did_you_mean
 
 _WEIGHT_PARAMS = "CoreML.Specification.WeightParams"
 
@@ -123,7 +119,7 @@ def message_fields(message, prefix: str = "") -> list[tuple[str, object]]:
 
 def weight_storage(weights) -> str:
     """How one WeightParams stores its values: ``fp32``, ``fp16``, ``int8``, ``<n>-bit quantized`` or ``none``."""
-    if weights.HasField("quantization"):
+    if is_quantized(weights):
         return f"{weights.quantization.numberOfBits}-bit quantized"
     if len(weights.floatValue):
         return "fp32"
@@ -137,7 +133,7 @@ def weight_storage(weights) -> str:
 
 
 def weight_count(weights) -> int:
-    if weights.HasField("quantization") and weights.quantization.numberOfBits:
+    if is_quantized(weights) and weights.quantization.numberOfBits:
         return len(weights.rawValue) * 8 // weights.quantization.numberOfBits
     return len(weights.floatValue) + len(weights.float16Value) // 2 + len(weights.int8RawValue) + (
         len(weights.rawValue) // 4)
@@ -199,12 +195,13 @@ class Layer:
 
     @property
     def is_quantized(self) -> bool:
-        return any(w.HasField("quantization") for _, w in self.weights)
+        """Some parameter of the layer carries quantization parameters."""
+        return any(is_quantized(w) for _, w in self.weights)
 
     @property
     def can_be_updatable(self) -> bool:
-        """Core ML accepts this layer as updatable (its type allows it and its weights are not quantized)."""
-        return self.kind in UPDATABLE_LAYER_KINDS and not self.is_quantized
+        """Core ML accepts this layer as updatable (``mlsurgery.coreml.accepts_updatable``)."""
+        return accepts_updatable(self.proto)
 
     @property
     def passes_gradients(self) -> bool:
@@ -304,9 +301,5 @@ class LayerGraph:
 
 
 def unknown_name_message(what: str, name: str, known: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else (
-        "run `mlsurgery inspect MODEL` to list them")
+    hint = did_you_mean(name, known, cutoff=0.5) or "run `mlsurgery inspect MODEL` to list them"
     return f"no {what} named {name!r}; {hint}"

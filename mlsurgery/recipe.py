@@ -20,7 +20,6 @@ draw from one generator seeded by ``seed``, in step order, so the same recipe gi
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -33,9 +32,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .api import load_network_spec, save_if_valid
-from .errors import InvalidModelError, MLSurgeryError, UsageError
+from .errors import InvalidModelError, MLSurgeryError, UsageError, did_you_mean
 from .io import save_spec
 from .ops import describe, loss, mark_updatable, precision, reinit, training, widen
+from .coreml import LossKind
 from .ops.changes import Changes
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -86,7 +86,7 @@ class MarkUpdatableArguments(_Arguments):
 
 
 class LossArguments(_Arguments):
-    kind: Literal[loss.LOSS_KINDS] | None = Field(
+    kind: Literal[tuple(kind.value for kind in LossKind)] | None = Field(
         None, description="cross-entropy or mse (default: cross-entropy on a classifier's softmax, else mse).")
     input: str | None = Field(None, description="The blob the loss reads (a layer output).")
     name: str | None = Field(None, description="Name of the loss layer (default lossLayer).")
@@ -600,9 +600,9 @@ def _hint(kind: str, value) -> str:
 
 
 def _suggestion(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
+    hint = did_you_mean(word, choices, limit=1)
+    if hint:
+        return f" ({hint})"
     return f"; choose from {', '.join(choices)}"
 
 

@@ -52,6 +52,7 @@ def print_summary(summary: dict, out: Console) -> None:
         labels = summary["class_labels"]
         shown = ", ".join(map(str, labels[:20])) + (f", … ({len(labels)} in all)" if len(labels) > 20 else "")
         out.print(f"class labels: {shown}")
+    _print_pipeline(summary, out)
     for network in summary["networks"]:
         where = f" ({network['where']})" if network["where"] else ""
         table = Table(title=f"{network['type']}{where}: {len(network['layers'])} layers", title_justify="left",
@@ -69,6 +70,33 @@ def print_summary(summary: dict, out: Console) -> None:
         out.print(table)
         if network["training"]:
             _print_training(network["training"], out)
+
+
+def _print_pipeline(summary: dict, out: Console) -> None:
+    """The stages of a pipeline (which one trains, what it reads), k-NN settings, and what a GLM head allows."""
+    if summary["stages"]:
+        table = Table(title="pipeline stages", title_justify="left", show_edge=False)
+        for column in ("stage", "name", "type", "inputs → outputs", "trains"):
+            table.add_column(column)
+        for stage in summary["stages"]:
+            table.add_row(stage["where"], stage["name"] or "", stage["type"],
+                          f"{', '.join(stage['inputs'])} → {', '.join(stage['outputs'])}", _yes(stage["is_updatable"]))
+        out.print(table)
+    if summary["is_updatable"] and summary["training_inputs"] and summary["stages"]:
+        out.print(f"training inputs: {', '.join(f['name'] for f in summary['training_inputs'])}")
+    for knn in summary["knn"]:
+        where = f" ({knn['where']})" if knn["where"] else ""
+        index = f"kd-tree index (leaf size {knn['leaf_size']})" if knn["index"] == "kd-tree" else \
+            f"{knn['index']} index"
+        out.print(f"k-NN{where}: {knn['dimensions']} dimensions, k {knn['number_of_neighbors']['default']} "
+                  f"(allowed {_allowed(knn['number_of_neighbors'])}), {knn['weighting']} weighting, {index}, "
+                  f"{knn['labels']} labels, {knn['samples']} examples stored, default label {knn['default_label']!r}; "
+                  "training adds examples")
+    for glm in summary["glm"]:
+        where = f" ({glm['where']})" if glm["where"] else ""
+        out.print(f"GLM classifier{where}: {glm['classes']} classes, {glm['transform']}, {glm['encoding']}; Core ML "
+                  f"cannot train it — make-updatable replaces it by an equivalent network (preserving the "
+                  f"{glm['network_replacement_preserves']}), make-knn by a k-NN")
 
 
 def _print_training(training: dict, out: Console) -> None:

@@ -6,7 +6,8 @@ The dict returned by ``summarize`` is the documented, stable ``inspect --format 
 from __future__ import annotations
 
 from .backprop import explain_updatable_layers
-from .graph import LayerGraph, find_networks
+from .coreml import LossKind
+from .graph import LayerGraph, find_networks, pipeline_stages
 
 
 def feature_type(feature_type_message) -> dict:
@@ -40,7 +41,8 @@ def feature_type_label(described: dict) -> str:
     return kind.removesuffix("Type")
 
 
-def _features(features) -> list[dict]:
+def describe_features(features) -> list[dict]:
+    """Name, type (as ``feature_type`` describes it) and description of each feature, in order."""
     return [{"name": f.name, "type": feature_type(f.type), "description": f.shortDescription} for f in features]
 
 
@@ -71,7 +73,8 @@ def _layers(graph: LayerGraph) -> list[dict]:
     } for layer in graph.layers]
 
 
-def _int64_parameter(parameter) -> dict:
+def int64_parameter(parameter) -> dict:
+    """An ``Int64Parameter`` as ``{"default": int, "allowed_values": [int…] | "allowed_range": [min, max]}``."""
     allowed = parameter.WhichOneof("AllowedValues")
     described: dict = {"default": parameter.defaultValue}
     if allowed == "set":
@@ -81,38 +84,55 @@ def _int64_parameter(parameter) -> dict:
     return described
 
 
-def _double_parameter(parameter) -> dict:
+def double_parameter(parameter) -> dict:
+    """A ``DoubleParameter`` as ``{"default": float, "allowed_range": [min, max]}`` (no range: any value)."""
     described: dict = {"default": parameter.defaultValue}
     if parameter.HasField("range"):
         described["allowed_range"] = [parameter.range.minValue, parameter.range.maxValue]
     return described
 
 
+OPTIMIZER_NAMES = {"sgdOptimizer": "sgd", "adamOptimizer": "adam"}
+
+
+def optimizer_parameters(optimizer) -> tuple[str | None, dict[str, dict]]:
+    """The optimizer's name and the parameters its spec declares, keyed by field name (= MLParameterKey name),
+    in the proto's field order: SGD learningRate, miniBatchSize, momentum; Adam learningRate, miniBatchSize,
+    beta1, beta2, eps (upstream: mlmodel/format/NeuralNetwork.proto, SGDOptimizer / AdamOptimizer)."""
+    kind = optimizer.WhichOneof("OptimizerType")
+    if kind is None:
+        return None, {}
+    parameters = {}
+    for descriptor, value in getattr(optimizer, kind).ListFields():
+        is_int = descriptor.message_type.name == "Int64Parameter"
+        parameters[descriptor.name] = int64_parameter(value) if is_int else double_parameter(value)
+    return OPTIMIZER_NAMES[kind], parameters
+
+
+def loss_layers(update_params) -> list[dict]:
+    """The loss layers of a network's ``updateParams``: name, type (cross-entropy / mse), input and target blob."""
+    losses = []
+    for loss in update_params.lossLayers:
+        field = loss.WhichOneof("LossLayerType")
+        kind = LossKind.from_field(field)
+        body = getattr(loss, field) if field else None
+        losses.append({"name": loss.name, "type": kind.value if kind else (field or "unset"),
+                       "input": body.input if body else None, "target": body.target if body else None})
+    return losses
+
+
 def _training(graph: LayerGraph) -> dict | None:
     if not graph.model.isUpdatable:
         return None
     params = graph.network.updateParams
-    losses = []
-    for loss in params.lossLayers:
-        kind = loss.WhichOneof("LossLayerType")
-        body = getattr(loss, kind) if kind else None
-        losses.append({"name": loss.name,
-                       "type": {"categoricalCrossEntropyLossLayer": "cross-entropy",
-                                "meanSquaredErrorLossLayer": "mse"}.get(kind, kind or "unset"),
-                       "input": body.input if body else None, "target": body.target if body else None})
-    optimizer_kind = params.optimizer.WhichOneof("OptimizerType")
-    optimizer = None
-    if optimizer_kind:
-        body = getattr(params.optimizer, optimizer_kind)
-        optimizer = {"type": {"sgdOptimizer": "sgd", "adamOptimizer": "adam"}[optimizer_kind]}
-        for descriptor, value in body.ListFields():
-            is_int = descriptor.message_type.name == "Int64Parameter"
-            optimizer[descriptor.name] = _int64_parameter(value) if is_int else _double_parameter(value)
+    losses = loss_layers(params)
+    optimizer_kind, optimizer_values = optimizer_parameters(params.optimizer)
+    optimizer = {"type": optimizer_kind, **optimizer_values} if optimizer_kind else None
     return {
-        "inputs": _features(graph.model.description.trainingInput),
+        "inputs": describe_features(graph.model.description.trainingInput),
         "losses": losses,
         "optimizer": optimizer,
-        "epochs": _int64_parameter(params.epochs) if params.HasField("epochs") else None,
+        "epochs": int64_parameter(params.epochs) if params.HasField("epochs") else None,
         "shuffle": params.shuffle.defaultValue if params.HasField("shuffle") else None,
         "seed": params.seed.defaultValue if params.HasField("seed") else None,
         "updatable_layers": [layer.name for layer in graph.layers if layer.is_updatable],
@@ -132,6 +152,66 @@ def _gradient_trace(trace) -> dict:
     }
 
 
+def _stages(spec, prefix: tuple[int, ...] = ()) -> list[dict]:
+    """Every pipeline stage (nested ones flattened), with what it reads, writes and whether it trains."""
+    kind = spec.WhichOneof("Type")
+    container = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline if kind in (
+        "pipelineClassifier", "pipelineRegressor") else None
+    found = []
+    for index, stage in enumerate(pipeline_stages(spec)):
+        path = prefix + (index,)
+        names = list(container.names)
+        found.append({"where": " › ".join(f"pipeline stage {i + 1}" for i in path),
+                      "name": names[index] if len(names) > index else None,
+                      "type": stage.WhichOneof("Type"), "is_updatable": stage.isUpdatable,
+                      "inputs": [f.name for f in stage.description.input],
+                      "outputs": [f.name for f in stage.description.output],
+                      "training_inputs": [f.name for f in stage.description.trainingInput]})
+        found.extend(_stages(stage, path))
+    return found
+
+
+def _models_with_where(spec, where: str = ""):
+    yield where, spec
+    for index, stage in enumerate(pipeline_stages(spec)):
+        yield from _models_with_where(stage, f"{where} › pipeline stage {index + 1}".removeprefix(" › "))
+
+
+def _knn(where: str, model) -> dict:
+    knn = model.kNearestNeighborsClassifier
+    index = knn.nearestNeighborsIndex
+    labels = knn.WhichOneof("ClassLabels")
+    default = knn.WhichOneof("DefaultClassLabel")
+    return {
+        "where": where,
+        "dimensions": index.numberOfDimensions,
+        "number_of_neighbors": int64_parameter(knn.numberOfNeighbors),
+        "weighting": {"uniformWeighting": "uniform", "inverseDistanceWeighting": "inverse-distance"}.get(
+            knn.WhichOneof("WeightingScheme") or "", None),
+        "index": {"linearIndex": "linear", "singleKdTreeIndex": "kd-tree"}.get(index.WhichOneof("IndexType") or "",
+                                                                              None),
+        "leaf_size": index.singleKdTreeIndex.leafSize if index.WhichOneof("IndexType") == "singleKdTreeIndex"
+        else None,
+        "labels": "int64" if labels == "int64ClassLabels" or default == "defaultInt64Label" else "string",
+        "samples": len(index.floatSamples),
+        "default_label": getattr(knn, default) if default else None,
+    }
+
+
+def _glm(where: str, model) -> dict:
+    from .ops.glm_head import equivalence
+
+    glm = model.glmClassifier
+    labels = glm.WhichOneof("ClassLabels")
+    return {
+        "where": where,
+        "classes": len(getattr(glm, labels).vector) if labels else 0,
+        "transform": {0: "logit", 1: "probit"}.get(glm.postEvaluationTransform, str(glm.postEvaluationTransform)),
+        "encoding": {0: "reference-class", 1: "one-vs-rest"}.get(glm.classEncoding, str(glm.classEncoding)),
+        "network_replacement_preserves": equivalence(glm).preserves,
+    }
+
+
 def summarize(spec, path: str | None = None) -> dict:
     """Everything ``inspect`` reports about ``spec``, as JSON-ready data."""
     description = spec.description
@@ -146,10 +226,16 @@ def summarize(spec, path: str | None = None) -> dict:
         "specification_version": spec.specificationVersion,
         "is_updatable": spec.isUpdatable,
         "description": description.metadata.shortDescription,
-        "inputs": _features(description.input),
-        "outputs": _features(description.output),
+        "inputs": describe_features(description.input),
+        "outputs": describe_features(description.output),
         "predicted_feature": description.predictedFeatureName or None,
         "predicted_probabilities": description.predictedProbabilitiesName or None,
         "class_labels": _class_labels(spec),
         "networks": networks,
+        "stages": _stages(spec),
+        "training_inputs": describe_features(description.trainingInput),
+        "knn": [_knn(where, model) for where, model in _models_with_where(spec)
+                if model.WhichOneof("Type") == "kNearestNeighborsClassifier"],
+        "glm": [_glm(where, model) for where, model in _models_with_where(spec)
+                if model.WhichOneof("Type") == "glmClassifier"],
     }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelLoadError
-from .graph import NETWORK_KINDS, PIPELINE_KINDS
+from .coreml import NETWORK_KINDS, PIPELINE_KINDS
 from .io import load_spec
 from .rules import ALL_RULES, MODEL_TYPE_CHECKS, device, interface, model, network, pipeline, updatable
 from .rules.base import ERROR, Finding, Rule, ValidationReport

@@ -30,6 +30,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from . import wire as wire_format
+from .coreml import holds_float_values
 
 # Protobuf stores fixed32/float little-endian, and so do the float16 bytes Core ML keeps in ``float16Value``.
 FLOAT32_LE = np.dtype("<f4")
@@ -52,7 +53,7 @@ def float_values(weights) -> np.ndarray:
     fp32 values come back as a read-only view of a serialized copy; fp16 values are widened exactly to float32.
     Quantized weights raise ``ValueError``: expand them with ``mlsurgery.ops.precision.dequantize_layers``.
     """
-    if weights.HasField("quantization") or weights.rawValue or weights.int8RawValue:
+    if not holds_float_values(weights):
         raise ValueError("quantized WeightParams have no float values; dequantize them first")
     if weights.float16Value:
         return np.frombuffer(weights.float16Value, dtype=FLOAT16_LE).astype(np.float32)
@@ -108,7 +109,7 @@ def append_values(weights, values: np.ndarray) -> None:
     The existing values are not rewritten, so they stay bit-identical.
     """
     flat = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
-    if weights.HasField("quantization") or weights.rawValue or weights.int8RawValue:
+    if not holds_float_values(weights):
         raise ValueError("cannot append to quantized WeightParams; dequantize them first")
     if weights.float16Value:
         weights.float16Value = weights.float16Value + flat.astype(FLOAT16_LE).tobytes()

@@ -5,8 +5,6 @@ from conftest import FIXTURES
 
 from mlsurgery._proto import model_pb2
 from mlsurgery.backprop import (
-    CROSS_ENTROPY,
-    MEAN_SQUARED_ERROR,
     LossNode,
     blocking_layer,
     clean_path,
@@ -15,6 +13,7 @@ from mlsurgery.backprop import (
     trace_layer,
     trainable_frontier,
 )
+from mlsurgery.coreml import LossKind
 from mlsurgery.errors import UsageError
 from mlsurgery.graph import LayerGraph
 from mlsurgery.io import load_spec
@@ -73,7 +72,7 @@ def test_mlp_frontier_is_nearest_first():
 def test_softmax_only_passes_gradients_straight_into_cross_entropy():
     spec = load_spec(FIXTURES / "mnist_mlp.mlmodel")
     assert trainable_frontier(spec, "labelProbabilities", loss="mse") == []
-    assert blocking_layer(spec, "dense_3", "labelProbabilities", loss=MEAN_SQUARED_ERROR).name == "softmax"
+    assert blocking_layer(spec, "dense_3", "labelProbabilities", loss=LossKind.MSE).name == "softmax"
     assert names(trainable_frontier(spec, "dense_3", loss="mse")) == ["dense_3", "dense_2", "dense_1"]
 
 
@@ -130,8 +129,8 @@ def test_core_ml_names_the_most_recent_blocker_not_the_first():
 
 def test_visited_layers_are_shared_between_loss_layers():
     graph = network(("fc", "innerProduct", ["x"], ["p"]), ("abs", "unary", ["p"], ["q"]), updatable={"fc"})
-    on_p = LossNode("loss_p", MEAN_SQUARED_ERROR, "p", "t1")
-    on_q = LossNode("loss_q", MEAN_SQUARED_ERROR, "q", "t2")
+    on_p = LossNode("loss_p", LossKind.MSE, "p", "t1")
+    on_q = LossNode("loss_q", LossKind.MSE, "q", "t2")
     assert coreml_walk(graph, [on_p, on_q]).rejected == []
     assert names(d.layer for d in coreml_walk(graph, [on_q, on_p]).rejected) == ["fc"]
 
@@ -160,7 +159,7 @@ def test_explainer_uses_the_network_s_own_loss():
     assert set(traces) == {"fc_a", "fc_b"}
     assert traces["fc_a"].first_blocker.name == "cat" and not traces["fc_a"].verdict_differs_from_paths
     assert traces["fc_b"].verdict_differs_from_paths
-    assert traces["fc_b"].loss.kind == CROSS_ENTROPY
+    assert traces["fc_b"].loss.kind == LossKind.CROSS_ENTROPY
 
 
 def test_validator_reports_the_per_path_difference():

@@ -88,6 +88,9 @@ def _check_blobs_and_metadata(spec):
             assert not missing, f"{layer.name} reads {missing} before they are produced"
             assert not blobs & set(layer.output), f"{layer.name} overwrites a blob"
             blobs.update(layer.output)
+            # Layers inside a branch write to the enclosing network's blobs (Core ML's control flow).
+            if layer.WhichOneof("layer") == "branch":
+                blobs.update(blob for inner in layer.branch.ifBranch.layers for blob in inner.output)
         if model.WhichOneof("Type") == "neuralNetworkClassifier":
             blobs.add(model.description.predictedFeatureName)  # Core ML derives it from the probabilities
         for feature in model.description.output:
@@ -189,3 +192,29 @@ def test_pipeline_interface_matches_its_stages():
     assert spec.specificationVersion >= max(extractor.specificationVersion, classifier.specificationVersion)
     labels = classifier.neuralNetworkClassifier.stringClassLabels.vector
     assert list(labels) == ["north", "east", "south", "west"]
+
+
+def _layer_kinds(network) -> set[str]:
+    kinds = set()
+    for layer in network.layers:
+        kind = layer.WhichOneof("layer")
+        kinds.add(kind)
+        if kind == "branch":
+            kinds |= _layer_kinds(layer.branch.ifBranch) | _layer_kinds(layer.branch.elseBranch)
+        elif kind == "loop":
+            kinds |= _layer_kinds(layer.loop.conditionNetwork) | _layer_kinds(layer.loop.bodyNetwork)
+    return kinds
+
+
+def test_fixtures_and_third_party_models_hold_every_layer_kind_of_the_format():
+    from coremltools.proto import NeuralNetwork_pb2
+
+    from mlsurgery.graph import find_networks
+
+    every_kind = {field.name for field in NeuralNetwork_pb2.NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields}
+    held = set()
+    for path in sorted(FIXTURES_DIR.rglob("*.mlmodel")):
+        spec = Model_pb2.Model()
+        spec.ParseFromString(path.read_bytes())
+        held |= {kind for location in find_networks(spec) for kind in _layer_kinds(location.network)}
+    assert sorted(every_kind - held) == []

@@ -39,7 +39,8 @@ import numpy as np
 
 from .._proto import model_pb2
 from ..errors import SurgeryError
-from ..graph import PIPELINE_KINDS, pipeline_stages
+from ..coreml import PIPELINE_KINDS
+from ..graph import pipeline_stages
 from ..weights import set_float_values
 from .changes import Changes
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._proto import model_pb2
+from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS, PIPELINE_KINDS
 from ..errors import ModelLoadError, SurgeryError, UsageError
-from ..graph import NETWORK_KINDS, PIPELINE_KINDS, LayerGraph, NetworkLocation, pipeline_stages
+from ..graph import LayerGraph, NetworkLocation, pipeline_stages
 from .changes import Changes
 from .features import array_type, blob_shape, check_blob, default_feature_blob, feature_extractor, require_vector
-from .mark_updatable import MIN_UPDATABLE_SPEC_VERSION
 
 WEIGHTINGS = ("uniform", "inverse")
 INDEXES = ("linear", "kd-tree")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from ..coreml import LossKind
 from ..errors import SurgeryError, UsageError
 from ..graph import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
 
-CROSS_ENTROPY = "cross-entropy"
-MSE = "mse"
-LOSS_KINDS = (CROSS_ENTROPY, MSE)
 DEFAULT_LOSS_NAME = "lossLayer"
 
 # Layers that keep every element of their input in place, so a loss placed before one of them can take its
@@ -16,7 +14,7 @@ DEFAULT_LOSS_NAME = "lossLayer"
 _ELEMENT_PRESERVING = frozenset({"activation", "reshape", "flatten", "softmax"})
 
 
-def default_loss(graph: LayerGraph) -> tuple[str, str]:
+def default_loss(graph: LayerGraph) -> tuple[LossKind, str]:
     """The loss a user most likely wants: cross-entropy on a classifier's probabilities softmax, else MSE on the
     single model output."""
     if graph.is_classifier:
@@ -25,14 +23,17 @@ def default_loss(graph: LayerGraph) -> tuple[str, str]:
             raise SurgeryError(
                 "the classifier's probabilities are not produced by a softmax layer, which cross-entropy needs; "
                 "pass --loss-input BLOB naming a softmax output, or --loss mse")
-        return CROSS_ENTROPY, softmax.outputs[0]
-    return MSE, _default_input_for(MSE, graph)
+        return LossKind.CROSS_ENTROPY, softmax.outputs[0]
+    return LossKind.MSE, _default_input_for(LossKind.MSE, graph)
 
 
-def resolve_loss(graph: LayerGraph, kind: str | None, input: str | None) -> tuple[str, str]:
-    """The (loss kind, loss input blob) a request means, with defaults filled in; refuses what cannot work."""
-    if kind is not None and kind not in LOSS_KINDS:
-        raise UsageError(f"unknown loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
+def resolve_loss(graph: LayerGraph, kind: LossKind | str | None, input: str | None) -> tuple[LossKind, str]:
+    """The (loss kind, loss input blob) a request means, with defaults filled in; refuses what cannot work.
+
+    ``kind`` is a ``LossKind`` or its name (``"cross-entropy"``, ``"mse"``); None picks one.
+    """
+    if kind is not None:
+        kind = LossKind.parse(kind)
     if input is None:
         kind, input = default_loss(graph) if kind is None else (kind, _default_input_for(kind, graph))
     producer = graph.blob_producer.get(input)
@@ -40,23 +41,23 @@ def resolve_loss(graph: LayerGraph, kind: str | None, input: str | None) -> tupl
         raise UsageError(f"loss input {input!r} is not produced by any layer of the network; "
                          f"name a layer output (e.g. {graph.layers[-1].outputs[0]!r})")
     if kind is None:
-        kind = CROSS_ENTROPY if producer.kind == "softmax" else MSE
-    if kind == CROSS_ENTROPY and producer.kind != "softmax":
+        kind = LossKind.CROSS_ENTROPY if producer.kind == "softmax" else LossKind.MSE
+    if kind is LossKind.CROSS_ENTROPY and producer.kind != "softmax":
         raise SurgeryError(
             f"cross-entropy needs a softmax output, but {input!r} comes from {producer.name!r} "
             f"({producer.type_label}); attach it to a softmax output or use --loss mse")
     return kind, input
 
 
-def set_loss(spec, kind: str | None = None, input: str | None = None, *, name: str | None = None,
+def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None, *, name: str | None = None,
              target_shape: list[int] | None = None) -> Changes:
     """Replace the network's loss layer and its training inputs.
 
-    ``kind`` is ``cross-entropy`` or ``mse`` and ``input`` the blob the loss reads; both default to what
-    ``default_loss`` picks. Training inputs become the model's inputs plus the target: for cross-entropy on a
-    classifier's probabilities, the predicted-feature name with the class label type (Core ML maps the label to
-    an index itself); otherwise ``<input>_true``, a one-element INT32 index for cross-entropy or, for MSE, a DOUBLE
-    array shaped like the loss input.
+    ``kind`` is a ``LossKind`` (or its name, ``cross-entropy`` or ``mse``) and ``input`` the blob the loss reads;
+    both default to what ``default_loss`` picks. Training inputs become the model's inputs plus the target: for
+    cross-entropy on a classifier's probabilities, the predicted-feature name with the class label type (Core ML
+    maps the label to an index itself); otherwise ``<input>_true``, a one-element INT32 index for cross-entropy
+    or, for MSE, a DOUBLE array shaped like the loss input.
     """
     location = trainable_network(spec)
     graph = LayerGraph(location)
@@ -72,17 +73,16 @@ def set_loss(spec, kind: str | None = None, input: str | None = None, *, name: s
     loss.name = name
     target = f"{input}_true"
     description = location.model.description
-    if kind == CROSS_ENTROPY:
-        loss.categoricalCrossEntropyLossLayer.input = input
-        loss.categoricalCrossEntropyLossLayer.target = target
+    loss_params = getattr(loss, kind.field)
+    loss_params.input = input
+    loss_params.target = target
+    if kind is LossKind.CROSS_ENTROPY:
         label_output = _classifier_label_output(graph, input)
         if label_output is not None:
             target_feature = (label_output.name, label_output.type)
         else:
             target_feature = (target, _array_type(description, [1], "INT32"))
     else:
-        loss.meanSquaredErrorLossLayer.input = input
-        loss.meanSquaredErrorLossLayer.target = target
         shape = target_shape or _target_shape(graph, input)
         target_feature = (target, _array_type(description, shape, "DOUBLE"))
     changes.add(f"loss {name}", f"{kind} on {input!r}, target {target_feature[0]!r}")
@@ -91,8 +91,8 @@ def set_loss(spec, kind: str | None = None, input: str | None = None, *, name: s
     return changes
 
 
-def _default_input_for(kind: str, graph: LayerGraph) -> str:
-    if kind == CROSS_ENTROPY:
+def _default_input_for(kind: LossKind, graph: LayerGraph) -> str:
+    if kind is LossKind.CROSS_ENTROPY:
         softmax = graph.probabilities_softmax() or next(
             (layer for layer in reversed(graph.layers) if layer.kind == "softmax"), None)
         if softmax is None:

@@ -8,13 +8,13 @@ backpropagation walk, that gradients from the loss reach every chosen layer, and
 
 from __future__ import annotations
 
-from ..backprop import CROSS_ENTROPY as BACKPROP_CROSS_ENTROPY
-from ..backprop import MEAN_SQUARED_ERROR, blocking_layer, trainable_frontier
+from ..backprop import blocking_layer, trainable_frontier
+from ..coreml import LossKind
 from ..errors import InvalidModelError, SurgeryError, UsageError
 from ..graph import LayerGraph, ancestors
 from .changes import Changes
 from .glm_head import glm_head_stage_path, replace_glm_head
-from .loss import MSE, resolve_loss, set_loss
+from .loss import resolve_loss, set_loss
 from .mark_updatable import mark_updatable
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers
 from .training import EpochSettings, OptimizerSettings, set_epochs, set_optimizer, set_shuffle
@@ -22,7 +22,7 @@ from .training import EpochSettings, OptimizerSettings, set_epochs, set_optimize
 AUTO = "auto"
 
 
-def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: str | None = None,
+def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | str | None = None,
                    loss_input: str | None = None, target_shape: list[int] | None = None,
                    optimizer: OptimizerSettings = OptimizerSettings(),
                    epochs: EpochSettings = EpochSettings(), shuffle: bool = True,
@@ -83,11 +83,7 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _walk_kind(kind: str) -> str:
-    return MEAN_SQUARED_ERROR if kind == MSE else BACKPROP_CROSS_ENTROPY
-
-
-def _auto_layers(graph: LayerGraph, kind: str, loss_input: str, depth: int) -> list[str]:
+def _auto_layers(graph: LayerGraph, kind: LossKind, loss_input: str, depth: int) -> list[str]:
     """The ``depth`` trainable layers nearest the loss, preferring those whose gradients cross no batchnorm.
 
     Core ML's validator lets gradients through batchnorm, but the device then fails to compile the training
@@ -95,7 +91,7 @@ def _auto_layers(graph: LayerGraph, kind: str, loss_input: str, depth: int) -> l
     """
     if depth < 1:
         raise UsageError(f"--depth must be at least 1, not {depth}")
-    frontier = trainable_frontier(graph, loss_input, loss=_walk_kind(kind))
+    frontier = trainable_frontier(graph, loss_input, loss=kind)
     if not frontier:
         raise InvalidModelError(f"no layer can be trained from a {kind} loss on {loss_input!r}: "
                                 f"{_blocked_hint(graph, kind, loss_input)}")
@@ -106,29 +102,28 @@ def _auto_layers(graph: LayerGraph, kind: str, loss_input: str, depth: int) -> l
     return [layer.name for layer in (clear or frontier)[:depth]]
 
 
-def _refuse_if_gradients_cannot_reach(graph: LayerGraph, name: str, kind: str, loss_input: str) -> None:
+def _refuse_if_gradients_cannot_reach(graph: LayerGraph, name: str, kind: LossKind, loss_input: str) -> None:
     layer = graph.layer(name)
-    walk_kind = _walk_kind(kind)
-    blocker = blocking_layer(graph, layer, loss_input, loss=walk_kind)
+    blocker = blocking_layer(graph, layer, loss_input, loss=kind)
     if blocker is not None:
         # Core ML's validator rejects exactly this, so it is an invalid-model refusal (exit 1), said up front.
         raise InvalidModelError(
             f"cannot train {name!r} from the loss on {loss_input!r}: Core ML does not backpropagate through "
             f"{blocker.name!r} ({blocker.type_label}); {_blocked_hint(graph, kind, loss_input, blocker)}")
-    if layer.can_be_updatable and layer not in trainable_frontier(graph, loss_input, loss=walk_kind):
+    if layer.can_be_updatable and layer not in trainable_frontier(graph, loss_input, loss=kind):
         raise SurgeryError(f"cannot train {name!r}: it does not feed the loss input {loss_input!r}, so it would "
                            "never receive a gradient; choose layers upstream of the loss or another --loss-input")
 
 
-def _blocked_hint(graph: LayerGraph, kind: str, loss_input: str, blocker=None) -> str:
-    frontier = [layer.name for layer in trainable_frontier(graph, loss_input, loss=_walk_kind(kind))]
+def _blocked_hint(graph: LayerGraph, kind: LossKind, loss_input: str, blocker=None) -> str:
+    frontier = [layer.name for layer in trainable_frontier(graph, loss_input, loss=kind)]
     if frontier:
         return f"layers it can train from this loss: {', '.join(frontier)} (or --layers auto)"
-    if kind == MSE:
+    if kind is LossKind.MSE:
         # An MSE loss may read any blob, so offer the blob just before the layer that stops the gradients.
         first_blocker = blocker or graph.blob_producer[loss_input]
         for blob in first_blocker.inputs:
-            if blob in graph.blob_producer and trainable_frontier(graph, blob, loss=MEAN_SQUARED_ERROR):
+            if blob in graph.blob_producer and trainable_frontier(graph, blob, loss=LossKind.MSE):
                 return (f"attach the loss to blob {blob!r} before {first_blocker.name!r} instead "
                         f"(--loss-input {blob})")
     return "no layer between the loss and the first layer that blocks gradients can be trained"

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from ..errors import SurgeryError, UsageError
-from ..graph import PIPELINE_KINDS, LayerGraph, pipeline_stages, trainable_network
+from ..coreml import MIN_UPDATABLE_SPEC_VERSION, PIPELINE_KINDS, UPDATABLE_LAYER_KINDS
+from ..graph import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
-
-# Core ML accepts updatable models from this specification version (iOS 13) on
-# (upstream: mlmodel/src/Model.cpp, validateGeneric).
-MIN_UPDATABLE_SPEC_VERSION = 4
 
 
 def mark_updatable(spec, layers: list[str]) -> Changes:
@@ -26,9 +23,9 @@ def mark_updatable(spec, layers: list[str]) -> Changes:
     chosen = [graph.layer(name) for name in dict.fromkeys(layers)]
     for layer in chosen:
         if not layer.can_be_updatable:
-            reason = ("its weights are quantized; pass --dequantize to expand them to fp32 first"
-                      if layer.is_quantized else
-                      "Core ML can only train convolution, innerProduct and uniDirectionalLSTM layers")
+            reason = (f"Core ML can only train {', '.join(UPDATABLE_LAYER_KINDS[:-1])} and {UPDATABLE_LAYER_KINDS[-1]} "
+                      "layers" if layer.kind not in UPDATABLE_LAYER_KINDS else
+                      "its weights are quantized; pass --dequantize to expand them to fp32 first")
             raise SurgeryError(f"layer {layer.name!r} ({layer.type_label}) cannot be made updatable: {reason}")
     chosen_names = {layer.name for layer in chosen}
     for layer in graph.layers:

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..coreml import UPDATABLE_LAYER_KINDS, holds_float_values
 from ..errors import SurgeryError
 from ..graph import Layer, LayerGraph, trainable_network, weight_params
 from ..weights import FLOAT16_LE, fill_float_values
 from .changes import Changes
 
-# The layer kinds Core ML can train (upstream: UpdatableNeuralNetworkValidator.cpp), whose weight shapes we know.
-DEQUANTIZABLE_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")
 
 
 def _network(spec_or_network):
@@ -41,10 +40,6 @@ def _network(spec_or_network):
     return trainable_network(spec_or_network).network
 
 
-def _is_quantized(weights) -> bool:
-    return weights.HasField("quantization") or bool(weights.rawValue) or bool(weights.int8RawValue)
-
-
 def fp16_layers(network) -> list[str]:
     """Names of the layers of ``network`` (or of a spec's trainable network) holding any fp16 weights."""
     return [layer.name for layer in _network(network).layers
@@ -52,11 +47,21 @@ def fp16_layers(network) -> list[str]:
 
 
 def quantized_layers(network, layers: list[str] | None = None) -> list[str]:
-    """Names of the layers (all, or just those named in ``layers``) whose weights are quantized, in network order."""
+    """Names of the layers (all, or just those named in ``layers``) whose weights are quantized, in network order.
+
+    A bias that the layer ignores (``hasBias`` unset) does not count, as Core ML never reads it
+    (``mlsurgery.coreml.updatable_parameters``).
+    """
     wanted = None if layers is None else set(layers)
     return [layer.name for layer in _network(network).layers
             if (wanted is None or layer.name in wanted)
-            and any(_is_quantized(weights) for _, weights in _layer_weights(layer))]
+            and any(not holds_float_values(weights) for path, weights in _layer_weights(layer)
+                    if not (path == "bias" and _ignores_bias(layer)))]
+
+
+def _ignores_bias(layer_proto) -> bool:
+    params = getattr(layer_proto, layer_proto.WhichOneof("layer"))
+    return "hasBias" in params.DESCRIPTOR.fields_by_name and not params.hasBias
 
 
 def _layer_weights(layer_proto) -> list:
@@ -111,7 +116,7 @@ def dequantize_layers(spec, layers: list[str]) -> Changes:
     graph = LayerGraph.of(spec)
     chosen = [graph.layer(name) for name in dict.fromkeys(layers)]
     planned = [_Dequantization.check(layer, path, weights)
-               for layer in chosen for path, weights in layer.weights if _is_quantized(weights)]
+               for layer in chosen for path, weights in layer.weights if not holds_float_values(weights)]
     changes = Changes("dequantize")
     for step in planned:
         described = step.description()
@@ -269,4 +274,4 @@ def _weight_shape(layer: Layer, path: str) -> tuple[tuple[int, ...], int, int]:
             return (hidden, hidden), 0, hidden
         return (hidden,), 0, 1
     raise SurgeryError(f"layer {layer.name!r} is a {layer.type_label} layer; dequantize works on "
-                       f"{', '.join(DEQUANTIZABLE_KINDS)} layers (the kinds Core ML can train)")
+                       f"{', '.join(UPDATABLE_LAYER_KINDS)} layers (the kinds Core ML can train)")

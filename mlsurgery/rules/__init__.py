@@ -7,9 +7,7 @@ pipeline or k-NN classifier) to the check of its type-specific validator.
 
 from __future__ import annotations
 
-import difflib
-
-from ..errors import UsageError
+from ..errors import UsageError, did_you_mean
 from . import (
     device,
     estimators,
@@ -42,9 +40,8 @@ def rule(code: str) -> Rule:
         if wanted.upper() == candidate.code or wanted == candidate.name:
             return candidate
     known = [candidate.code for candidate in ALL_RULES] + [candidate.name for candidate in ALL_RULES]
-    close = difflib.get_close_matches(wanted.upper() if wanted[:3].upper() == "MLS" else wanted, known, n=3,
-                                      cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else "`mlsurgery rules` lists them"
+    hint = did_you_mean(wanted.upper() if wanted[:3].upper() == "MLS" else wanted, known) or (
+        "`mlsurgery rules` lists them")
     raise UsageError(f"unknown rule code {code!r}; {hint}")
 
 

@@ -8,7 +8,8 @@ when the device compiles or trains them, as reported in coremltools issues. Each
 from __future__ import annotations
 
 from ..backprop import loss_nodes
-from ..graph import NETWORK_KINDS, LayerGraph, NetworkLocation, ancestors
+from ..coreml import NETWORK_KINDS
+from ..graph import LayerGraph, NetworkLocation, ancestors
 from .base import WARNING, Finding, Rule
 
 _LSTM_KINDS = ("uniDirectionalLSTM", "biDirectionalLSTM")

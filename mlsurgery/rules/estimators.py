@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..coreml import int32
 from .base import Rule, define_rule
 from .interface import Problem
 from .models import (
@@ -92,11 +93,6 @@ PROBIT_INPUTS = define_rule(
 
 RULES: list[Rule] = [GLM_WEIGHTS_OFFSETS, GLM_WEIGHT_LENGTHS, GLM_ENUMS, GLM_WEIGHTS_PER_CLASS, GLM_PROBIT,
                      SVM_KERNEL, SVM_SUPPORT_VECTORS, SVM_COEFFICIENTS, SVM_PROBABILITY, PROBIT_INPUTS]
-
-
-def _as_int32(value: int) -> int:
-    """C++ ``int`` arithmetic: wrap around at 32 bits."""
-    return (value + 2**31) % 2**32 - 2**31
 
 
 @model_check
@@ -213,7 +209,7 @@ def svm_classifier_problems(spec) -> Iterator[Problem]:
         yield (SVM_SUPPORT_VECTORS, f"numberOfSupportVectorsPerClass has {len(per_class)} entries for "
                                     f"{class_count} classes; give one count per class")
         return
-    counted = _as_int32(sum(per_class))
+    counted = int32(sum(per_class))
     if counted != support_vectors:
         yield (SVM_SUPPORT_VECTORS, f"numberOfSupportVectorsPerClass adds up to {counted}, but there are "
                                     f"{support_vectors} support vectors; make them agree")

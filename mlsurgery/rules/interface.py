@@ -15,6 +15,7 @@ Core ML does NOT reject duplicate feature names here, so neither do we.
 from __future__ import annotations
 
 from .._proto import feature_types_pb2
+from ..coreml import NETWORK_KINDS, PIPELINE_KINDS, int32, int64
 from .base import Finding, Rule, define_rule
 
 # Specification versions (upstream: mlmodel/src/Globals.hpp).
@@ -25,9 +26,8 @@ SPEC_VERSION_IOS26 = 10
 # MLMODEL_SPECIFICATION_VERSION: the newest version the validator accepts.
 NEWEST_SPEC_VERSION = SPEC_VERSION_IOS26
 
-_NETWORK_KINDS = ("neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassifier")
 # Model.cpp modelTypeAllowsEmptyInput / modelTypeAllowsMultipleFunctions.
-_ALLOWS_EMPTY_INPUT = frozenset(_NETWORK_KINDS + ("pipeline", "pipelineRegressor", "pipelineClassifier", "mlProgram"))
+_ALLOWS_EMPTY_INPUT = frozenset(NETWORK_KINDS + PIPELINE_KINDS + ("mlProgram",))
 _ALLOWS_MULTIPLE_FUNCTIONS = frozenset({"mlProgram"})
 
 _UPSTREAM_INTERFACE = "mlmodel/src/Validation/InterfaceValidators.cpp"
@@ -256,17 +256,6 @@ def _size_range_problem(size_range) -> str | None:
     return None
 
 
-def _as_int32(value: int) -> int:
-    """C++ (int) of an integer: keep the low 32 bits, signed."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
-def _as_int64(value: int) -> int:
-    value &= 0xFFFFFFFFFFFFFFFF
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
 def _multiarray_problem(feature, version: int, role: str) -> Problem | None:
     name, array = feature.name, feature.type.multiArrayType
     label = f"{role} '{name}'"
@@ -297,7 +286,7 @@ def _multiarray_problem(feature, version: int, role: str) -> Problem | None:
                     return MULTIARRAY_SHAPE, (f"{label}: default shape has {len(default_shape)} dimensions but the "
                                               f"shape range has {len(ranges)}; make them agree")
                 for size, size_range in zip(default_shape, ranges):
-                    if size < _as_int32(size_range.lowerBound) or (0 <= size_range.upperBound < size):
+                    if size < int32(size_range.lowerBound) or (0 <= size_range.upperBound < size):
                         return MULTIARRAY_SHAPE, (f"{label}: default shape {default_shape} is outside the shape "
                                                   "range; change shape or widen the range")
     if role == "input" and not has_explicit_default and not has_implicit_default:
@@ -372,8 +361,8 @@ def _image_problem(feature, version: int, role: str) -> Problem | None:
             if not sizes:
                 return IMAGE_SIZE, f"{label}: enumeratedSizes lists no sizes; add at least one or remove it"
             if not has_default:
-                width, height = _as_int64(sizes[0].width), _as_int64(sizes[0].height)
-            elif not any(width == _as_int64(size.width) and height == _as_int64(size.height) for size in sizes):
+                width, height = int64(sizes[0].width), int64(sizes[0].height)
+            elif not any(width == int64(size.width) and height == int64(size.height) for size in sizes):
                 return IMAGE_SIZE, (f"{label}: default size {width} × {height} is not one of the enumerated sizes; "
                                     "add it or change width/height")
         elif flexibility == "imageSizeRange":
@@ -383,10 +372,10 @@ def _image_problem(feature, version: int, role: str) -> Problem | None:
                 if problem:
                     return IMAGE_SIZE, f"{label}: flexible {axis} {problem}; fix the range"
             if not has_default:
-                width, height = _as_int64(width_range.lowerBound), _as_int64(height_range.lowerBound)
+                width, height = int64(width_range.lowerBound), int64(height_range.lowerBound)
             else:
                 for axis, size, size_range in (("width", width, width_range), ("height", height, height_range)):
-                    if size < _as_int64(size_range.lowerBound) or (0 <= size_range.upperBound < size):
+                    if size < int64(size_range.lowerBound) or (0 <= size_range.upperBound < size):
                         return IMAGE_SIZE, (f"{label}: default {axis} {size} is outside the flexible {axis} range; "
                                             f"change {axis} or widen the range")
     if width <= 0:

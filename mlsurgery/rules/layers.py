@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .._proto import nn_pb2
+from ..coreml import UINT64_MASK, c_div, int32, is_quantized, uint64_product
 from .base import Rule, define_rule
 
 _NETWORK_VALIDATOR = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidator.cpp"
@@ -121,20 +122,6 @@ RULES: list[Rule] = [LAYER_TENSORS, LAYER_IO_COUNT, LAYER_RANK, WEIGHT_COUNT, WE
 Problem = tuple[Rule, str]
 MODEL_INPUT_PRODUCER = "__input"  # the producer name Core ML records for model inputs
 
-_UINT64 = (1 << 64) - 1
-
-
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
-def _product(*values: int) -> int:
-    """An unsigned 64-bit product, wrapping as in C++."""
-    result = 1
-    for value in values:
-        result = (result * value) & _UINT64
-    return result
 
 
 # How a WeightParams stores its values (ValidatorUtils-inl.hpp valueType).
@@ -150,9 +137,9 @@ def value_type(weights) -> str:
         return FLOAT32
     if weights.float16Value:
         return FLOAT16
-    if weights.rawValue and weights.HasField("quantization"):
+    if weights.rawValue and is_quantized(weights):
         return QUINT
-    if weights.int8RawValue and weights.HasField("quantization"):
+    if weights.int8RawValue and is_quantized(weights):
         return QINT
     return EMPTY
 
@@ -163,7 +150,7 @@ def _float_count(weights, kind: str) -> int:
 
 def quantization_problem(weights, expected_size: int) -> str | None:
     """hasValidQuantizationParams: what is wrong with a WeightParams' quantization, or None."""
-    if not weights.HasField("quantization"):
+    if not is_quantized(weights):
         return "no quantization parameters"
     quantization = weights.quantization
     bits = quantization.numberOfBits
@@ -196,11 +183,11 @@ def general_weights_problem(weights, expected: int, out_channels: int, where: st
                                   f"{what} or fix the layer's declared dimensions")
         return None
     if kind == QUINT:
-        needed = (_product(weights.quantization.numberOfBits, expected) + 7) // 8
+        needed = (uint64_product(weights.quantization.numberOfBits, expected) + 7) // 8
         if len(weights.rawValue) < needed:
             return QUANTIZATION, (f"{where}: quantized {what} has {len(weights.rawValue)} bytes, fewer than the "
                                   f"{needed} needed for {expected} values; re-quantize the layer")
-        problem = quantization_problem(weights, _int32(out_channels))
+        problem = quantization_problem(weights, int32(out_channels))
         if problem:
             return QUANTIZATION, (f"{where}: quantized {what} has invalid quantization parameters ({problem}); "
                                   "re-quantize the layer with coremltools")
@@ -389,7 +376,7 @@ class NetworkWalker:
                 return LAYER_TENSORS, (f"{_label(layer)} has {len(blobs)} {role}s but {len(tensors)} {role}Tensor "
                                        f"entries; give one {role}Tensor per {role} or none")
             for blob, tensor in zip(blobs, tensors):
-                rank = _int32(tensor.rank)
+                rank = int32(tensor.rank)
                 if len(tensor.dimValue):
                     if rank != len(tensor.dimValue):
                         return LAYER_TENSORS, (f"{_label(layer)}: a tensor's rank {rank} does not match the length "
@@ -588,7 +575,7 @@ def _convolution(walker, layer) -> Problem | None:
         dims = (kernel_channels, out_channels // groups, kernel_height, kernel_width)
     else:
         dims = (out_channels, kernel_channels, kernel_height, kernel_width)
-    expected = _product(*dims)
+    expected = uint64_product(*dims)
     if weights_kind in (FLOAT32, FLOAT16):
         size = _float_count(params.weights, weights_kind)
         if size != expected:
@@ -656,9 +643,9 @@ def _convolution3d(walker, layer) -> Problem | None:
     groups, inputs, outputs = params.nGroups, params.inputChannels, params.outputChannels
     depth, height, width = params.kernelDepth, params.kernelHeight, params.kernelWidth
     if params.isDeconvolution:
-        expected = _int32((_c_div(outputs, groups)) * inputs * depth * height * width) & _UINT64
+        expected = int32((c_div(outputs, groups)) * inputs * depth * height * width) & UINT64_MASK
     else:
-        expected = _int32(outputs * _c_div(inputs, groups) * depth * height * width) & _UINT64
+        expected = int32(outputs * c_div(inputs, groups) * depth * height * width) & UINT64_MASK
     if problem := general_weights_problem(params.weights, expected, outputs, _label(layer), "weights"):
         return problem
     if not params.hasBias:
@@ -672,12 +659,6 @@ def _convolution3d(walker, layer) -> Problem | None:
     if bias_kind == QUINT:
         return QUANTIZATION, f"{_label(layer)}: a quantized bias is not supported for convolution3d"
     return WEIGHTS_MISSING, f"{_label(layer)}: hasBias is set but the bias is not specified"
-
-
-def _c_div(a: int, b: int) -> int:
-    """C++ integer division (truncates toward zero)."""
-    quotient = abs(a) // abs(b)
-    return quotient if (a >= 0) == (b >= 0) else -quotient
 
 
 def _int8_dynamic_problem(layer, weights) -> Problem | None:
@@ -705,7 +686,7 @@ def _matrix_weights_problem(layer, params, inputs: int, outputs: int, names: str
                                   "of floatValue, float16Value, rawValue, int8RawValue")
     if params.hasBias and _mixed_precision(weights_kind, bias_kind):
         return _precision_problem(_label(layer), f"weights ({weights_kind}) and bias ({bias_kind})")
-    expected = _product(inputs, outputs)
+    expected = uint64_product(inputs, outputs)
     if weights_kind in (FLOAT32, FLOAT16):
         size = _float_count(params.weights, weights_kind)
         if size != expected:
@@ -741,12 +722,12 @@ def _batched_matmul(walker, layer) -> Problem | None:
     params = layer.batchedMatmul
     inputs, in_tensors, out_tensors = len(layer.input), layer.inputTensor, layer.outputTensor
     if inputs == 2 and len(in_tensors) == 2 and len(out_tensors) == 1:
-        first, second, out = (_int32(t.rank) for t in (in_tensors[0], in_tensors[1], out_tensors[0]))
+        first, second, out = (int32(t.rank) for t in (in_tensors[0], in_tensors[1], out_tensors[0]))
         if out != max(2, first, second):
             return LAYER_RANK, (f"{_label(layer)}: output rank {out} is wrong for input ranks {first} and {second} "
                                 f"(expected {max(2, first, second)})")
     if inputs == 1 and len(in_tensors) == 1 and len(out_tensors) == 1:
-        if _int32(out_tensors[0].rank) != _int32(in_tensors[0].rank):
+        if int32(out_tensors[0].rank) != int32(in_tensors[0].rank):
             return LAYER_RANK, f"{_label(layer)}: with one input, the output rank must equal the input rank"
     if inputs > 1 and params.hasBias:
         return LAYER_PARAMETERS, f"{_label(layer)}: hasBias is only supported with one input; clear hasBias"
@@ -864,7 +845,7 @@ def _upsample_params(walker, layer) -> Problem | None:
 
 def _shaped_constant_problem(layer, weights, shape, what: str) -> Problem | None:
     """The shape-product size check shared by bias, scale and loadConstant ([C] / [1,H,W] / [C,H,W])."""
-    total = _product(*shape)
+    total = uint64_product(*shape)
     out_channels = shape[0] if len(shape) == 3 and shape[0] > 1 else 1
     return general_weights_problem(weights, total, out_channels, _label(layer), f"{what} (shape {list(shape)})")
 
@@ -899,7 +880,7 @@ def _reduce(walker, layer) -> Problem | None:
     if walker.nd_array and len(layer.inputTensor):
         if problem := walker.rank_equality(layer, "Reduce"):
             return problem
-        rank = _int32(layer.inputTensor[0].rank)
+        rank = int32(layer.inputTensor[0].rank)
         reduce = nn_pb2().ReduceLayerParams
         axis = layer.reduce.axis
         if axis in _INT32_SENTINELS:
@@ -911,7 +892,7 @@ def _reduce(walker, layer) -> Problem | None:
 
 
 def _reorganize_params(walker, layer) -> Problem | None:
-    if _int32(layer.reorganizeData.blockSize) < 2:
+    if int32(layer.reorganizeData.blockSize) < 2:
         return LAYER_PARAMETERS, f"{_label(layer)}: blockSize must be greater than 1"
     return None
 
@@ -923,14 +904,14 @@ def _slice(walker, layer) -> Problem | None:
     if walker.nd_array and len(layer.inputTensor):
         if problem := walker.rank_equality(layer, "Slice"):
             return problem
-        rank = _int32(layer.inputTensor[0].rank)
+        rank = int32(layer.inputTensor[0].rank)
         axes = nn_pb2().SliceLayerParams
         needed = {axes.CHANNEL_AXIS: 3, axes.HEIGHT_AXIS: 2, axes.WIDTH_AXIS: 1}.get(params.axis)
         if needed is None:
             return LAYER_PARAMETERS, f"{_label(layer)}: unknown value {params.axis} for axis"
         if rank < needed:
             return LAYER_RANK, f"{_label(layer)}: input rank {rank} is smaller than the sliced axis needs"
-    if _int32(params.stride) < 1:
+    if int32(params.stride) < 1:
         return LAYER_PARAMETERS, f"{_label(layer)}: stride must be at least 1"
     start, end = params.startIndex, params.endIndex
     if (end > 0 and end < start) or (end < 0 and start < 0 and start > end):
@@ -986,8 +967,8 @@ def _simple_recurrent(walker, layer) -> Problem | None:
             return WEIGHT_PRECISION, (f"{_label(layer)}: weightMatrix, recursionMatrix and biasVector must use the "
                                       "same precision (all fp32 or all fp16)")
     inputs, outputs = params.inputVectorSize, params.outputVectorSize
-    checks = ((params.weightMatrix, _product(inputs, outputs), outputs, "weightMatrix"),
-              (params.recursionMatrix, _product(outputs, outputs), outputs, "recursionMatrix"))
+    checks = ((params.weightMatrix, uint64_product(inputs, outputs), outputs, "weightMatrix"),
+              (params.recursionMatrix, uint64_product(outputs, outputs), outputs, "recursionMatrix"))
     if params.hasBiasVector:
         checks += ((params.biasVector, outputs, 1, "biasVector"),)
     for weights_message, expected, channels, what in checks:
@@ -1007,8 +988,8 @@ def _gru(walker, layer) -> Problem | None:
     if _mixed_precision(*(value_type(getattr(params, name)) for name in used)):
         return _precision_problem(_label(layer), "weight/recursion matrices and biases")
     inputs, outputs = params.inputVectorSize, params.outputVectorSize
-    checks = [(name, _product(inputs, outputs), outputs) for name in matrices[0::2]]
-    checks += [(name, _product(outputs, outputs), outputs) for name in matrices[1::2]]
+    checks = [(name, uint64_product(inputs, outputs), outputs) for name in matrices[0::2]]
+    checks += [(name, uint64_product(outputs, outputs), outputs) for name in matrices[1::2]]
     if params.hasBiasVectors:
         checks += [(name, outputs, 1) for name in biases]
     for name, expected, channels in checks:
@@ -1048,9 +1029,9 @@ def _lstm_precision_problem(layer, weight_params, lstm_params) -> Problem | None
 def _lstm_weight_problem(layer, weight_params, name: str, inputs: int, outputs: int, prefix: str = ""):
     """The size check of one LSTM weight field: [out, in] matrices, [out, out] recursions, [out] vectors."""
     if name in _LSTM_MATRICES:
-        expected, channels = _product(outputs, inputs), outputs
+        expected, channels = uint64_product(outputs, inputs), outputs
     elif name in _LSTM_RECURSIONS:
-        expected, channels = _product(outputs, outputs), outputs
+        expected, channels = uint64_product(outputs, outputs), outputs
     else:
         expected, channels = outputs, 1
     return general_weights_problem(getattr(weight_params, name), expected, channels, _label(layer),
@@ -1145,7 +1126,7 @@ def _embedding_weights(layer, params, vocabulary: int, outputs: int) -> Problem 
         return WEIGHT_PRECISION, f"{_label(layer)}: weights or bias fill several value fields; keep exactly one"
     if params.hasBias and _mixed_precision(weights_kind, bias_kind):
         return _precision_problem(_label(layer), f"weights ({weights_kind}) and bias ({bias_kind})")
-    if problem := general_weights_problem(params.weights, _product(vocabulary, outputs), outputs, _label(layer),
+    if problem := general_weights_problem(params.weights, uint64_product(vocabulary, outputs), outputs, _label(layer),
                                           "weights"):
         return problem
     if params.hasBias:
@@ -1228,7 +1209,7 @@ def _copy(walker, layer) -> Problem | None:
 
 
 def _first_input_rank(layer) -> int | None:
-    return _int32(layer.inputTensor[0].rank) if len(layer.inputTensor) else None
+    return int32(layer.inputTensor[0].rank) if len(layer.inputTensor) else None
 
 
 def _axis_in_rank(field_name: str, counts=((1, 1), (1, 1))):
@@ -1291,8 +1272,8 @@ def _stack(walker, layer) -> Problem | None:
     if problem := _counts(layer, (2, -1), (1, 1)):
         return problem
     if len(layer.inputTensor):
-        first = _int32(layer.inputTensor[0].rank)
-        second = _int32(layer.inputTensor[1].rank) if len(layer.inputTensor) > 1 else 0
+        first = int32(layer.inputTensor[0].rank)
+        second = int32(layer.inputTensor[1].rank) if len(layer.inputTensor) > 1 else 0
         if first != second:
             return LAYER_RANK, f"{_label(layer)}: all inputs must have the same shape (ranks {first} and {second})"
         return _axis_problem(layer, layer.stack.axis, first, inclusive=True)
@@ -1362,7 +1343,7 @@ def _rank_preserving_reshape(walker, layer) -> Problem | None:
                                "(inputTensor/outputTensor)")
     if not len(layer.rankPreservingReshape.targetShape):
         return _missing_target(layer)
-    input_rank, output_rank = _int32(layer.inputTensor[0].rank), _int32(layer.outputTensor[0].rank)
+    input_rank, output_rank = int32(layer.inputTensor[0].rank), int32(layer.outputTensor[0].rank)
     if input_rank != output_rank:
         return LAYER_RANK, f"{_label(layer)}: input and output ranks must be equal"
     if input_rank != len(layer.rankPreservingReshape.targetShape):
@@ -1374,7 +1355,7 @@ def _axes_problem(layer, axes, rank: int, *, expand: bool) -> Problem | None:
     """The normalised-axes part shared by expandDims (against the output rank) and squeeze (the input rank)."""
     normalised = []
     for axis in axes:
-        axis = _int32(axis)
+        axis = int32(axis)
         if axis < 0:
             axis += rank
         if axis in normalised:
@@ -1391,7 +1372,7 @@ def _unique_axes_problem(layer, axes) -> Problem | None:
         return LAYER_PARAMETERS, f"{_label(layer)}: axes cannot be empty"
     seen = set()
     for axis in axes:
-        axis = _int32(axis)
+        axis = int32(axis)
         if axis in seen:
             return LAYER_PARAMETERS, f"{_label(layer)}: all values in axes must be unique"
         seen.add(axis)
@@ -1405,7 +1386,7 @@ def _expand_dims(walker, layer) -> Problem | None:
     if problem := _unique_axes_problem(layer, axes):
         return problem
     if len(layer.inputTensor) and len(layer.outputTensor):
-        input_rank, output_rank = _int32(layer.inputTensor[0].rank), _int32(layer.outputTensor[0].rank)
+        input_rank, output_rank = int32(layer.inputTensor[0].rank), int32(layer.outputTensor[0].rank)
         if input_rank + len(axes) != output_rank:
             return LAYER_RANK, f"{_label(layer)}: input rank plus the number of axes must equal the output rank"
         return _axes_problem(layer, axes, output_rank, expand=True)
@@ -1421,7 +1402,7 @@ def _squeeze(walker, layer) -> Problem | None:
     if problem := _unique_axes_problem(layer, axes):
         return problem
     if len(layer.inputTensor) and len(layer.outputTensor):
-        input_rank, output_rank = _int32(layer.inputTensor[0].rank), _int32(layer.outputTensor[0].rank)
+        input_rank, output_rank = int32(layer.inputTensor[0].rank), int32(layer.outputTensor[0].rank)
         if input_rank != 1 and output_rank + len(axes) != input_rank:
             return LAYER_RANK, f"{_label(layer)}: output rank plus the number of axes must equal the input rank"
         return _axes_problem(layer, axes, input_rank, expand=False)
@@ -1434,7 +1415,7 @@ def _range(inputs_when_present):
         if problem := _counts(layer, inputs, (1, 1)):
             return problem
         if len(layer.outputTensor):
-            return _rank_problem(layer, "Range", 1, 1, "output", _int32(layer.outputTensor[0].rank))
+            return _rank_problem(layer, "Range", 1, 1, "output", int32(layer.outputTensor[0].rank))
         return None
     return check
 
@@ -1449,7 +1430,7 @@ def _load_constant_nd(walker, layer) -> Problem | None:
         return WEIGHT_PRECISION, f"{_label(layer)}: data fills several value fields; keep exactly one"
     if not 1 <= len(params.shape) <= 5:
         return LAYER_PARAMETERS, f"{_label(layer)}: shape must have 1 to 5 values"
-    return general_weights_problem(params.data, _product(*params.shape), 1, _label(layer),
+    return general_weights_problem(params.data, uint64_product(*params.shape), 1, _label(layer),
                                    f"constants (shape {list(params.shape)})")
 
 
@@ -1502,11 +1483,11 @@ def _layer_normalization(walker, layer) -> Problem | None:
     if not params.HasField("beta"):
         return _missing_target(layer, "beta")
     # Upstream tests gamma's quantization twice (not beta's).
-    if params.gamma.HasField("quantization"):
+    if is_quantized(params.gamma):
         return QUANTIZATION, f"{_label(layer)}: gamma and beta must not be quantized"
     total = 1
     for size in params.normalizedShape:
-        total = _int32(total * size)
+        total = int32(total * size)
     if len(params.gamma.floatValue) != total:
         return WEIGHT_COUNT, (f"{_label(layer)}: gamma has {len(params.gamma.floatValue)} fp32 values but "
                               f"normalizedShape needs {total}")
@@ -1528,7 +1509,7 @@ def _constant_pad(walker, layer) -> Problem | None:
             return LAYER_PARAMETERS, f"{_label(layer)}: padAmounts cannot be empty with a single input"
         if params.padToGivenOutputSizeMode:
             for dimension in range(len(amounts) // 2):
-                if _int32(amounts[2 * dimension]) > 0 and _int32(amounts[2 * dimension + 1]) > 0:
+                if int32(amounts[2 * dimension]) > 0 and int32(amounts[2 * dimension + 1]) > 0:
                     return LAYER_PARAMETERS, (f"{_label(layer)}: with padToGivenOutputSizeMode only one pad amount "
                                               f"of dimension {dimension} may be non-zero")
     return None

@@ -7,6 +7,7 @@ mlmodel/src/Validation/KNearestNeighborsClassifierValidator.cpp (updatable k-NN 
 
 from __future__ import annotations
 
+from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS, PIPELINE_KINDS
 from .base import Finding, Rule, define_rule
 from .updatable import check_int64_parameter
 
@@ -14,13 +15,10 @@ _MODEL = "mlmodel/src/Model.cpp"
 _INTERFACE = "mlmodel/src/Validation/InterfaceValidators.cpp"
 _KNN = "mlmodel/src/Validation/KNearestNeighborsClassifierValidator.cpp"
 
-UPDATABLE_MIN_VERSION = 4  # MLMODEL_SPECIFICATION_VERSION_IOS13
 DEFAULT_OPTIONAL_MIN_VERSION = 5  # MLMODEL_SPECIFICATION_VERSION_IOS14
 
-UPDATABLE_TYPES = ("neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassifier",
-                   "kNearestNeighborsClassifier", "pipeline", "pipelineRegressor", "pipelineClassifier")
-_NETWORK_LIKE = ("neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassifier", "serializedModel",
-                 "mlProgram")
+UPDATABLE_TYPES = NETWORK_KINDS + ("kNearestNeighborsClassifier",) + PIPELINE_KINDS
+_NETWORK_LIKE = NETWORK_KINDS + ("serializedModel", "mlProgram")
 # validateOptional lets these model types take optional inputs without any check.
 _OPTIONAL_INPUTS_UNCHECKED = ("imputer", "treeEnsembleRegressor", "treeEnsembleClassifier", "pipeline",
                               "pipelineRegressor", "pipelineClassifier", "itemSimilarityRecommender", "identity")
@@ -131,10 +129,10 @@ def check_updatable_model(spec, where: str = "") -> list[Finding]:
     if not spec.isUpdatable:
         return []
     findings = []
-    if spec.specificationVersion < UPDATABLE_MIN_VERSION:
+    if spec.specificationVersion < MIN_UPDATABLE_SPEC_VERSION:
         findings.append(UPDATABLE_SPEC_VERSION.finding(
             f"the model is marked updatable but has specification version {spec.specificationVersion}; set it to "
-            f"{UPDATABLE_MIN_VERSION} or later", where=where))
+            f"{MIN_UPDATABLE_SPEC_VERSION} or later", where=where))
     kind = spec.WhichOneof("Type")
     if kind not in UPDATABLE_TYPES:
         findings.append(UPDATABLE_MODEL_TYPE.finding(

@@ -22,11 +22,10 @@ By default ``check_network_top_level`` also appends the plain network's output c
 
 from __future__ import annotations
 
+from ..coreml import NETWORK_KINDS
 from .base import ERROR, Finding, Rule, WARNING, define_rule
 from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES, NetworkWalker, is_ios12_layer, nd_array_interpretation
 from .shapes import shape_inference_failure
-
-NETWORK_KINDS = ("neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassifier")
 
 _TOP_LEVEL = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidator.cpp"
 

@@ -17,31 +17,26 @@ from __future__ import annotations
 
 import copy
 
+from ..coreml import NETWORK_KINDS, c_div, int32
 from .layers import nd_array_interpretation
 
 _MASK = (1 << 64) - 1
 _SIZE_MAX = _MASK
-_NETWORK_KINDS = ("neuralNetwork", "neuralNetworkRegressor", "neuralNetworkClassifier")
 
 
 class ShapeError(Exception):
     """The shaper found contradictory constraints (upstream: a std::runtime_error)."""
 
 
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
 def _size(value: int) -> int:
     return value & _MASK
 
 
-def _c_div(a: int, b: int) -> int:
+def _shaper_div(a: int, b: int) -> int:
+    """C++ division; where C++ would divide by zero the shaper fails (Core ML would crash or throw)."""
     if b == 0:
         raise ShapeError("integer division by zero")
-    quotient = abs(a) // abs(b)
-    return quotient if (a >= 0) == (b >= 0) else -quotient
+    return c_div(a, b)
 
 
 class Value:
@@ -93,11 +88,11 @@ class Value:
 
     # int arguments
     def add_int(self, other: int) -> "Value":
-        other = _int32(other)
+        other = int32(other)
         return self.sub(-other) if other < 0 else self.add(other)
 
     def sub_int(self, other: int) -> "Value":
-        other = _int32(other)
+        other = int32(other)
         if self.unbound:
             return Value()
         return self.add(-other) if other < 0 else self.sub(other)
@@ -209,7 +204,7 @@ class Range:
         return self._built(self.minimum.sub_int(value), self.maximum.sub_int(value))
 
     def divided_int(self, value: int) -> "Range":
-        value = _int32(value)
+        value = int32(value)
         if value <= 0:
             raise ShapeError(f"dividing range {self} by negative or zero value {value}")
         return self.divided(value)
@@ -348,7 +343,7 @@ class Constraint:
 def shape_inference_failure(spec) -> str | None:
     """Why Core ML's shape inference fails for this network, or None (also for N-D networks, where it never runs)."""
     kind = spec.WhichOneof("Type")
-    if kind not in _NETWORK_KINDS:
+    if kind not in NETWORK_KINDS:
         return None
     network = getattr(spec, kind)
     if nd_array_interpretation(network):
@@ -461,19 +456,19 @@ def _convolution(shaper: Shaper, layer) -> None:
     target = shaper.output(layer.output[0])
     _share_sequence_batch(source, target, intersect_first=False)
     conv = layer.convolution
-    groups = _int32(conv.nGroups) if conv.nGroups else 1
-    channels = _int32(conv.kernelChannels) if conv.isDeconvolution else _int32(_int32(conv.kernelChannels) * groups)
+    groups = int32(conv.nGroups) if conv.nGroups else 1
+    channels = int32(conv.kernelChannels) if conv.isDeconvolution else int32(int32(conv.kernelChannels) * groups)
     source.set("channel", _size(channels))
     kernel_h = kernel_w = 3
     stride_h = stride_w = dilation_h = dilation_w = 1
     if len(conv.kernelSize) == 2:
-        kernel_h, kernel_w = _int32(conv.kernelSize[0]), _int32(conv.kernelSize[1])
+        kernel_h, kernel_w = int32(conv.kernelSize[0]), int32(conv.kernelSize[1])
     if len(conv.stride) == 2:
-        stride_h, stride_w = _int32(conv.stride[0]), _int32(conv.stride[1])
+        stride_h, stride_w = int32(conv.stride[0]), int32(conv.stride[1])
     if len(conv.dilationFactor) == 2:
-        dilation_h, dilation_w = _int32(conv.dilationFactor[0]), _int32(conv.dilationFactor[1])
-    dilated_h = _int32((kernel_h - 1) * dilation_h + 1)
-    dilated_w = _int32((kernel_w - 1) * dilation_w + 1)
+        dilation_h, dilation_w = int32(conv.dilationFactor[0]), int32(conv.dilationFactor[1])
+    dilated_h = int32((kernel_h - 1) * dilation_h + 1)
+    dilated_w = int32((kernel_w - 1) * dilation_w + 1)
     target.set("channel", _size(conv.outputChannels))
     if conv.isDeconvolution and len(conv.outputShape) == 2:
         target.set("height", _size(conv.outputShape[0]))
@@ -485,14 +480,14 @@ def _convolution(shaper: Shaper, layer) -> None:
     top = bottom = left = right = 0
     if padding == "valid" and len(conv.valid.paddingAmounts.borderAmounts) == 2:
         amounts = conv.valid.paddingAmounts.borderAmounts
-        top, bottom = _int32(amounts[0].startEdgeSize), _int32(amounts[0].endEdgeSize)
-        left, right = _int32(amounts[1].startEdgeSize), _int32(amounts[1].endEdgeSize)
+        top, bottom = int32(amounts[0].startEdgeSize), int32(amounts[0].endEdgeSize)
+        left, right = int32(amounts[1].startEdgeSize), int32(amounts[1].endEdgeSize)
     # (axis, stride, dilated kernel, the two paddings in the order upstream adds them, then subtracts them)
     axes = (("height", stride_h, dilated_h, (bottom, top), (top, bottom)),
             ("width", stride_w, dilated_w, (left, right), (right, left)))
     if padding == "valid" and conv.isDeconvolution:
         for axis, stride, dilated, (first, second), (third, fourth) in axes:
-            lower = _c_div(_int32(_int32(target.minimum(axis)) + first + second - dilated), stride) + 1
+            lower = _shaper_div(int32(int32(target.minimum(axis)) + first + second - dilated), stride) + 1
             upper = target[axis].maximum.add_int(first).add_int(second).sub_int(dilated).div(_size(stride)).add_int(1)
             if lower > 0:
                 source.lower_bound(axis, lower)
@@ -501,7 +496,7 @@ def _convolution(shaper: Shaper, layer) -> None:
                           .minus_int(third).minus_int(fourth))
     elif padding == "valid":
         for axis, stride, dilated, (first, second), _ in axes:
-            reach = _int32(dilated - first - second)
+            reach = int32(dilated - first - second)
             if reach > 0:
                 out_min = target.minimum(axis)
                 lower = 0 if out_min == 0 else out_min - 1
@@ -535,9 +530,9 @@ def _pooling(shaper: Shaper, layer) -> None:
     kernel_h = kernel_w = 3
     stride_h = stride_w = 1
     if len(pool.kernelSize) == 2:
-        kernel_h, kernel_w = _int32(pool.kernelSize[0]), _int32(pool.kernelSize[1])
+        kernel_h, kernel_w = int32(pool.kernelSize[0]), int32(pool.kernelSize[1])
     if len(pool.stride) == 2:
-        stride_h, stride_w = _int32(pool.stride[0]), _int32(pool.stride[1])
+        stride_h, stride_w = int32(pool.stride[0]), int32(pool.stride[1])
     if pool.globalPooling:
         target.set("height", 1)
         target.set("width", 1)
@@ -547,11 +542,11 @@ def _pooling(shaper: Shaper, layer) -> None:
         top = bottom = left = right = 0
         if len(pool.valid.paddingAmounts.borderAmounts) == 2:
             amounts = pool.valid.paddingAmounts.borderAmounts
-            top, bottom = _int32(amounts[0].startEdgeSize), _int32(amounts[0].endEdgeSize)
-            left, right = _int32(amounts[1].startEdgeSize), _int32(amounts[1].endEdgeSize)
+            top, bottom = int32(amounts[0].startEdgeSize), int32(amounts[0].endEdgeSize)
+            left, right = int32(amounts[1].startEdgeSize), int32(amounts[1].endEdgeSize)
         for axis, kernel, stride, start, end in (("height", kernel_h, stride_h, top, bottom),
                                                  ("width", kernel_w, stride_w, left, right)):
-            reach = _int32(kernel - end - start)
+            reach = int32(kernel - end - start)
             if reach > 0:
                 out_min = target.minimum(axis)
                 lower = 0 if out_min == 0 else out_min - 1
@@ -563,18 +558,18 @@ def _pooling(shaper: Shaper, layer) -> None:
     elif padding == "includeLastPixel":
         top = left = 0
         if len(pool.includeLastPixel.paddingAmounts) == 2:
-            top = _int32(pool.includeLastPixel.paddingAmounts[0])
-            left = _int32(pool.includeLastPixel.paddingAmounts[1])
+            top = int32(pool.includeLastPixel.paddingAmounts[0])
+            left = int32(pool.includeLastPixel.paddingAmounts[1])
         # Upstream applies the width's input lower bound to the height (kept as is).
         for axis, kernel, stride, pad in (("height", kernel_h, stride_h, top), ("width", kernel_w, stride_w, left)):
             extra = 0
             if top or left:
-                in_min = _int32(source.minimum(axis))
-                if _int32(in_min - 1 + (2 * pad - kernel - 1) + 2 * stride) >= _int32(in_min + pad):
+                in_min = int32(source.minimum(axis))
+                if int32(in_min - 1 + (2 * pad - kernel - 1) + 2 * stride) >= int32(in_min + pad):
                     extra = -1
             target.update(axis, source[axis].plus_int(2 * pad - kernel).divided_round_up(_size(stride))
                           .plus_int(1).plus_int(extra))
-            if _int32(kernel - 2 * pad) > 0:
+            if int32(kernel - 2 * pad) > 0:
                 source.lower_bound("height", _size(target.minimum(axis) - 1 + _size(kernel - 2 * pad)))
     else:
         raise ShapeError("pooling padding type not set")
@@ -618,8 +613,8 @@ def _crop(shaper: Shaper, layer) -> None:
         top = bottom = left = right = 0
         amounts = layer.crop.cropAmounts.borderAmounts
         if len(amounts) == 2:
-            top, bottom = _int32(amounts[0].startEdgeSize), _int32(amounts[0].endEdgeSize)
-            left, right = _int32(amounts[1].startEdgeSize), _int32(amounts[1].endEdgeSize)
+            top, bottom = int32(amounts[0].startEdgeSize), int32(amounts[0].endEdgeSize)
+            left, right = int32(amounts[1].startEdgeSize), int32(amounts[1].endEdgeSize)
         target.update("height", source["height"].minus_int(top).minus_int(bottom))
         target.update("width", source["width"].minus_int(right).minus_int(left))
         source.lower_bound("height", _size(top + bottom + 1))
@@ -824,7 +819,7 @@ def _concat(shaper: Shaper, layer) -> None:
 
 def _split(shaper: Shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
-    parts = _int32(layer.split.nOutputs)
+    parts = int32(layer.split.nOutputs)
     for blob in layer.output:
         target = shaper.output(blob)
         target.update("sequence", source["sequence"])
@@ -880,13 +875,13 @@ def _slice(shaper: Shaper, layer) -> None:
     target = shaper.output(layer.output[0])
     _share_sequence_batch(source, target, intersect_first=False)
     params = layer.slice
-    start, end, stride = _int32(params.startIndex), _int32(params.endIndex), _int32(params.stride)
+    start, end, stride = int32(params.startIndex), int32(params.endIndex), int32(params.stride)
     sliced = _SLICE_AXES.get(params.axis)
     fixed_size = None
     if start >= 0 and end > 0:
-        fixed_size, in_lower = _c_div(_int32(end - 1 - start), stride) + 1, end
+        fixed_size, in_lower = _shaper_div(int32(end - 1 - start), stride) + 1, end
     elif start < 0 and end <= 0:
-        fixed_size, in_lower = _c_div(_int32(-start - 1 + end), stride) + 1, -start
+        fixed_size, in_lower = _shaper_div(int32(-start - 1 + end), stride) + 1, -start
     if sliced is None:
         raise ShapeError("slice layer axis incorrect")
     sliced_range = None

@@ -9,7 +9,8 @@ whose result would be noise after an earlier one.
 
 from __future__ import annotations
 
-from ..backprop import CROSS_ENTROPY, MEAN_SQUARED_ERROR, LossNode, clean_path, coreml_walk, loss_nodes
+from ..backprop import LossNode, clean_path, coreml_walk, loss_nodes
+from ..coreml import UPDATABLE_LAYER_KINDS, LossKind, is_quantized, updatable_parameters
 from ..graph import LayerGraph, NetworkLocation
 from .base import Finding, Rule, define_rule
 from .pipeline import describe_type, feature_types_equal, features_equivalent
@@ -206,7 +207,6 @@ RULES: list[Rule] = [
     TRAINING_INPUTS_MISSING_TARGET, NO_LOSS_LAYER,
 ]
 
-_UPDATABLE_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")
 _OPTIMIZER_PARAMETERS = {
     "sgdOptimizer": ("SGD", ("learningRate", "miniBatchSize")),
     "adamOptimizer": ("Adam", ("learningRate", "miniBatchSize", "beta1", "beta2", "eps")),
@@ -233,12 +233,12 @@ def _check_layer_support(graph: LayerGraph, where: str) -> list[Finding]:
     for layer in graph.layers:
         if not layer.is_updatable:
             continue
-        if layer.kind not in _UPDATABLE_KINDS:
+        if layer.kind not in UPDATABLE_LAYER_KINDS:
             findings.append(LAYER_KIND_NOT_UPDATABLE.finding(
                 f"layer '{layer.name}' ({layer.type_label}) is marked updatable, but Core ML only trains "
                 "convolution, innerProduct and uniDirectionalLSTM layers; clear its isUpdatable",
                 layer=layer.name, where=where))
-        elif layer.kind != "uniDirectionalLSTM":
+        else:
             finding = _check_weight_params(layer, where)
             if finding is not None:
                 findings.append(finding)
@@ -250,9 +250,8 @@ def _check_layer_support(graph: LayerGraph, where: str) -> list[Finding]:
 
 
 def _check_weight_params(layer, where: str) -> Finding | None:
-    params = layer.params
-    parts = [("weights", params.weights)] + ([("bias", params.bias)] if params.hasBias else [])
-    quantized = [name for name, weights in parts if weights.HasField("quantization")]
+    parts = updatable_parameters(layer.proto)
+    quantized = [name for name, weights in parts if is_quantized(weights)]
     if quantized:
         return QUANTIZED_UPDATABLE_LAYER.finding(
             f"updatable layer '{layer.name}' has quantized {' and '.join(quantized)}, which Core ML cannot "
@@ -298,13 +297,13 @@ def _check_training_configuration(graph: LayerGraph, where: str, *, walk_graph: 
 
 def _check_loss_layer(graph: LayerGraph, loss: LossNode, where: str) -> list[Finding]:
     findings = []
-    if loss.kind == CROSS_ENTROPY:
+    if loss.kind is LossKind.CROSS_ENTROPY:
         producer = graph.blob_producer.get(loss.input)
         if producer is None or producer.kind != "softmax" or producer.outputs[0] != loss.input:
             findings.append(CROSS_ENTROPY_INPUT.finding(
                 f"cross-entropy loss '{loss.name}' reads '{loss.input}', {_describe_writer(producer, loss.input)}; "
                 "Core ML requires the first output of a softmax layer", layer=loss.name, where=where))
-    elif loss.kind == MEAN_SQUARED_ERROR:
+    elif loss.kind is LossKind.MSE:
         if loss.input not in graph.blob_producer:
             findings.append(MSE_INPUT_NOT_PRODUCED.finding(
                 f"MSE loss '{loss.name}' reads '{loss.input}', which no layer writes; point it at a layer output",

@@ -13,7 +13,7 @@ ALL_MODELS = shared_models() + sorted(FIXTURES.glob("*.mlmodel"))
 LAYER_KEYS = {"index", "name", "type", "inputs", "outputs", "parameters", "storage", "updatable",
               "can_be_updatable", "passes_gradients"}
 TOP_KEYS = {"path", "type", "specification_version", "is_updatable", "description", "inputs", "outputs",
-            "predicted_feature", "predicted_probabilities", "class_labels", "networks"}
+            "predicted_feature", "predicted_probabilities", "class_labels", "networks", "stages", "training_inputs", "knn", "glm"}
 
 
 @pytest.mark.parametrize("model", ALL_MODELS, ids=lambda p: p.name)

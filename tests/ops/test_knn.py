@@ -113,3 +113,34 @@ def test_refusals():
     glm_alone = pipeline_stages(load_spec(FLOWERS))[1]
     with pytest.raises(ModelLoadError, match="'glmClassifier' has no neural network"):
         make_knn(glm_alone)
+
+
+def test_validate_warns_when_the_extractor_declares_a_blob_that_is_not_the_vector_it_claims():
+    """The hollance/coreml-training#4 trap, made by hand: a 1000 × 13 × 13 blob declared as [1000]."""
+    spec = load_spec(SQUEEZENET)
+    make_knn(spec, "flatten")
+    extractor, knn = pipeline_stages(spec)
+    del extractor.neuralNetwork.layers[-2:]  # drop pool10 and flatten: the output is now relu_conv10
+    for feature in (extractor.description.output[0], knn.description.input[0], knn.description.trainingInput[0]):
+        feature.name = "relu_conv10"
+    report = validate_spec(spec)
+    assert [finding.code for finding in report.findings] == ["MLS121"]
+    assert "height of blob 'relu_conv10' must be 1" in report.findings[0].message
+
+
+def test_inspect_summary_tells_which_stage_trains_and_the_knn_settings():
+    from mlsurgery.summary import summarize
+
+    spec = load_spec(SQUEEZENET)
+    make_knn(spec, settings=KnnSettings(k=4, k_range=(1, 8), weighting="inverse", index="kd-tree", leaf_size=12))
+    summary = summarize(spec)
+    assert [(s["type"], s["is_updatable"]) for s in summary["stages"]] == [
+        ("neuralNetwork", False), ("kNearestNeighborsClassifier", True)]
+    assert [f["name"] for f in summary["training_inputs"]] == ["image", "label"]
+    assert summary["knn"] == [{"where": "pipeline stage 2", "dimensions": 1000,
+                               "number_of_neighbors": {"default": 4, "allowed_range": [1, 8]},
+                               "weighting": "inverse-distance", "index": "kd-tree", "leaf_size": 12,
+                               "labels": "string", "samples": 0, "default_label": "unknown"}]
+    flowers = summarize(load_spec(FLOWERS))
+    assert flowers["glm"] == [{"where": "pipeline stage 2", "classes": 5, "transform": "logit",
+                               "encoding": "reference-class", "network_replacement_preserves": "probabilities"}]

@@ -1,0 +1,129 @@
+"""Facts about Core ML's model format and validator that several parts of mlsurgery rely on, each stated once.
+
+Everything here is a plain fact read off apple/coremltools (``mlmodel/format/*.proto`` and
+``mlmodel/src/Validation``), with the upstream file it comes from; no module imports protobuf classes here, so
+the facts cost nothing to import. Operations, the validator's rules and the engine all ask these questions the
+same way through this module.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from .errors import UsageError
+
+# The ``Model.Type`` cases that hold a NeuralNetwork, and the pipeline cases (Model.proto).
+NETWORK_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
+PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
+
+# Core ML accepts updatable models from this specification version (iOS 13) on
+# (upstream: mlmodel/src/Model.cpp, validateGeneric).
+MIN_UPDATABLE_SPEC_VERSION = 4
+
+# Layer kinds Core ML lets the user mark updatable, in the order its messages name them
+# (upstream: mlmodel/src/Validation/NeuralNetwork/UpdatableNeuralNetworkValidator.cpp, validateUpdatableLayerSupport).
+UPDATABLE_LAYER_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")
+# Layer kinds Core ML can backpropagate through, with the activations it supports
+# (upstream: mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidatorGraph.hpp).
+BACKPROPAGABLE_LAYER_KINDS = frozenset(
+    {"convolution", "innerProduct", "uniDirectionalLSTM", "flatten", "pooling", "batchnorm"})
+BACKPROPAGABLE_ACTIVATIONS = frozenset({"ReLU", "sigmoid", "tanh"})
+
+
+class LossKind(str, Enum):
+    """A loss Core ML can train with: its value is the name users write (CLI, recipes, inspect --format json),
+    ``field`` the ``LossLayer.LossLayerType`` case that stores it (NeuralNetwork.proto)."""
+
+    CROSS_ENTROPY = "cross-entropy"
+    MSE = "mse"
+
+    @property
+    def field(self) -> str:
+        return _LOSS_FIELDS[self]
+
+    @classmethod
+    def from_field(cls, field: str | None) -> LossKind | None:
+        """The loss stored in ``LossLayer`` case ``field``; None for an unset (or unknown) case."""
+        return next((kind for kind, name in _LOSS_FIELDS.items() if name == field), None)
+
+    @classmethod
+    def parse(cls, text: str | LossKind) -> LossKind:
+        """``cross-entropy``/``mse`` (also the protobuf field names and the spellings ``cross_entropy``, ``cce``,
+        ``mean_squared_error``); anything else raises ``UsageError`` naming the choices."""
+        if isinstance(text, LossKind):
+            return text
+        found = _LOSS_SPELLINGS.get(text) or cls.from_field(text)
+        if found is None:
+            raise UsageError(f"unknown loss {text!r}; choose one of {', '.join(kind.value for kind in cls)}")
+        return found
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_LOSS_FIELDS = {LossKind.CROSS_ENTROPY: "categoricalCrossEntropyLossLayer", LossKind.MSE: "meanSquaredErrorLossLayer"}
+_LOSS_SPELLINGS = {"cross-entropy": LossKind.CROSS_ENTROPY, "cross_entropy": LossKind.CROSS_ENTROPY,
+                   "cce": LossKind.CROSS_ENTROPY, "mse": LossKind.MSE, "mean_squared_error": LossKind.MSE}
+
+
+def is_quantized(weights) -> bool:
+    """A WeightParams carries quantization parameters: Core ML's ``has_quantization()``, the test its updatable
+    checks apply (its values are then rawValue or int8RawValue bytes, ValidatorUtils-inl.hpp valueType)."""
+    return weights.HasField("quantization")
+
+
+def holds_float_values(weights) -> bool:
+    """A WeightParams stores fp32 or fp16 values (or nothing), not quantized or raw bytes that need decoding."""
+    return not (weights.HasField("quantization") or weights.rawValue or weights.int8RawValue)
+
+
+def updatable_parameters(layer) -> list[tuple[str, object]]:
+    """The WeightParams Core ML checks on an updatable layer (``layer`` is a NeuralNetworkLayer message).
+
+    For convolution and innerProduct: the weights, and the bias only when ``hasBias`` is set; uniDirectionalLSTM
+    parameters are not looked at (upstream: UpdatableNeuralNetworkValidator.cpp, validateWeightParamsUpdatable).
+    """
+    kind = layer.WhichOneof("layer")
+    if kind not in ("convolution", "innerProduct"):
+        return []
+    params = getattr(layer, kind)
+    return [("weights", params.weights)] + ([("bias", params.bias)] if params.hasBias else [])
+
+
+def accepts_updatable(layer) -> bool:
+    """Core ML lets this NeuralNetworkLayer be marked updatable: its kind is one it trains and none of the
+    parameters it checks (``updatable_parameters``) is quantized. A quantized bias with ``hasBias`` unset does not
+    count: Core ML never reads it."""
+    return (layer.WhichOneof("layer") in UPDATABLE_LAYER_KINDS
+            and not any(is_quantized(weights) for _, weights in updatable_parameters(layer)))
+
+
+# --- C++ integer semantics the validator's arithmetic relies on ----------------------------------------------
+
+UINT64_MASK = (1 << 64) - 1
+
+
+def int32(value: int) -> int:
+    """C++ ``(int)`` of an integer: keep the low 32 bits, signed."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def int64(value: int) -> int:
+    """C++ ``(int64_t)`` of an integer: keep the low 64 bits, signed."""
+    value &= UINT64_MASK
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def c_div(a: int, b: int) -> int:
+    """C++ integer division: truncates toward zero (``ZeroDivisionError`` where C++ would be undefined)."""
+    quotient = abs(a) // abs(b)
+    return quotient if (a >= 0) == (b >= 0) else -quotient
+
+
+def uint64_product(*values: int) -> int:
+    """An unsigned 64-bit product, wrapping as in C++."""
+    result = 1
+    for value in values:
+        result = (result * value) & UINT64_MASK
+    return result
