@@ -43,8 +43,8 @@ class Loop(Scoped):
         params = layer.loop
         self.max_iterations = int(params.maxLoopIterations)
         self.condition_var = params.conditionVar
-        self.condition = context.translate_network(params.conditionNetwork) if params.HasField(
-            "conditionNetwork") else None
+        # The proto pairs conditionVar with conditionNetwork; an empty name means a plain for loop (case 1).
+        self.condition = context.translate_network(params.conditionNetwork) if params.conditionVar else None
         self.body = context.translate_network(params.bodyNetwork)
         self.count_input = layer.input[0] if len(layer.input) else None
 
