@@ -30,6 +30,7 @@ COMMANDS = [
     ("predict", "predict", "predict_command"),
     ("train", "train", "train_command"),
     ("contract", "contract", "contract_command"),
+    ("fix", "fix", "fix_command"),
 ]
 
 
