@@ -157,10 +157,12 @@ def print_findings(report, out: Console, *, path: str | None = None, fixes: bool
         out.print(Text.assemble(prefix, ("valid", "green bold"), ": Core ML accepts this model"))
         return
     verdict = ("valid", "green bold") if report.valid else ("invalid", "red bold")
-    out.print(Text.assemble(prefix, verdict, f" ({len(report.errors)} error(s), {len(report.warnings)} warning(s))"))
+    infos = f", {len(report.infos)} fixable/info" if report.infos else ""
+    out.print(Text.assemble(prefix, verdict,
+                            f" ({len(report.errors)} error(s), {len(report.warnings)} warning(s){infos})"))
     first = report.coreml_first
     for finding in report.findings:
-        colour = "red" if finding.severity == "error" else "yellow"
+        colour = {"error": "red", "warning": "yellow"}.get(finding.severity, "cyan")
         line = Text.assemble("  ", (finding.code, colour), f" {finding.severity}  ")
         if finding.where:
             line.append(f"{finding.where}: ", "dim")
