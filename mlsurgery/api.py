@@ -162,3 +162,25 @@ def _softmax_output(spec) -> str | None:
         return None
     producer = graph.blob_producer.get(outputs[0])
     return outputs[0] if producer is not None and producer.kind == "softmax" else None
+
+
+@dataclass
+class FixFileResult:
+    fix: object  # mlsurgery.ops.fix.FixResult: applied and refused rewrites
+    surgery: SurgeryResult
+
+
+def fix_file(model, output, *, only: list[str] | None = None, force: bool = False, dry_run: bool = False,
+             in_place: bool = False) -> FixFileResult:
+    """``mlsurgery fix`` as a job: apply the provable converter-output rewrites (``mlsurgery.ops.fix.fix``) to
+    ``model``, validate, and write ``output``."""
+    from .ops.fix import fix
+
+    outcome = []
+
+    def rewrite(spec) -> Changes:
+        outcome.append(fix(spec, only=only))
+        return outcome[0].changes
+
+    surgery = run_job(model, rewrite, output, dry_run=dry_run, force=force, in_place=in_place)
+    return FixFileResult(outcome[0], surgery)

@@ -6,7 +6,8 @@ from .options import FloatRange, IntList, NameList, writing_options
 @click.command("make-updatable")
 @click.argument("model", type=click.Path(path_type=str))
 @click.option("--layers", "layer_groups", type=NameList(), multiple=True,
-              help="Layers to train, comma-separated (e.g. fullyconnected0,conv10), or 'auto' [default: auto].")
+              help="Layers to train, comma-separated (e.g. fullyconnected0,conv10), 'auto', or 'marked' (those "
+                   "already marked updatable) [default: auto].")
 @click.option("--depth", type=int, default=1, show_default=True,
               help="With --layers auto: how many trainable layers nearest the loss.")
 @click.option("--loss", type=click.Choice(["cross-entropy", "mse"]),
@@ -28,10 +29,13 @@ from .options import FloatRange, IntList, NameList, writing_options
 @click.option("--seed", type=int, help="Shuffle seed, for repeatable training order.")
 @click.option("--to-fp32", is_flag=True, help="Widen fp16 weights to fp32 (Core ML cannot train fp16 networks).")
 @click.option("--dequantize", is_flag=True, help="Expand the chosen layers' quantized weights to fp32.")
+@click.option("--fix", "apply_fixes", is_flag=True,
+              help="First rewrite converter output between those layers and the loss (softmaxND, batchedMatMul, "
+                   "flattening reshapes, identities; see `mlsurgery fix`), each proven by the engine.")
 @writing_options("updatable", what="the updatable model")
 def make_updatable_command(model, layer_groups, depth, output, in_place, loss, loss_input, target_shape, optimizer_kind,
                            lr, lr_range, batch, batch_values, momentum, beta1, beta2, eps, epochs, epochs_values,
-                           shuffle, seed, to_fp32, dequantize, force, dry_run):
+                           shuffle, seed, to_fp32, dequantize, apply_fixes, force, dry_run):
     """Make MODEL trainable on device: mark --layers updatable, attach a loss, set the optimizer and epochs.
 
     The result is checked with mlsurgery's port of Core ML's validator; a model Core ML would reject is not
@@ -49,4 +53,4 @@ def make_updatable_command(model, layer_groups, depth, output, in_place, loss, l
         model, output, layers, depth=depth, loss=loss, loss_input=loss_input,
         target_shape=list(target_shape) if target_shape else None, optimizer=settings,
         epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed, to_fp32=to_fp32,
-        dequantize=dequantize, force=force, dry_run=dry_run, in_place=in_place), dry_run=dry_run)
+        dequantize=dequantize, fix=apply_fixes, force=force, dry_run=dry_run, in_place=in_place), dry_run=dry_run)

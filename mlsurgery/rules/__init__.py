@@ -11,6 +11,7 @@ from ..errors import UsageError, did_you_mean
 from . import (
     device,
     estimators,
+    fixable,
     interface,
     layers,
     model,
@@ -27,7 +28,8 @@ from .base import Finding, Rule, ValidationReport
 
 ALL_RULES: list[Rule] = sorted(
     interface.RULES + model.RULES + network.RULES + updatable.RULES + pipeline.RULES + models.RULES
-    + estimators.RULES + trees.RULES + transforms.RULES + text.RULES + vision_audio.RULES + device.RULES,
+    + estimators.RULES + trees.RULES + transforms.RULES + text.RULES + vision_audio.RULES + device.RULES
+    + fixable.RULES,
     key=lambda rule: rule.code)
 
 # Every module that defines rules, in the order the documentation lists them.
