@@ -29,6 +29,7 @@ COMMANDS = [
     ("split", "split", "split_command"),
     ("predict", "predict", "predict_command"),
     ("contract", "contract", "contract_command"),
+    ("graph", "graph", "graph_command"),
 ]
 
 
