@@ -47,3 +47,12 @@ def nn_pb2() -> types.ModuleType:
 
 def feature_types_pb2() -> types.ModuleType:
     return proto_module("FeatureTypes_pb2")
+
+
+def enum_name(enum, value: int) -> str:
+    """The name of ``value`` in protobuf enum ``enum``, or the number itself: Core ML's enums are open (proto3),
+    so a file may hold a value newer than this schema, or a corrupt one, and still parse."""
+    try:
+        return enum.Name(value)
+    except ValueError:
+        return str(value)

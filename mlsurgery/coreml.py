@@ -28,6 +28,9 @@ UPDATABLE_LAYER_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")
 BACKPROPAGABLE_LAYER_KINDS = frozenset(
     {"convolution", "innerProduct", "uniDirectionalLSTM", "flatten", "pooling", "batchnorm"})
 BACKPROPAGABLE_ACTIVATIONS = frozenset({"ReLU", "sigmoid", "tanh"})
+# Control-flow layers: they run nested networks (branch: ifBranch/elseBranch, loop: conditionNetwork/bodyNetwork)
+# that read and write the enclosing network's blobs, or steer the loop around them (NeuralNetwork.proto).
+CONTROL_FLOW_KINDS = frozenset({"branch", "loop", "loopBreak", "loopContinue"})
 
 
 class LossKind(str, Enum):

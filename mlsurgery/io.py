@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 
 from google.protobuf.message import DecodeError
@@ -14,7 +15,6 @@ from ._proto import model_pb2
 from .errors import ModelLoadError, UsageError
 from .graph import pipeline_stages
 from .wire import end_of_message
-
 
 
 def load_spec(path: str | os.PathLike):
@@ -93,13 +93,7 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     spec is unchanged from ``source`` the source's exact bytes are kept, so load → save is byte-identical even
     for files whose metadata maps another writer ordered differently.
     """
-    path = Path(path)
-    if source is not None and not in_place and _same_file(path, Path(source)):
-        raise UsageError(f"{path}: output is the input model; choose another -o path or pass --in-place")
-    if path.is_dir():
-        raise UsageError(f"{path}: is a directory; give an output file path ending in .mlmodel")
-    if not path.parent.exists():
-        raise UsageError(f"{path}: folder {path.parent} does not exist")
+    path = check_output_path(path, source=source, in_place=in_place)
     from .weights import write_message
 
     # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
@@ -109,26 +103,136 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     return path
 
 
+def check_output_path(path: str | os.PathLike, *, source: str | os.PathLike | None = None,
+                      in_place: bool = False) -> Path:
+    """Refuse an output path ``save_spec`` could not write (the input itself without ``in_place``, a folder, a
+    missing folder), so a job can fail before it does any work; returns the path."""
+    path = Path(path)
+    if source is not None and not in_place and _same_file(path, Path(source)):
+        raise UsageError(f"{path}: output is the input model; choose another -o path or pass --in-place")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory; give an output file path ending in .mlmodel")
+    if not path.parent.exists():
+        raise UsageError(f"{path}: folder {path.parent} does not exist")
+    return path
+
+
 def write_bytes_atomically(data: bytes, path: Path) -> None:
     _write_atomically(path, lambda stream: stream.write(data))
 
 
-def _write_atomically(path: Path, fill) -> None:
-    """Write what ``fill(stream)`` writes to a temp file beside ``path``, fsync it, and rename it over ``path``."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _write_atomically(path: Path, fill, *, anonymous: bool = True) -> None:
+    """Write what ``fill(stream)`` writes beside ``path``, fsync it, and rename it over ``path``.
+
+    A writer killed at any point leaves ``path`` as it was (old file) or complete (new file), and no debris:
+    where Linux allows, the data goes to an anonymous ``O_TMPFILE`` file that vanishes with its writer and is
+    linked under a temp name only for the final rename. Otherwise (or when ``anonymous`` is false) the temp file
+    is named ``.NAME.<pid>.<start>.<token>.mlsurgery-tmp``: every save to ``path`` first removes those whose
+    writer process is gone (PID no longer running, or reused by a process that started at another time).
+    """
+    _remove_debris_of_dead_writers(path)
+    writer = f"{os.getpid()}.{_start_time(os.getpid())}.{secrets.token_hex(4)}"
+    temp_name = path.parent / f".{path.name}.{writer}{_TEMP_SUFFIX}"
+    # A model is an ordinary file: give it the mode the file it replaces had, or what the umask makes of 0666.
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_current_umask()
+    handle = _open_anonymous(path.parent) if anonymous else None
+    named = handle is None
     try:
-        # mkstemp creates the file readable by its owner only; a model is an ordinary file, so give it the mode
-        # the file it replaces had, or what the user's umask makes of 0666.
-        os.chmod(temp_name, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_current_umask())
+        if named:
+            handle = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         with os.fdopen(handle, "wb") as stream:
+            os.fchmod(stream.fileno(), mode)
             fill(stream)
             stream.flush()
             os.fsync(stream.fileno())
+            if not named:
+                _link_anonymous(stream.fileno(), temp_name)
         os.replace(temp_name, path)
+        _fsync_folder(path.parent)
     except BaseException:
-        if os.path.exists(temp_name):
+        if os.path.lexists(temp_name):
             os.unlink(temp_name)
         raise
+
+
+_TEMP_SUFFIX = ".mlsurgery-tmp"
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.(?P<pid>\d+)\.(?P<start>\d+)\.[0-9a-f]+" + re.escape(_TEMP_SUFFIX))
+
+
+def _open_anonymous(folder: Path) -> int | None:
+    """An unnamed file in ``folder`` (Linux ``O_TMPFILE``), or None where the OS or file system has none."""
+    if not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, os.O_TMPFILE | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:  # e.g. EOPNOTSUPP on file systems without it, EISDIR on old kernels
+        return None
+
+
+def _link_anonymous(descriptor: int, name: Path) -> None:
+    """Give an ``O_TMPFILE`` file a name: linkat(2) through /proc/self/fd with AT_SYMLINK_FOLLOW (os.link passes
+    that flag only when given a folder descriptor, hence the descriptor of /proc/self/fd)."""
+    fd_folder = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(str(descriptor), name, src_dir_fd=fd_folder, follow_symlinks=True)
+    finally:
+        os.close(fd_folder)
+
+
+def _remove_debris_of_dead_writers(path: Path) -> None:
+    """Delete temp files for ``path`` left by saves whose process is gone; keep those of running writers."""
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match is None or match["target"] != path.name:
+            continue
+        if _writer_alive(int(match["pid"]), int(match["start"])):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass  # another save removed it first, or the folder is read-only: nothing of ours to clean
+
+
+def _writer_alive(pid: int, start: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a running process of another user
+        pass
+    except OSError:
+        return False
+    # The PID runs, but it may have been reused since the save started: compare start times where known.
+    current = _start_time(pid)
+    return not (start and current and current != start)
+
+
+def _start_time(pid: int) -> int:
+    """The process's start time in clock ticks since boot (Linux ``/proc/PID/stat``), or 0 where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return int(fields[19])  # field 22 of stat(5); fields[0] is field 3
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable: without syncing the folder a power loss can bring back the old entry."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def _current_umask() -> int:

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .api import load_network_spec, save_if_valid
 from .errors import InvalidModelError, MLSurgeryError, UsageError, did_you_mean
 from .io import save_spec
-from .ops import describe, loss, mark_updatable, precision, reinit, training, widen
+from .ops import describe, inits, loss, mark_updatable, precision, reinit, training, widen
 from .coreml import LossKind
 from .ops.changes import Changes
 
@@ -67,7 +67,7 @@ class WidenArguments(_Arguments):
     num_classes: Positive = Field(description="Number of outputs after widening.")
     labels: list[str | int] | None = Field(None, description="Labels of the NEW classes only.")
     label_prefix: str | None = Field(None, description="New string labels are PREFIX0, PREFIX1, … (default user).")
-    init: Literal[widen.INITS] = Field("zeros", description="New rows: zeros, kaiming (random) or preserve.")
+    init: Literal[inits.WIDEN_INITS] = Field("zeros", description="New rows: zeros, kaiming (random) or preserve.")
 
     def draws_random_numbers(self) -> bool:
         return self.init == "kaiming"
@@ -75,7 +75,7 @@ class WidenArguments(_Arguments):
 
 class ReinitArguments(_Arguments):
     layers: Names = Field(description="innerProduct / convolution layers to re-initialise.")
-    init: Literal[reinit.INITS] = Field("kaiming-uniform", description="The distribution of the new weights.")
+    init: Literal[inits.REINIT_INITS] = Field("kaiming-uniform", description="The distribution of the new weights.")
 
     def draws_random_numbers(self) -> bool:
         return self.init != "zeros"
@@ -163,6 +163,40 @@ class DequantizeArguments(_Arguments):
     layers: Names = Field(description="Layers whose quantized weights are expanded to fp32.")
 
 
+class MakeKnnArguments(_Arguments):
+    """The fields of ``mlsurgery.ops.knn.KnnSettings`` and the feature blob."""
+
+    features: str | None = Field(None, description="The blob to take features from (default: the input of the "
+                                                    "classifier's innerProduct).")
+    k: Positive = Field(3, description="Number of neighbours that vote.")
+    k_range: Annotated[list[Positive], Field(min_length=2, max_length=2)] = Field(
+        [1, 1000], description="[min, max] k the app may choose.")
+    weighting: Literal["uniform", "inverse"] = "uniform"
+    index: Literal["linear", "kd-tree"] = "linear"
+    leaf_size: Positive = 30
+    labels: Literal["string", "int"] | None = Field(None, description="Label type (default: the classifier's).")
+    default_label: str | None = Field(None, description="What an empty k-NN predicts (default: unknown, or -1).")
+
+    @model_validator(mode="after")
+    def check_settings(self):
+        _as_value_error(self.settings)
+        return self
+
+    def settings(self):
+        from .ops.knn import KnnSettings
+
+        return KnnSettings(k=self.k, k_range=tuple(self.k_range), weighting=self.weighting, index=self.index,
+                           leaf_size=self.leaf_size, labels=self.labels, default_label=self.default_label)
+
+
+class SplitArguments(_Arguments):
+    at: str = Field(description="The blob between the frozen first stage and the head.")
+
+
+class ReplaceGlmArguments(_Arguments):
+    """``replace-glm`` takes no arguments: write ``- replace-glm: {}``."""
+
+
 class SaveArguments(_Arguments):
     path: str = Field(description="Output file, relative to the recipe file; never the input model.")
     force: bool = Field(False, description="Write the model even if Core ML would reject it.")
@@ -234,6 +268,24 @@ def _dequantize(spec, a: DequantizeArguments, rng) -> Changes:
     return precision.dequantize_layers(spec, a.layers)
 
 
+def _make_knn(spec, a: MakeKnnArguments, rng) -> Changes:
+    from .ops.knn import make_knn
+
+    return make_knn(spec, a.features, a.settings())
+
+
+def _split(spec, a: SplitArguments, rng) -> Changes:
+    from .ops.split import split_network
+
+    return split_network(spec, a.at)
+
+
+def _replace_glm(spec, a: ReplaceGlmArguments, rng) -> Changes:
+    from .ops.glm_head import replace_glm_head
+
+    return replace_glm_head(spec)
+
+
 SAVE = "save"
 
 OPERATIONS: dict[str, Operation] = {
@@ -261,6 +313,13 @@ OPERATIONS: dict[str, Operation] = {
                                              "(mlsurgery.ops.precision.convert_fp16_to_fp32).", _to_fp32),
     "dequantize": Operation(DequantizeArguments, "Expand layers' quantized weights to fp32 "
                                                  "(mlsurgery.ops.precision.dequantize_layers).", _dequantize),
+    "make-knn": Operation(MakeKnnArguments, "Cut the network at a feature blob and put an empty updatable k-NN "
+                                            "after it, as a pipeline (mlsurgery.ops.knn.make_knn).", _make_knn),
+    "split": Operation(SplitArguments, "Split the network after a blob into a frozen stage and a head stage, fp32 "
+                                       "(mlsurgery.ops.split.split_network).", _split),
+    "replace-glm": Operation(ReplaceGlmArguments, "Replace a pipeline's GLM classifier head by the equivalent "
+                                                  "network classifier (mlsurgery.ops.glm_head.replace_glm_head).",
+                             _replace_glm),
     SAVE: Operation(SaveArguments, "Validate the model as Core ML would and write it (refused if invalid unless "
                                    "force).", None),
 }
@@ -459,7 +518,12 @@ class _Places:
 
 
 def _parse_yaml(text: str, source: str, numbered: bool = True):
-    loader = _RecipeLoader(text)
+    try:
+        # The reader checks the characters as the loader is made: a control character raises here already.
+        loader = _RecipeLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise RecipeError(f"{source}: not valid YAML: character {error.character!r} at offset {error.position} "
+                          "is not allowed in YAML; remove it") from None
     try:
         node = loader.get_single_node()
         places = _Places(source)
@@ -473,7 +537,7 @@ def _parse_yaml(text: str, source: str, numbered: bool = True):
     except yaml.MarkedYAMLError as error:
         raise RecipeError(f"{_mark(source, error, numbered)}: not valid YAML: {error.problem}") from None
     except yaml.YAMLError as error:
-        raise RecipeError(f"{source}: not valid YAML: {error}") from None
+        raise RecipeError(f"{source}: not valid YAML: {' '.join(str(error).split())}") from None
     finally:
         loader.dispose()
 
@@ -637,7 +701,7 @@ def plan_recipe(recipe: Recipe, *, output_dir: str | os.PathLike | None = None) 
     """
     targets = _save_targets(recipe, output_dir)
     try:
-        spec = load_network_spec(recipe.input)
+        spec = load_network_spec(recipe.input, allow_glm_head=True)
     except MLSurgeryError as error:
         raise type(error)(f"{recipe.input_where}: {error}") from None
     rng = np.random.default_rng(recipe.seed) if recipe.seed is not None else None

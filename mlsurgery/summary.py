@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .backprop import explain_updatable_layers
 from .coreml import LossKind
+from ._proto import enum_name
 from .graph import LayerGraph, find_networks, pipeline_stages
 
 
@@ -16,13 +17,12 @@ def feature_type(feature_type_message) -> dict:
     described: dict = {"kind": kind or "unset"}
     if kind == "multiArrayType":
         array = feature_type_message.multiArrayType
-        described["data_type"] = (array.ArrayDataType.Name(array.dataType).lower()
-                                  if array.dataType else "unset")
+        described["data_type"] = enum_name(array.ArrayDataType, array.dataType).lower() if array.dataType else "unset"
         described["shape"] = list(array.shape)
     elif kind == "imageType":
         image = feature_type_message.imageType
         described.update(width=image.width, height=image.height,
-                         color_space=image.ColorSpace.Name(image.colorSpace))
+                         color_space=enum_name(image.ColorSpace, image.colorSpace))
     elif kind == "dictionaryType":
         described["key"] = feature_type_message.dictionaryType.WhichOneof("KeyType")
     described["optional"] = feature_type_message.isOptional

@@ -22,10 +22,11 @@ from pathlib import Path
 from .errors import ModelLoadError
 from .coreml import NETWORK_KINDS, PIPELINE_KINDS
 from .io import load_spec
-from .rules import ALL_RULES, MODEL_TYPE_CHECKS, device, interface, model, network, pipeline, updatable
-from .rules.base import ERROR, Finding, Rule, ValidationReport
+from .rules import ALL_RULES, MODEL_TYPE_CHECKS, device, fixable, interface, model, network, pipeline, updatable
+from .rules.base import ERROR, INFO, WARNING, Finding, Rule, ValidationReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SARIF_LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
 def validate_spec(spec) -> ValidationReport:
@@ -65,6 +66,7 @@ def check_model(spec, where: str = "") -> list[Finding]:
         if kind == "neuralNetworkClassifier":
             findings += network.check_classifier(spec, where)
         findings += device.check_device(spec, where)
+        findings += fixable.check_fixable(spec, where)
     elif kind in PIPELINE_KINDS:
         findings += pipeline.check_pipeline(spec, where, check_model)
     elif kind == "kNearestNeighborsClassifier":
@@ -123,7 +125,8 @@ def github_annotations(results: list[FileResult]) -> list[str]:
             marker = " [Core ML reports this]" if finding is first else ""
             title = f"{finding.code} {finding.rule.name}"
             text = f"{_located(finding)}{finding.message}{marker}"
-            lines.append(_workflow_command(finding.severity, result.path, title, text))
+            level = {ERROR: "error", WARNING: "warning"}.get(finding.severity, "notice")
+            lines.append(_workflow_command(level, result.path, title, text))
     return lines
 
 
@@ -162,7 +165,7 @@ def sarif_log(results: list[FileResult], *, tool_version: str = "") -> dict:
                 entry_location["logicalLocations"] = [{"fullyQualifiedName": " › ".join(names)}]
             entry = {
                 "ruleId": finding.code,
-                "level": "error" if finding.severity == ERROR else "warning",
+                "level": _SARIF_LEVELS[finding.severity],
                 "message": {"text": f"{_located(finding)}{finding.message}"},
                 "locations": [entry_location],
                 "properties": {"coremlFirst": finding is first, "layer": finding.layer},
@@ -185,7 +188,7 @@ def _sarif_rule(rule: Rule) -> dict:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.explanation},
         "help": {"text": f"{rule.fix} (upstream: {rule.upstream})"},
-        "defaultConfiguration": {"level": "error" if rule.severity == ERROR else "warning"},
+        "defaultConfiguration": {"level": _SARIF_LEVELS[rule.severity]},
         "properties": {"upstream": rule.upstream},
     }
 

@@ -1,6 +1,6 @@
 import click
 
-from .options import IntList
+from .options import IntList, writing_options
 
 
 @click.command("make-knn")
@@ -21,11 +21,7 @@ from .options import IntList
 @click.option("--labels", type=click.Choice(["string", "int"]),
               help="Label type [default: the classifier's own, else string].")
 @click.option("--default-label", help="Label predicted before any example is added [default: unknown, or -1].")
-@click.option("-o", "--output", type=click.Path(path_type=str),
-              help="Where to write the pipeline [default: MODEL_knn.mlmodel beside MODEL].")
-@click.option("--in-place", is_flag=True, help="Allow -o to be the input model itself.")
-@click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it.")
-@click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing.")
+@writing_options("knn", what="the pipeline")
 def make_knn_command(model, features, k, k_range, distance, weighting, index, leaf_size, labels, default_label,
                      output, in_place, force, dry_run):
     """Turn MODEL into a pipeline: its network cut at --features, then an empty updatable k-NN classifier.
@@ -34,24 +30,14 @@ def make_knn_command(model, features, k, k_range, distance, weighting, index, le
     the GLM. Train it on the device with MLUpdateTask (one pass: the k-NN stores the examples).
     """
     from ..api import make_knn_file
-    from ..errors import InvalidModelError, UsageError
+    from ..errors import UsageError
     from ..ops.knn import KnnSettings
-    from ..report import console, print_changes, print_findings
-    from .options import default_output_path
+    from .options import default_output_path, report_job
 
     if len(k_range) != 2:
         raise UsageError(f"--k-range {','.join(map(str, k_range))}: give MIN,MAX (e.g. 1,10)")
     settings = KnnSettings(k=k, k_range=tuple(k_range), weighting=weighting, index=index, leaf_size=leaf_size,
                            labels=labels, default_label=default_label)
     output = output or default_output_path(model, "knn")
-    out = console()
-    try:
-        result = make_knn_file(model, output, features, settings, force=force, dry_run=dry_run, in_place=in_place)
-    except InvalidModelError as refused:
-        if refused.report is not None:
-            print_findings(refused.report, out, fixes=True)
-        raise
-    print_changes(result.changes, out, dry_run=dry_run)
-    print_findings(result.report, out, fixes=True)
-    if result.written:
-        out.print(f"wrote {result.written}")
+    report_job(lambda: make_knn_file(model, output, features, settings, force=force, dry_run=dry_run,
+                                     in_place=in_place), dry_run=dry_run)

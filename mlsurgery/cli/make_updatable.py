@@ -1,17 +1,15 @@
 import click
 
-from .options import FloatRange, IntList, NameList
+from .options import FloatRange, IntList, NameList, writing_options
 
 
 @click.command("make-updatable")
 @click.argument("model", type=click.Path(path_type=str))
 @click.option("--layers", "layer_groups", type=NameList(), multiple=True,
-              help="Layers to train, comma-separated (e.g. fullyconnected0,conv10), or 'auto' [default: auto].")
+              help="Layers to train, comma-separated (e.g. fullyconnected0,conv10), 'auto', or 'marked' (those "
+                   "already marked updatable) [default: auto].")
 @click.option("--depth", type=int, default=1, show_default=True,
               help="With --layers auto: how many trainable layers nearest the loss.")
-@click.option("-o", "--output", type=click.Path(path_type=str),
-              help="Where to write the updatable model [default: MODEL_updatable.mlmodel beside MODEL].")
-@click.option("--in-place", is_flag=True, help="Allow -o to be the input model itself.")
 @click.option("--loss", type=click.Choice(["cross-entropy", "mse"]),
               help="Loss [default: cross-entropy on a classifier's softmax, else mse on the single output].")
 @click.option("--loss-input", metavar="BLOB", help="The blob the loss reads (a layer output).")
@@ -31,11 +29,13 @@ from .options import FloatRange, IntList, NameList
 @click.option("--seed", type=int, help="Shuffle seed, for repeatable training order.")
 @click.option("--to-fp32", is_flag=True, help="Widen fp16 weights to fp32 (Core ML cannot train fp16 networks).")
 @click.option("--dequantize", is_flag=True, help="Expand the chosen layers' quantized weights to fp32.")
-@click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it.")
-@click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing.")
+@click.option("--fix", "apply_fixes", is_flag=True,
+              help="First rewrite converter output between those layers and the loss (softmaxND, batchedMatMul, "
+                   "flattening reshapes, identities; see `mlsurgery fix`), each proven by the engine.")
+@writing_options("updatable", what="the updatable model")
 def make_updatable_command(model, layer_groups, depth, output, in_place, loss, loss_input, target_shape, optimizer_kind,
                            lr, lr_range, batch, batch_values, momentum, beta1, beta2, eps, epochs, epochs_values,
-                           shuffle, seed, to_fp32, dequantize, force, dry_run):
+                           shuffle, seed, to_fp32, dequantize, apply_fixes, force, dry_run):
     """Make MODEL trainable on device: mark --layers updatable, attach a loss, set the optimizer and epochs.
 
     The result is checked with mlsurgery's port of Core ML's validator; a model Core ML would reject is not
@@ -43,27 +43,14 @@ def make_updatable_command(model, layer_groups, depth, output, in_place, loss, l
     """
     from ..api import make_updatable_file
     from ..ops.training import EpochSettings, OptimizerSettings
-    from ..report import console, print_changes, print_findings
-    from .options import default_output_path
+    from .options import default_output_path, report_job
 
     layers = [name for group in layer_groups for name in group] or ["auto"]
     settings = OptimizerSettings(kind=optimizer_kind, learning_rate=lr, learning_rate_range=lr_range, batch=batch,
                                  batch_values=batch_values, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps)
-    from ..errors import InvalidModelError
-
     output = output or default_output_path(model, "updatable")
-    out = console()
-    try:
-        result = make_updatable_file(
-            model, output, layers, depth=depth, loss=loss, loss_input=loss_input,
-            target_shape=list(target_shape) if target_shape else None, optimizer=settings,
-            epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed, to_fp32=to_fp32,
-            dequantize=dequantize, force=force, dry_run=dry_run, in_place=in_place)
-    except InvalidModelError as refused:
-        if refused.report is not None:
-            print_findings(refused.report, out, fixes=True)
-        raise
-    print_changes(result.changes, out, dry_run=dry_run)
-    print_findings(result.report, out, fixes=True)
-    if result.written:
-        out.print(f"wrote {result.written}")
+    report_job(lambda: make_updatable_file(
+        model, output, layers, depth=depth, loss=loss, loss_input=loss_input,
+        target_shape=list(target_shape) if target_shape else None, optimizer=settings,
+        epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed, to_fp32=to_fp32,
+        dequantize=dequantize, fix=apply_fixes, force=force, dry_run=dry_run, in_place=in_place), dry_run=dry_run)

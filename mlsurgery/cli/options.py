@@ -54,3 +54,62 @@ def default_output_path(model: str, suffix: str) -> str:
 
     path = Path(model)
     return str(path.with_name(f"{path.stem}_{suffix}{path.suffix or '.mlmodel'}"))
+
+
+def writing_options(suffix: str, *, what: str = "the result"):
+    """``-o/--output``, ``--in-place``, ``--force`` and ``--dry-run``, the same for every command that writes a model
+    (``mlsurgery.api.run_job`` gives them their meaning); ``suffix`` names the default output."""
+    options = [
+        click.option("-o", "--output", type=click.Path(path_type=str),
+                     help=f"Where to write {what} [default: MODEL_{suffix}.mlmodel beside MODEL]."),
+        click.option("--in-place", is_flag=True, help="Allow -o to be the input model itself."),
+        click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it."),
+        click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing."),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def report_job(run, *, dry_run: bool) -> None:
+    """Run a job (``run() -> SurgeryResult``) and print its changes, the verdict and what it wrote; a refused model
+    prints its findings before the one-line error (exit 1)."""
+    from ..errors import InvalidModelError
+    from ..report import console, print_changes, print_findings
+
+    out = console()
+    try:
+        result = run()
+    except InvalidModelError as refused:
+        if refused.report is not None:
+            print_findings(refused.report, out, fixes=True)
+        raise
+    print_changes(result.changes, out, dry_run=dry_run)
+    print_findings(result.report, out, fixes=True)
+    if result.written:
+        out.print(f"wrote {result.written}")
+
+
+def seeded_generator(seed: int | None, draws: bool, init: str):
+    """The numpy Generator for a command's random draws; without --seed, pick one and print it."""
+    import secrets
+
+    import numpy as np
+
+    from ..errors import UsageError
+    from ..report import console
+
+    if not draws:
+        if seed is not None:
+            raise UsageError(f"--seed has no effect with --init {init}, which draws no random numbers; drop it")
+        return None
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+        console().print(f"seed {seed} (pass --seed {seed} to repeat this run)")
+    if seed < 0:
+        raise UsageError(f"--seed {seed} is negative; give a whole number ≥ 0")
+    return np.random.default_rng(seed)

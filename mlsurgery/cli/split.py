@@ -1,6 +1,6 @@
 import click
 
-from .options import NameList
+from .options import NameList, writing_options
 
 
 @click.command("split")
@@ -13,11 +13,7 @@ from .options import NameList
 @click.option("--loss", type=click.Choice(["cross-entropy", "mse"]),
               help="Loss [default: cross-entropy on a softmax output, else mse on the single output].")
 @click.option("--loss-input", metavar="BLOB", help="The blob the loss reads.")
-@click.option("-o", "--output", type=click.Path(path_type=str),
-              help="Where to write the pipeline [default: MODEL_split.mlmodel beside MODEL].")
-@click.option("--in-place", is_flag=True, help="Allow -o to be the input model itself.")
-@click.option("--force", is_flag=True, help="Write the model even if Core ML would reject it.")
-@click.option("--dry-run", is_flag=True, help="Print what would change and the verdict; write nothing.")
+@writing_options("split", what="the pipeline")
 def split_command(model, at, layer_groups, depth, loss, loss_input, output, in_place, force, dry_run):
     """Split MODEL after --at BLOB: a frozen first stage (fp16 / quantized / LSTM layers stay as they are) and an
     fp32 updatable head, as a pipeline.
@@ -25,21 +21,9 @@ def split_command(model, at, layer_groups, depth, loss, loss_input, output, in_p
     Change the training settings afterwards with `mlsurgery make-updatable` on the result.
     """
     from ..api import split_file
-    from ..errors import InvalidModelError
-    from ..report import console, print_changes, print_findings
-    from .options import default_output_path
+    from .options import default_output_path, report_job
 
     layers = [name for group in layer_groups for name in group] or None
     output = output or default_output_path(model, "split")
-    out = console()
-    try:
-        result = split_file(model, output, at, layers=layers, depth=depth, loss=loss, loss_input=loss_input,
-                            force=force, dry_run=dry_run, in_place=in_place)
-    except InvalidModelError as refused:
-        if refused.report is not None:
-            print_findings(refused.report, out, fixes=True)
-        raise
-    print_changes(result.changes, out, dry_run=dry_run)
-    print_findings(result.report, out, fixes=True)
-    if result.written:
-        out.print(f"wrote {result.written}")
+    report_job(lambda: split_file(model, output, at, layers=layers, depth=depth, loss=loss, loss_input=loss_input,
+                                  force=force, dry_run=dry_run, in_place=in_place), dry_run=dry_run)

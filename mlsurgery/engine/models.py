@@ -27,7 +27,7 @@ PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 # Models whose computation is Apple's own and not written in the spec.
 OPAQUE_KINDS = {"visionFeaturePrint": "Apple's VisionFeaturePrint", "audioFeaturePrint": "Apple's AudioFeaturePrint"}
 
-RUNNER_MODULES: tuple[str, ...] = ()  # modules of this package registering more runners (e.g. "knn", "glm")
+RUNNER_MODULES: tuple[str, ...] = ("knn", "glm")  # modules of this package registering more runners
 
 
 @dataclass

@@ -7,7 +7,9 @@ the blob really has at run time: a rank-5 network hands a blob of shape (1, 1, C
 only because the declared output shape [C] tells Core ML how to present it; a blob that is really 1 × 7 × 1024
 declared as [1024] reaches the next stage as (1, 1, 1, 7, 1024) and prediction fails
 (hollance/coreml-training#4). So the shape is never guessed from a layer nearby: it comes from Core ML's own shape
-inference for rank-5 networks (``rules.shapes``), and a blob whose size it cannot pin down is refused.
+inference for rank-5 networks (``rules.shapes``), and a blob whose size it cannot pin down is refused. N-D networks
+(iOS 13+ layers, as coremltools converts PyTorch models) have no static shape inference in Core ML: there the shape
+is measured by running the network on the engine (``mlsurgery.engine``, PyTorch) with its declared input shapes.
 """
 
 from __future__ import annotations
@@ -21,19 +23,22 @@ from ..rules.layers import nd_array_interpretation
 from ..rules.shapes import Shaper, ShapeError
 
 # Layers between a classifier's innerProduct and its probabilities that keep one value per class.
-_PER_CLASS_LAYERS = frozenset({"softmax", "activation"})
+_PER_CLASS_LAYERS = frozenset({"softmax", "softmaxND", "activation"})
 
 
 @dataclass(frozen=True)
 class BlobShape:
-    """The shape a blob has at run time, as a stage description declares it: (C,) for a vector, else (C, H, W)."""
+    """The shape a blob has at run time, as a stage description declares it. Rank-5 networks: (C,) for a vector,
+    else (C, H, W); N-D networks: the blob's own shape, of any rank (``nd``)."""
 
     blob: str
     dims: tuple[int, ...]
+    nd: bool = False
 
     @property
     def is_vector(self) -> bool:
-        return len(self.dims) == 1
+        """One axis holds every value (an N-D [1, 512] is a vector too, once reshaped to rank 1)."""
+        return sum(1 for dim in self.dims if dim != 1) <= 1
 
     @property
     def size(self) -> int:
@@ -79,10 +84,7 @@ def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
     """The run-time shape of ``blob`` by Core ML's rank-5 shape inference; refuses what it cannot pin down."""
     network = location.network
     if nd_array_interpretation(network):
-        raise SurgeryError(
-            f"blob {blob!r}: the network uses N-D arrays (iOS 13+ layers or shape mappings), whose blob shapes "
-            "Core ML only knows at run time; cut a rank-5 (iOS 11/12-style) network, or convert the model with "
-            "the feature blob as an extra output")
+        return _measured_shape(location, blob)
     try:
         shapes = Shaper(location.model.description, network.layers).shapes
     except ShapeError as error:
@@ -101,6 +103,27 @@ def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
     channel, height, width = (axes[axis].minimum_value() for axis in ("channel", "height", "width"))
     dims = (channel,) if height == width == 1 else (channel, height, width)
     return BlobShape(blob, dims)
+
+
+def _measured_shape(location: NetworkLocation, blob: str) -> BlobShape:
+    """An N-D network's blob shape, from one run of the network on the engine with seeded inputs of the declared
+    shapes (Core ML computes N-D shapes only at run time)."""
+    from ..engine.errors import require_torch
+
+    require_torch()
+    from ..engine.features import random_inputs
+    from ..engine.models import NeuralNetworkModel
+
+    model = NeuralNetworkModel(location.model)
+    example = random_inputs(location.model, 0)[0]
+    import torch
+
+    with torch.no_grad():
+        blobs = model.blobs({name: model._one(name, value) for name, value in example.items()}, 1)
+    if blob not in blobs:
+        raise SurgeryError(f"blob {blob!r} was not computed when the network ran; name a blob on the way to the "
+                           "outputs")
+    return BlobShape(blob, tuple(int(dim) for dim in blobs[blob].shape[1:]), nd=True)
 
 
 def require_vector(shape: BlobShape) -> None:
@@ -153,8 +176,24 @@ def feature_extractor(location: NetworkLocation, blob: str, shape: BlobShape):
             weights.isUpdatable = False
     output = stage.description.output.add()
     output.name = blob
-    output.type.CopyFrom(array_type(shape.dims))
+    if shape.nd and len(shape.dims) != 1:
+        # An N-D network hands its blob on in the blob's own rank; a k-NN reads exactly rank 1.
+        output.name = _free_blob_name(f"{blob}_vector", network)
+        reshape = network.layers.add()
+        reshape.name = _free_blob_name(f"{blob}_vector", network)
+        reshape.input.append(blob)
+        reshape.output.append(output.name)
+        reshape.reshapeStatic.targetShape.append(shape.size)
+    output.type.CopyFrom(array_type((shape.size,) if shape.nd else shape.dims))
     return stage
+
+
+def _free_blob_name(name: str, network) -> str:
+    taken = {layer.name for layer in network.layers} | {out for layer in network.layers for out in layer.output}
+    candidate, suffix = name, 1
+    while candidate in taken:
+        candidate, suffix = f"{name}_{suffix}", suffix + 1
+    return candidate
 
 
 def _weights_of(layer_proto):

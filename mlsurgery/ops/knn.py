@@ -26,7 +26,8 @@ from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS, PIPELINE_KINDS
 from ..errors import ModelLoadError, SurgeryError, UsageError
 from ..graph import LayerGraph, NetworkLocation, pipeline_stages
 from .changes import Changes
-from .features import array_type, blob_shape, check_blob, default_feature_blob, feature_extractor, require_vector
+from .features import (array_type, blob_shape, check_blob, default_feature_blob, feature_extractor, layers_up_to,
+                       require_vector)
 
 WEIGHTINGS = ("uniform", "inverse")
 INDEXES = ("linear", "kd-tree")
@@ -106,12 +107,13 @@ def make_knn(spec, features: str | None = None, settings: KnnSettings = KnnSetti
             extractor = feature_extractor(found.network, blob, shape)
             stages.append(extractor)
             names.append(_free_name("featureExtractor", names))
-            kept = len(extractor.neuralNetwork.layers)
+            feature = extractor.description.output[0]
+            kept = len(layers_up_to(graph, blob))
             preprocessing = ", image preprocessing kept" if extractor.neuralNetwork.preprocessing else ""
+            reshaped = f" (the N-D blob {list(shape.dims)} reshaped to rank 1)" if feature.name != blob else ""
             changes.add(f"stage {len(stages)} {names[-1]}",
                         f"network cut after {blob!r}: {kept} of {len(graph.layers)} layers kept{preprocessing}, "
-                        f"output {blob!r} FLOAT32 [{shape.size}]")
-            feature = extractor.description.output[0]
+                        f"output {feature.name!r} FLOAT32 [{shape.size}]{reshaped}")
         else:
             feature = next(f for f in found.network.model.description.input if f.name == blob)
             if not stages:

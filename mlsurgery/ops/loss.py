@@ -12,19 +12,71 @@ DEFAULT_LOSS_NAME = "lossLayer"
 # Layers that keep every element of their input in place, so a loss placed before one of them can take its
 # target shape from the model output after it.
 _ELEMENT_PRESERVING = frozenset({"activation", "reshape", "flatten", "softmax"})
+# Layers that only regroup the values of their single input (Core ML does not backpropagate through them).
+_REGROUPING = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
 
 
 def default_loss(graph: LayerGraph) -> tuple[LossKind, str]:
-    """The loss a user most likely wants: cross-entropy on a classifier's probabilities softmax, else MSE on the
-    single model output."""
+    """The loss a user most likely wants: cross-entropy on the softmax that gives a classifier's probabilities, or
+    on the class-probability softmax that computes a plain network's single output; otherwise MSE on that
+    output, read before a trailing reshape or squeeze (which would stop every gradient)."""
     if graph.is_classifier:
-        softmax = graph.probabilities_softmax()
+        softmax = graph.probabilities_softmax() or softmax_behind(graph, graph.probabilities_blob())
         if softmax is None:
             raise SurgeryError(
                 "the classifier's probabilities are not produced by a softmax layer, which cross-entropy needs; "
-                "pass --loss-input BLOB naming a softmax output, or --loss mse")
+                f"pass --loss-input BLOB naming a softmax output, or --loss mse{fix_hint(graph)}")
         return LossKind.CROSS_ENTROPY, softmax.outputs[0]
+    outputs = graph.output_names
+    if len(outputs) == 1:
+        softmax = softmax_behind(graph, outputs[0])
+        if softmax is not None and _is_class_vector(graph, softmax.outputs[0]):
+            return LossKind.CROSS_ENTROPY, softmax.outputs[0]
     return LossKind.MSE, _default_input_for(LossKind.MSE, graph)
+
+
+def softmax_behind(graph: LayerGraph, blob: str | None):
+    """The softmax layer whose output ``blob`` is, directly or through reshape-like layers, else None."""
+    producer = graph.blob_producer.get(blob) if blob else None
+    while producer is not None and producer.kind in _REGROUPING and len(producer.inputs) == 1:
+        producer = graph.blob_producer.get(producer.inputs[0])
+    return producer if producer is not None and producer.kind == "softmax" else None
+
+
+def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
+    """``blob``, or the blob a chain of reshape-like layers writing it starts from, when a layer writes that one:
+    Core ML does not backpropagate through reshapes, and they only regroup the values."""
+    current = blob
+    producer = graph.blob_producer.get(current)
+    while producer is not None and producer.kind in _REGROUPING and len(producer.inputs) == 1 and (
+            producer.inputs[0] in graph.blob_producer):
+        current = producer.inputs[0]
+        producer = graph.blob_producer.get(current)
+    return current
+
+
+def _is_class_vector(graph: LayerGraph, blob: str) -> bool:
+    """A softmax output that holds one probability per class (at most one axis longer than 1), as cross-entropy's
+    one-element class-index target expects; a per-pixel softmax of a segmentation model is not."""
+    shape = _shapes(graph).get(blob)
+    return shape is None or sum(1 for size in shape if size > 1) <= 1
+
+
+def fix_hint(graph: LayerGraph) -> str:
+    """``; --fix …`` naming the rewrites that would let gradients reach further back, or '' when there are none."""
+    from .rewrites import NetworkFacts, find_matches
+
+    fixable = [match for match in find_matches(NetworkFacts(graph)) if match.fixable]
+    if not fixable:
+        return ""
+    named = ", ".join(f"{match.layer!r} ({match.code})" for match in fixable[:3])
+    return f"; --fix would rewrite {named} so that Core ML can train through (see mlsurgery fix)"
+
+
+def _shapes(graph: LayerGraph) -> dict:
+    from ..ndshapes import blob_shapes
+
+    return blob_shapes(graph.model, graph.network)
 
 
 def resolve_loss(graph: LayerGraph, kind: LossKind | str | None, input: str | None) -> tuple[LossKind, str]:
@@ -103,7 +155,7 @@ def _default_input_for(kind: LossKind, graph: LayerGraph) -> str:
     if len(outputs) != 1:
         raise UsageError(f"the model has {len(outputs)} outputs ({', '.join(outputs)}); "
                          "choose the one to train with --loss-input BLOB")
-    return outputs[0]
+    return before_trailing_regrouping(graph, outputs[0])
 
 
 def _free_loss_name(graph: LayerGraph) -> str:
@@ -114,20 +166,36 @@ def _free_loss_name(graph: LayerGraph) -> str:
 
 
 def _classifier_label_output(graph: LayerGraph, loss_input: str):
-    """The classifier's label output when the loss reads its probabilities (Core ML then accepts the label itself
-    as the target)."""
-    if not graph.is_classifier or loss_input != graph.probabilities_blob():
+    """The classifier's label output when the loss reads its probabilities, directly or before reshape-like
+    layers (Core ML then accepts the label itself as the target)."""
+    if not graph.is_classifier:
+        return None
+    probabilities = graph.probabilities_blob()
+    softmax = softmax_behind(graph, probabilities)
+    if loss_input != probabilities and (softmax is None or softmax.outputs[0] != loss_input):
         return None
     description = graph.model.description
     return next((o for o in description.output if o.name == description.predictedFeatureName), None)
 
 
 def _target_shape(graph: LayerGraph, blob: str) -> list[int]:
+    """The MSE target's shape: the blob's own shape when it is a model output that declares one, else the shape
+    inferred through the network (``ndshapes``), else a declared output after element-preserving layers."""
+    from ..ndshapes import feature_shape
+
     outputs = {feature.name: feature for feature in graph.model.description.output}
+    declared = outputs.get(blob)
+    if declared is not None and declared.type.WhichOneof("Type") == "multiArrayType" and len(
+            declared.type.multiArrayType.shape):
+        return list(declared.type.multiArrayType.shape)
+    inferred = _shapes(graph).get(blob)
+    if inferred is not None:
+        return feature_shape(inferred, graph.network.arrayInputShapeMapping == 1)
     current = blob
     while True:
         feature = outputs.get(current)
-        if feature is not None and feature.type.WhichOneof("Type") == "multiArrayType":
+        if feature is not None and feature.type.WhichOneof("Type") == "multiArrayType" and len(
+                feature.type.multiArrayType.shape):
             return list(feature.type.multiArrayType.shape)
         consumers = graph.blob_consumers.get(current, [])
         if len(consumers) != 1 or consumers[0].kind not in _ELEMENT_PRESERVING or len(consumers[0].outputs) != 1:

@@ -14,12 +14,13 @@ from ..errors import InvalidModelError, SurgeryError, UsageError
 from ..graph import LayerGraph, ancestors
 from .changes import Changes
 from .glm_head import glm_head_stage_path, replace_glm_head
-from .loss import resolve_loss, set_loss
+from .loss import fix_hint, resolve_loss, set_loss
 from .mark_updatable import mark_updatable
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers
 from .training import EpochSettings, OptimizerSettings, set_epochs, set_optimizer, set_shuffle
 
 AUTO = "auto"
+MARKED = "marked"
 
 
 def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | str | None = None,
@@ -27,7 +28,7 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
                    optimizer: OptimizerSettings = OptimizerSettings(),
                    epochs: EpochSettings = EpochSettings(), shuffle: bool = True,
                    seed: int | None = None, to_fp32: bool = False, dequantize: bool = False,
-                   allow_blocked: bool = False) -> Changes:
+                   allow_blocked: bool = False, fix: bool = False) -> Changes:
     """Prepare ``spec`` (in place) so Core ML can train ``layers`` on device; returns what changed.
 
     A pipeline ending in a GLM classifier (Create ML) first gets it replaced by the equivalent network
@@ -37,25 +38,79 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
     would reject). ``to_fp32`` widens the network's fp16 weights and ``dequantize`` expands the chosen layers'
     quantized weights; without them such networks are refused with that hint. ``allow_blocked`` skips the
     refusal of layers gradients cannot reach (for ``--force``: the validator still reports them).
+    ``layers == ["marked"]`` keeps the layers already marked updatable (a half-done model: the old Keras
+    converter's ``respect_trainable``) and completes the rest. ``fix`` first applies the converter-output rewrites
+    (``mlsurgery.ops.fix``) that lie between those layers and the loss, each proven by the engine.
     """
     changes = Changes("make-updatable")
     if glm_head_stage_path(spec) is not None:
         # Create ML classifiers end in a GLM, which Core ML cannot train; its network equivalent it can.
         changes.extend(replace_glm_head(spec))
+    if list(layers) == [MARKED]:
+        layers = _marked_layers(LayerGraph.of(spec))
     changes.extend(_fix_precision(spec, layers, to_fp32=to_fp32, dequantize=dequantize))
+    refusals = None
+    if fix:
+        fixed, refusals = _fix_for(spec, layers, loss_input)
+        changes.extend(fixed)
     graph = LayerGraph.of(spec)
+    # What to add when gradients cannot reach: the rewrites --fix would apply, or why --fix did not apply them.
+    hint = fix_hint(graph) if refusals is None else "".join(
+        f"; --fix could not rewrite {match.layer!r} ({match.code}): {why}" for match, why in refusals[:2])
     kind, loss_input = resolve_loss(graph, loss, loss_input)
     if list(layers) == [AUTO]:
-        layers = _auto_layers(graph, kind, loss_input, depth)
+        layers = _auto_layers(graph, kind, loss_input, depth, hint)
     elif not allow_blocked:
         for name in layers:
-            _refuse_if_gradients_cannot_reach(graph, name, kind, loss_input)
+            _refuse_if_gradients_cannot_reach(graph, name, kind, loss_input, hint)
     changes.extend(mark_updatable(spec, layers))
     changes.extend(set_loss(spec, kind, loss_input, target_shape=target_shape))
     changes.extend(set_optimizer(spec, optimizer))
     changes.extend(set_epochs(spec, epochs))
     changes.extend(set_shuffle(spec, shuffle, seed))
     return changes
+
+
+def _marked_layers(graph: LayerGraph) -> list[str]:
+    marked = [layer.name for layer in graph.layers if layer.is_updatable]
+    if not marked:
+        raise UsageError("--layers marked: no layer of the network is marked updatable; name the layers to train "
+                         "or use --layers auto")
+    return marked
+
+
+# The layer kinds a user may want trained, counting those a rewrite turns into one (batchedMatMul).
+_TRAINABLE_AFTER_FIX = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM", "batchedMatmul"})
+
+
+def _fix_for(spec, layers: list[str], loss_input: str | None):
+    """The rewrites needed to train ``layers`` from the loss: those on layers between them and the loss input
+    (or the model outputs). A loss of the spec is replaced anyway, so moving it (MLS504) is not needed."""
+    from .fix import fix
+    from .rewrites import loss_input as loss_input_rewrite
+
+    def wanted(facts, match) -> bool:
+        graph = facts.graph
+        if match.code == loss_input_rewrite.CODE or not graph.has_layer(match.layer):
+            return False
+        anchor_blobs = [loss_input] if loss_input else graph.output_names
+        anchors = [graph.blob_producer[blob] for blob in anchor_blobs if blob in graph.blob_producer]
+        layer = graph.layer(match.layer)
+        if not any(layer is anchor for anchor in anchors) and layer not in ancestors(anchors):
+            return False
+        if list(layers) == [AUTO]:
+            chosen = [candidate for candidate in graph.layers if candidate.kind in _TRAINABLE_AFTER_FIX]
+        else:
+            chosen = [graph.layer(name) for name in layers if graph.has_layer(name)]
+        upstream = [layer, *ancestors([layer])]
+        return any(candidate in upstream for candidate in chosen)
+
+    result = fix(spec, wanted=wanted)
+    changes = Changes("fix")
+    changes.extend(result.changes)
+    for match, why in result.refused:
+        changes.add(f"layer {match.layer}", f"not rewritten ({match.code}): {why}")
+    return changes, result.refused
 
 
 def _fix_precision(spec, layers: list[str], *, to_fp32: bool, dequantize: bool) -> Changes:
@@ -83,7 +138,7 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _auto_layers(graph: LayerGraph, kind: LossKind, loss_input: str, depth: int) -> list[str]:
+def _auto_layers(graph: LayerGraph, kind: LossKind, loss_input: str, depth: int, hint: str = "") -> list[str]:
     """The ``depth`` trainable layers nearest the loss, preferring those whose gradients cross no batchnorm.
 
     Core ML's validator lets gradients through batchnorm, but the device then fails to compile the training
@@ -94,7 +149,7 @@ def _auto_layers(graph: LayerGraph, kind: LossKind, loss_input: str, depth: int)
     frontier = trainable_frontier(graph, loss_input, loss=kind)
     if not frontier:
         raise InvalidModelError(f"no layer can be trained from a {kind} loss on {loss_input!r}: "
-                                f"{_blocked_hint(graph, kind, loss_input)}")
+                                f"{_blocked_hint(graph, kind, loss_input)}{hint}")
     loss_producer = graph.blob_producer[loss_input]
     batchnorms = [layer for layer in [loss_producer, *ancestors([loss_producer])] if layer.kind == "batchnorm"]
     behind_batchnorm = {id(layer) for layer in ancestors(batchnorms)}
@@ -102,14 +157,15 @@ def _auto_layers(graph: LayerGraph, kind: LossKind, loss_input: str, depth: int)
     return [layer.name for layer in (clear or frontier)[:depth]]
 
 
-def _refuse_if_gradients_cannot_reach(graph: LayerGraph, name: str, kind: LossKind, loss_input: str) -> None:
+def _refuse_if_gradients_cannot_reach(graph: LayerGraph, name: str, kind: LossKind, loss_input: str,
+                                      hint: str = "") -> None:
     layer = graph.layer(name)
     blocker = blocking_layer(graph, layer, loss_input, loss=kind)
     if blocker is not None:
         # Core ML's validator rejects exactly this, so it is an invalid-model refusal (exit 1), said up front.
         raise InvalidModelError(
             f"cannot train {name!r} from the loss on {loss_input!r}: Core ML does not backpropagate through "
-            f"{blocker.name!r} ({blocker.type_label}); {_blocked_hint(graph, kind, loss_input, blocker)}")
+            f"{blocker.name!r} ({blocker.type_label}); {_blocked_hint(graph, kind, loss_input, blocker)}{hint}")
     if layer.can_be_updatable and layer not in trainable_frontier(graph, loss_input, loss=kind):
         raise SurgeryError(f"cannot train {name!r}: it does not feed the loss input {loss_input!r}, so it would "
                            "never receive a gradient; choose layers upstream of the loss or another --loss-input")
@@ -126,4 +182,25 @@ def _blocked_hint(graph: LayerGraph, kind: LossKind, loss_input: str, blocker=No
             if blob in graph.blob_producer and trainable_frontier(graph, blob, loss=LossKind.MSE):
                 return (f"attach the loss to blob {blob!r} before {first_blocker.name!r} instead "
                         f"(--loss-input {blob})")
-    return "no layer between the loss and the first layer that blocks gradients can be trained"
+    first_blocker = blocker or _first_blocker(graph, kind, loss_input)
+    if first_blocker is None:
+        return "no layer upstream of the loss can be trained"
+    hint = (f"Core ML does not backpropagate through {first_blocker.name!r} ({first_blocker.type_label}), and no "
+            "layer Core ML can train lies between it and the loss")
+    quantized = [producer for producer in first_blocker.producers
+                 if producer.kind in ("convolution", "innerProduct") and producer.is_quantized]
+    if quantized and kind is LossKind.MSE:
+        layer = quantized[0]
+        hint += (f"; {layer.name!r} before it has quantized weights: train it with --loss-input "
+                 f"{layer.outputs[0]} --layers {layer.name} --dequantize")
+    return hint
+
+
+def _first_blocker(graph: LayerGraph, kind: LossKind, loss_input: str):
+    from ..backprop import LossNode, coreml_walk
+
+    walk = coreml_walk(graph, [LossNode.proposed(loss_input, kind)])
+    blocked = [d for d in walk.discoveries if d.blocked]
+    if blocked:
+        return blocked[0].blocker
+    return next((d.layer for d in walk.discoveries if not d.layer.passes_gradients), None)

@@ -28,8 +28,8 @@ from ..errors import SurgeryError, UsageError
 from ..graph import Layer, LayerGraph, weight_storage
 from ..weights import Fill, fill_float_values
 from .changes import Changes
+from .inits import REINIT_INITS
 
-INITS = ("kaiming-uniform", "kaiming-normal", "xavier-uniform", "zeros")
 
 # Core ML's default kernel when ConvolutionLayerParams.kernelSize is unset (NeuralNetwork.proto).
 _DEFAULT_KERNEL = (3, 3)
@@ -117,8 +117,8 @@ def reinit_layers(spec, layers: list[str], *, init: str = "kaiming-uniform",
     Layers are drawn in network order, weights before bias, whatever order ``layers`` lists them in, so one
     seed always gives the same model. fp16 or quantized weights are replaced by fp32 values.
     """
-    if init not in INITS:
-        raise UsageError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    if init not in REINIT_INITS:
+        raise UsageError(f"unknown init {init!r}; choose one of {', '.join(REINIT_INITS)}")
     if not layers:
         raise UsageError("no layers given; name at least one layer to re-initialise (e.g. --layers fc8)")
     graph = LayerGraph.of(spec)

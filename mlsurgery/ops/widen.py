@@ -40,9 +40,9 @@ from ..errors import SurgeryError, UsageError
 from ..graph import Layer, LayerGraph, weight_count, weight_storage
 from ..weights import append_values, float_values, set_float_values
 from .changes import Changes
+from .inits import WIDEN_INITS
 from .reinit import layer_geometry, uniform_fill
 
-INITS = ("zeros", "kaiming", "preserve")
 PRESERVE_BIAS = -1000.0
 
 # Layers that compute each channel from that channel alone, so new channels pass through them unchanged in kind.
@@ -82,8 +82,8 @@ def widen_classifier(spec, layer: str, num_classes: int, *, labels: list[str] | 
     and int64 labels continue after the largest existing one. ``rng`` is required for ``init="kaiming"``:
     new weights ~ U(±√(6/fan_in)), new biases ~ U(±1/√fan_in).
     """
-    if init not in INITS:
-        raise UsageError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    if init not in WIDEN_INITS:
+        raise UsageError(f"unknown init {init!r}; choose one of {', '.join(WIDEN_INITS)}")
     if init == "kaiming" and rng is None:
         raise UsageError("init 'kaiming' draws random weights: pass a numpy Generator (the CLI: --seed N)")
     if labels is not None and label_prefix is not None:

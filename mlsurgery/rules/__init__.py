@@ -11,6 +11,7 @@ from ..errors import UsageError, did_you_mean
 from . import (
     device,
     estimators,
+    fixable,
     interface,
     model,
     models,
@@ -26,7 +27,8 @@ from .base import Finding, Rule, ValidationReport
 
 ALL_RULES: list[Rule] = sorted(
     interface.RULES + model.RULES + network.RULES + updatable.RULES + pipeline.RULES + models.RULES
-    + estimators.RULES + trees.RULES + transforms.RULES + text.RULES + vision_audio.RULES + device.RULES,
+    + estimators.RULES + trees.RULES + transforms.RULES + text.RULES + vision_audio.RULES + device.RULES
+    + fixable.RULES,
     key=lambda rule: rule.code)
 
 MODEL_TYPE_CHECKS: dict[str, models.Check] = {

@@ -4,7 +4,8 @@ Rules only report; they never change the spec. Codes are stable and never reused
 ``MLS0xx`` model-level and interface checks, ``MLS1xx`` general neural-network checks, ``MLS2xx`` updatable-model
 checks, ``MLS3xx`` pipeline checks, ``MLS4xx`` the validators of the other model types (GLMs, SVMs, tree
 ensembles, feature transforms, Create ML and other models), ``MLS9xx`` device-time failures that Core ML's
-validator does not catch (severity ``warning``: they never change the verdict).
+validator does not catch (severity ``warning``: they never change the verdict), ``MLS5xx`` converter output
+that ``mlsurgery fix`` can rewrite so it trains (severity ``info``: Core ML accepts it, it is only a hint).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # never changes the verdict, not even with --strict
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class ValidationReport:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == WARNING]
+
+    @property
+    def infos(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == INFO]
 
     @property
     def coreml_first(self) -> Finding | None:

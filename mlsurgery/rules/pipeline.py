@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .._proto import enum_name
 from ..graph import pipeline_stages
 from .base import ERROR, Finding, Rule
 
@@ -242,11 +243,11 @@ def describe_type(feature_type) -> str:
     optional = "optional " if feature_type.isOptional else ""
     if kind == "multiArrayType":
         array = feature_type.multiArrayType
-        data_type = _enum_name(type(array).ArrayDataType, array.dataType)
+        data_type = enum_name(type(array).ArrayDataType, array.dataType)
         return f"{optional}{data_type} multi-array {list(array.shape)}{_array_flexibility(array)}"
     if kind == "imageType":
         image = feature_type.imageType
-        return f"{optional}{image.width}×{image.height} {_enum_name(type(image).ColorSpace, image.colorSpace)} image"
+        return f"{optional}{image.width}×{image.height} {enum_name(type(image).ColorSpace, image.colorSpace)} image"
     if kind == "dictionaryType":
         key = feature_type.dictionaryType.WhichOneof("KeyType") or "unset"
         return f"{optional}dictionary keyed by {key.replace('KeyType', '')}"
@@ -265,10 +266,3 @@ def _array_flexibility(array) -> str:
         ranges = [[size.lowerBound, size.upperBound] for size in array.shapeRange.sizeRanges]
         return f" with shape ranges {ranges}"
     return ""
-
-
-def _enum_name(enum, value: int) -> str:
-    try:
-        return enum.Name(value)
-    except ValueError:  # a value newer than this coremltools' schema
-        return str(value)

@@ -43,13 +43,25 @@ def test_layer_behind_a_concat_is_refused_naming_the_concat(run_cli, tmp_path):
 def test_split_1d_mse_on_the_output_names_the_reshape_and_the_blob_to_use(run_cli, tmp_path):
     out = tmp_path / "out.mlmodel"
     refused = run_cli("make-updatable", FIXTURES / "split_1d.mlmodel", "--layers", "Conv_7", "--loss", "mse",
-                      "-o", out)
+                      "--loss-input", "output", "-o", out)
     assert refused.exit_code == 1
     assert "'Reshape_9' (reshape)" in refused.stderr and "--loss-input Sigmoid_8" in refused.stderr
     accepted = run_cli("make-updatable", FIXTURES / "split_1d.mlmodel", "--layers", "Conv_7,Conv_5", "--loss",
                        "mse", "--loss-input", "Sigmoid_8", "--optimizer", "adam", "-o", out)
     assert accepted.exit_code == 0, accepted.stderr
     assert validate_spec(load_spec(out)).valid
+
+
+def test_split_1d_default_mse_reads_the_blob_before_the_trailing_reshape(run_cli, tmp_path):
+    out = tmp_path / "out.mlmodel"
+    result = run_cli("make-updatable", FIXTURES / "split_1d.mlmodel", "--layers", "auto", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    spec = load_spec(out)
+    (loss,) = spec.neuralNetwork.updateParams.lossLayers
+    assert loss.meanSquaredErrorLossLayer.input == "Sigmoid_8"
+    target = next(f for f in spec.description.trainingInput if f.name == loss.meanSquaredErrorLossLayer.target)
+    # Sigmoid_8 is [1, 1, C=1, H=1, W=100] in this rank-5 network, declared as [C, H, W] like the output.
+    assert list(target.type.multiArrayType.shape) == [1, 1, 100]
 
 
 def test_auto_picks_the_nearest_trainable_layers(run_cli, tmp_path):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES
-from mlsurgery.cli.reinit import INITS as CLI_INITS
+from mlsurgery.cli.reinit import reinit_command
 from mlsurgery.graph import LayerGraph
 from mlsurgery.io import load_spec
-from mlsurgery.ops.reinit import INITS
+from mlsurgery.ops.inits import REINIT_INITS
 
 SQUEEZENET = FIXTURES / "turi_squeezenet.mlmodel"
 
@@ -62,4 +62,21 @@ def test_errors_are_one_line_with_exit_2(run_cli, tmp_path, args, message):
 
 
 def test_cli_offers_exactly_the_operations_inits():
-    assert CLI_INITS == INITS
+    init = next(param for param in reinit_command.params if param.name == "init")
+    assert tuple(init.type.choices) == REINIT_INITS
+
+
+def test_a_result_core_ml_rejects_is_not_written_without_force(run_cli, tmp_path):
+    from mlsurgery.io import save_spec
+
+    spec = load_spec(SQUEEZENET)
+    spec.isUpdatable = True  # with no updatable layer: Core ML rejects it (MLS200)
+    spec.specificationVersion = max(spec.specificationVersion, 4)
+    rejected = save_spec(spec, tmp_path / "rejected.mlmodel")
+    out = tmp_path / "reinit.mlmodel"
+    args = ("reinit", rejected, "--layers", "fullyconnected0", "--seed", "1", "-o", out)
+    refused = run_cli(*args)
+    assert refused.exit_code == 1 and not out.exists()
+    assert "not written, Core ML would reject it: [MLS200]" in refused.stderr
+    forced = run_cli(*args, "--force")
+    assert forced.exit_code == 0 and out.exists() and "MLS200" in forced.stdout

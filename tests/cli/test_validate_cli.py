@@ -105,7 +105,7 @@ def test_sarif_is_a_valid_2_1_0_log(run_cli, invalid_model, warned_model):
     rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
     assert run["tool"]["driver"]["name"] == "mlsurgery" and len(set(rule_ids)) == len(rule_ids)
     for rule in run["tool"]["driver"]["rules"]:
-        assert rule["shortDescription"]["text"] and rule["defaultConfiguration"]["level"] in ("error", "warning")
+        assert rule["shortDescription"]["text"] and rule["defaultConfiguration"]["level"] in ("error", "warning", "note")
     assert run["results"]
     for entry in run["results"]:
         assert entry["ruleId"] == rule_ids[entry["ruleIndex"]]

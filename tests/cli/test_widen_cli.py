@@ -3,10 +3,10 @@
 import pytest
 
 from conftest import FIXTURES
-from mlsurgery.cli.widen import INITS as CLI_INITS
+from mlsurgery.cli.widen import widen_command
 from mlsurgery.graph import LayerGraph
 from mlsurgery.io import load_spec
-from mlsurgery.ops.widen import INITS
+from mlsurgery.ops.inits import WIDEN_INITS
 
 SQUEEZENET = FIXTURES / "turi_squeezenet.mlmodel"
 
@@ -62,4 +62,25 @@ def test_errors_are_one_line_with_exit_2(run_cli, tmp_path, args, message):
 
 
 def test_cli_offers_exactly_the_operations_inits():
-    assert CLI_INITS == INITS
+    init = next(param for param in widen_command.params if param.name == "init")
+    assert tuple(init.type.choices) == WIDEN_INITS
+
+
+def _rejected_model(tmp_path):
+    """The SqueezeNet marked updatable without any updatable layer, which Core ML rejects (MLS200)."""
+    from mlsurgery.io import save_spec
+
+    spec = load_spec(SQUEEZENET)
+    spec.isUpdatable = True
+    spec.specificationVersion = max(spec.specificationVersion, 4)
+    return save_spec(spec, tmp_path / "rejected.mlmodel")
+
+
+def test_a_result_core_ml_rejects_is_not_written_without_force(run_cli, tmp_path):
+    out = tmp_path / "wide.mlmodel"
+    args = ("widen", _rejected_model(tmp_path), "--layer", "fullyconnected0", "--classes", "5", "-o", out)
+    refused = run_cli(*args)
+    assert refused.exit_code == 1 and not out.exists()
+    assert "not written, Core ML would reject it: [MLS200]" in refused.stderr
+    forced = run_cli(*args, "--force")
+    assert forced.exit_code == 0 and out.exists() and "MLS200" in forced.stdout

@@ -144,3 +144,25 @@ def test_inspect_summary_tells_which_stage_trains_and_the_knn_settings():
     flowers = summarize(load_spec(FLOWERS))
     assert flowers["glm"] == [{"where": "pipeline stage 2", "classes": 5, "transform": "logit",
                                "encoding": "reference-class", "network_replacement_preserves": "probabilities"}]
+
+
+def test_nd_network_feature_size_is_measured_and_the_blob_reshaped_to_rank_1(converted_classifier):
+    import numpy as np
+
+    from mlsurgery.engine import build_model
+    from mlsurgery.engine.knn import train_knn
+
+    spec = type(converted_classifier)()
+    spec.CopyFrom(converted_classifier)
+    fc = next(layer for layer in spec.neuralNetworkClassifier.layers if layer.WhichOneof("layer") == "innerProduct")
+    make_knn(spec, settings=KnnSettings(k=1))
+    assert validate_spec(spec).valid
+    extractor, knn = pipeline_stages(spec)
+    # The N-D blob is [1, 8]: a reshape makes it the rank-1 [8] the k-NN reads, 8 being what the classifier read.
+    assert extractor.neuralNetwork.layers[-1].reshapeStatic.targetShape == [fc.innerProduct.inputChannels]
+    assert list(knn.description.input[0].type.multiArrayType.shape) == [fc.innerProduct.inputChannels]
+    rng = np.random.default_rng(0)
+    examples = [({"x0": rng.normal(0, 1, (1, 3, 16, 16)).astype(np.float32)}, label) for label in "wxyz"]
+    train_knn(spec, examples)
+    model = build_model(spec)
+    assert [model.predict(inputs)["classLabel"] for inputs, _ in examples] == list("wxyz")

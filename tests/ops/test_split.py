@@ -80,3 +80,27 @@ def test_refusals():
     glm = pipeline_stages(load_spec(SHARED_MODELS / "createml_flower_classifier.mlmodel"))[1]
     with pytest.raises(ModelLoadError, match="not a neural network"):
         split_network(glm, "x")
+
+
+def test_split_changes_no_prediction():
+    from mlsurgery.engine import compare_predictions
+
+    for blob in ("pool10", "fire9/concat"):
+        spec = load_spec(SQUEEZENET)
+        split_network(spec, blob)
+        comparison = compare_predictions(load_spec(SQUEEZENET), spec, count=2)
+        assert comparison.agree, comparison.detail
+
+
+def test_nd_network_is_split_at_the_measured_shape(converted_classifier):
+    from mlsurgery.engine import compare_predictions
+
+    spec = type(converted_classifier)()
+    spec.CopyFrom(converted_classifier)
+    split_network(spec, "18")  # the pooled [1, 8, 1, 1] blob of the converted network
+    assert validate_spec(spec).valid
+    backbone, head = pipeline_stages(spec)
+    assert list(backbone.description.output[0].type.multiArrayType.shape) == [1, 8, 1, 1]
+    assert head.description.input[0] == backbone.description.output[0]
+    comparison = compare_predictions(converted_classifier, spec)
+    assert comparison.agree, comparison.detail

@@ -20,7 +20,8 @@ def _apply(name: str, output_dir):
 
 
 def test_the_recipes_are_all_here():
-    assert [path.name for path in RECIPES] == ["hands-turi-conv10.yaml", "hands-turi.yaml", "mnist-updatable.yaml",
+    assert [path.name for path in RECIPES] == ["hands-knn.yaml", "hands-turi-conv10.yaml", "hands-turi.yaml",
+                                               "mnist-updatable.yaml",
                                                "quickdraw.yaml", "split-mse.yaml"]
 
 
@@ -174,3 +175,21 @@ def test_quickdraw_gets_user_classes_and_a_trainable_head(tmp_path):
     dense_3 = np.array(network.layers[11].innerProduct.weights.floatValue).reshape(20, 128)
     assert not dense_3[15:].any()
     assert np.array_equal(dense_3[:15].ravel(), np.array(original.layers[11].innerProduct.weights.floatValue))
+
+
+def test_hands_knn_is_the_make_knn_script_pipeline(tmp_path):
+    """The k-NN stage make_knn.py builds with coremltools' builder, and the feature extractor it cuts by hand."""
+    from coremltools.models.nearest_neighbors import KNearestNeighborsClassifierBuilder
+
+    out = _apply("hands-knn.yaml", tmp_path)
+    spec = load_spec(out / "HandsKNN.mlmodel")
+    extractor, knn = spec.pipelineClassifier.pipeline.models
+    builder = KNearestNeighborsClassifierBuilder(input_name="features", output_name="label", number_of_dimensions=1000,
+                                                 default_class_label="???", number_of_neighbors=3,
+                                                 weighting_scheme="inverse_distance", index_type="linear")
+    builder.set_number_of_neighbors_with_bounds(3, allowed_range=(1, 10))
+    assert knn.kNearestNeighborsClassifier == builder.spec.kNearestNeighborsClassifier
+    source = load_spec(SQUEEZENET).neuralNetworkClassifier
+    assert list(extractor.neuralNetwork.layers) == list(source.layers[:-2])  # make_knn.py: del layers[-1] twice
+    assert list(extractor.neuralNetwork.preprocessing) == list(source.preprocessing)
+    assert [f.name for f in spec.description.trainingInput] == ["image", "label"]

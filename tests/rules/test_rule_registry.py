@@ -5,8 +5,8 @@ import re
 import pytest
 
 from mlsurgery.errors import UsageError
-from mlsurgery.rules import ALL_RULES, device, model, pipeline, rule, updatable
-from mlsurgery.rules.base import ERROR, WARNING
+from mlsurgery.rules import ALL_RULES, device, fixable, model, pipeline, rule, updatable
+from mlsurgery.rules.base import ERROR, INFO, WARNING
 
 CODE = re.compile(r"MLS\d{3}$")
 NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*$")
@@ -16,7 +16,7 @@ NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*$")
 def test_rule_is_fully_documented(checked):
     assert CODE.match(checked.code)
     assert NAME.match(checked.name)
-    assert checked.severity in (ERROR, WARNING)
+    assert checked.severity in (ERROR, WARNING, INFO)
     for field in ("summary", "explanation", "fix", "upstream"):
         text = getattr(checked, field)
         assert text.strip() and "\n" not in text, f"{checked.code}.{field}"
@@ -31,7 +31,7 @@ def test_codes_and_names_are_unique():
 
 @pytest.mark.parametrize(("module", "pattern", "severity"), [
     (model, r"MLS0[5-9]\d", ERROR), (updatable, r"MLS2\d\d", ERROR), (pipeline, r"MLS3\d\d", ERROR),
-    (device, r"MLS9\d\d", WARNING)])
+    (device, r"MLS9\d\d", WARNING), (fixable, r"MLS5\d\d", INFO)])
 def test_each_family_keeps_to_its_code_range_and_severity(module, pattern, severity):
     assert module.RULES
     for checked in module.RULES:

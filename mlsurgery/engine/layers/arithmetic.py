@@ -7,11 +7,11 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from .base import LayerModule, Stateless, example_rank, register_layer
+from .base import LayerModule, Stateless, align_ranks, example_rank, register_layer
 
 
 def _reduce(function, inputs):
-    return functools.reduce(function, inputs)
+    return functools.reduce(function, align_ranks(*inputs))
 
 
 @register_layer("add")
@@ -82,8 +82,9 @@ class BatchedMatMul(LayerModule):
         self.transpose_a, self.transpose_b = params.transposeA, params.transposeB
         self.weight = self.bias = None
         if params.weightMatrixFirstDimension or params.weightMatrixSecondDimension or len(layer.input) == 1:
+            # NeuralNetwork.proto stores the [X1, X2] weight matrix in column-major order: its values are [X2, X1].
             self.add_weight("weight", params.weights,
-                            (params.weightMatrixFirstDimension, params.weightMatrixSecondDimension), "weights")
+                            (params.weightMatrixSecondDimension, params.weightMatrixFirstDimension), "weights")
             if params.hasBias:
                 self.add_weight("bias", params.bias, (params.weightMatrixSecondDimension,), "bias")
 
@@ -94,10 +95,12 @@ class BatchedMatMul(LayerModule):
         elif self.transpose_a:
             a = a.transpose(-1, -2)
         if b is None:
-            y = torch.matmul(a, self.weight)
+            y = torch.matmul(a, self.weight.transpose(0, 1))
             if self.bias is not None:
                 y = y + self.bias
         else:
+            if not a_vector and example_rank(b) > 1:
+                a, b = align_ranks(a, b)
             b_vector = example_rank(b) == 1
             b = b.unsqueeze(-1) if b_vector else (b.transpose(-1, -2) if self.transpose_b else b)
             y = torch.matmul(a, b)

@@ -1,0 +1,340 @@
+"""The concrete shape of every blob of a neural network, from its declared inputs, for the layers converters emit.
+
+Core ML's own validator knows blob *ranks* only where layers declare them, and its rank-5 shaper
+(``analysis``/``rules.shapes``) covers only iOS 11/12 networks. Rewrites need more: whether a reshape only
+flattens ``[N, C, H, W]`` in channel-first order, which axis a ``softmaxND`` normalises and at what rank, what a
+trailing reshape's input looks like. This module propagates exact shapes through the layer list, following the
+shape rules written in NeuralNetwork.proto (apple/coremltools ``mlmodel/format/NeuralNetwork.proto``), for the
+layers converters emit. Any other layer gives its outputs an unknown shape (``None``), and so does everything
+computed from them: callers treat unknown as "cannot prove, do not rewrite".
+
+Inputs are mapped as Core ML maps them: with the legacy rank-5 mapping a multi-array ``[C]`` is
+``[1, 1, C, 1, 1]`` and ``[C, H, W]`` is ``[1, 1, C, H, W]``, an image ``[1, 1, channels, H, W]``; with the exact
+mapping the declared shape is passed through and an image is ``[1, channels, H, W]`` (rank-4 image mapping) .
+"""
+
+from __future__ import annotations
+
+import math
+
+Shape = tuple[int, ...]
+
+# Layers whose single output has the shape of their (first) input.
+_SAME_SHAPE = frozenset({
+    "activation", "batchnorm", "softmax", "softmaxND", "copy", "unary", "l2normalize", "lrn", "mvn", "clip",
+    "ceil", "floor", "round", "sign", "exp", "exp2", "log", "sqrt", "rsqrt", "abs", "erf", "gelu", "sin", "cos",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "logicalNot", "bias",
+})
+_BROADCASTING = frozenset({"add", "multiply", "max", "min", "average", "addBroadcastable", "multiplyBroadcastable",
+                           "subtractBroadcastable", "divideBroadcastable", "maxBroadcastable", "minBroadcastable",
+                           "powBroadcastable"})
+
+
+def input_shapes(spec_model, network) -> dict[str, Shape | None]:
+    """The tensor shape each model input has inside ``network`` (the network of ``spec_model``)."""
+    exact = network.arrayInputShapeMapping == 1
+    rank4_images = network.imageInputShapeMapping == 1
+    shapes: dict[str, Shape | None] = {}
+    for feature in spec_model.description.input:
+        kind = feature.type.WhichOneof("Type")
+        shape: Shape | None = None
+        if kind == "multiArrayType":
+            declared = tuple(int(d) for d in feature.type.multiArrayType.shape)
+            if not declared:
+                shape = None
+            elif exact:
+                shape = declared
+            elif len(declared) == 1:
+                shape = (1, 1, declared[0], 1, 1)
+            elif len(declared) == 3:
+                shape = (1, 1) + declared
+        elif kind == "imageType":
+            image = feature.type.imageType
+            channels = 1 if image.colorSpace == 10 else 3  # GRAYSCALE = 10
+            spatial = (channels, int(image.height), int(image.width))
+            shape = ((1,) + spatial) if rank4_images else ((1, 1) + spatial)
+        shapes[feature.name] = shape
+    return shapes
+
+
+def blob_shapes(spec_model, network) -> dict[str, Shape | None]:
+    """Every blob's shape after the top-level layers run in order (``None``: unknown)."""
+    shapes = dict(input_shapes(spec_model, network))
+    for layer in network.layers:
+        kind = layer.WhichOneof("layer")
+        inputs = [shapes.get(name) for name in layer.input]
+        try:
+            outputs = _infer(kind, getattr(layer, kind) if kind else None, inputs, len(layer.output))
+        except (ValueError, IndexError, ZeroDivisionError, AttributeError):
+            outputs = None
+        for position, name in enumerate(layer.output):
+            shapes[name] = outputs[position] if outputs is not None and position < len(outputs) else None
+    return shapes
+
+
+def _infer(kind: str | None, params, inputs: list[Shape | None], n_outputs: int) -> list[Shape | None] | None:
+    if kind in ("loadConstantND", "loadConstant"):
+        shape = tuple(int(d) for d in params.shape)
+        return [shape if kind == "loadConstantND" else (1, 1) + shape if len(shape) == 3 else None]
+    if not inputs or any(shape is None for shape in inputs):
+        return None
+    first = inputs[0]
+    if kind in _SAME_SHAPE:
+        return [first]
+    if kind in _BROADCASTING:
+        return [_broadcast(inputs)]
+    handler = _HANDLERS.get(kind)
+    return [handler(params, inputs)] if handler is not None else None
+
+
+def _broadcast(shapes: list[Shape]) -> Shape:
+    rank = max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(rank):
+        sizes = {shape[axis - rank + len(shape)] for shape in shapes if axis - rank + len(shape) >= 0} - {1}
+        if len(sizes) > 1:
+            raise ValueError("shapes do not broadcast")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
+
+
+def _inner_product(params, inputs) -> Shape:
+    shape, out = inputs[0], int(params.outputChannels)
+    rank = len(shape)
+    if rank == 1:
+        return (out,)
+    if rank == 2:
+        return (shape[0], out)
+    if rank == 3:
+        return (shape[0], shape[1], out)
+    if rank == 4:
+        return (shape[0], out, 1, 1)
+    if rank == 5:
+        return (shape[0], shape[1], out, 1, 1)
+    raise ValueError("innerProduct input rank")
+
+
+def _window(size: int, kernel: int, stride: int, dilation: int, before: int, after: int) -> int:
+    effective = (kernel - 1) * dilation + 1
+    return (size + before + after - effective) // stride + 1
+
+
+def _convolution(params, inputs) -> Shape:
+    shape = inputs[0]
+    if len(shape) < 4 or params.isDeconvolution:
+        if params.isDeconvolution and len(params.outputShape) == 2:
+            return shape[:-3] + (int(params.outputChannels),) + tuple(int(d) for d in params.outputShape)
+        raise ValueError("unsupported convolution")
+    kernel = list(params.kernelSize) or [3, 3]
+    stride = list(params.stride) or [1, 1]
+    dilation = list(params.dilationFactor) or [1, 1]
+    height, width = shape[-2], shape[-1]
+    if params.WhichOneof("ConvolutionPaddingType") == "same":
+        out_h, out_w = math.ceil(height / stride[0]), math.ceil(width / stride[1])
+    else:
+        borders = list(params.valid.paddingAmounts.borderAmounts)
+        top, bottom = (borders[0].startEdgeSize, borders[0].endEdgeSize) if borders else (0, 0)
+        left, right = (borders[1].startEdgeSize, borders[1].endEdgeSize) if len(borders) > 1 else (0, 0)
+        out_h = _window(height, kernel[0], stride[0], dilation[0], top, bottom)
+        out_w = _window(width, kernel[1], stride[1], dilation[1], left, right)
+    return shape[:-3] + (int(params.outputChannels), out_h, out_w)
+
+
+def _pooling(params, inputs) -> Shape:
+    shape = inputs[0]
+    if len(shape) < 3:
+        raise ValueError("pooling input rank")
+    if params.globalPooling:
+        return shape[:-2] + (1, 1)
+    kernel = list(params.kernelSize) or [3, 3]
+    stride = list(params.stride) or [1, 1]
+    height, width = shape[-2], shape[-1]
+    padding = params.WhichOneof("PoolingPaddingType")
+    if padding == "same":
+        return shape[:-2] + (math.ceil(height / stride[0]), math.ceil(width / stride[1]))
+    if padding == "includeLastPixel":
+        pads = list(params.includeLastPixel.paddingAmounts) or [0, 0]
+        sizes = []
+        for size, k, s, pad in ((height, kernel[0], stride[0], pads[0]), (width, kernel[1], stride[1], pads[1])):
+            out = math.ceil((size + 2 * pad - k) / s) + 1
+            if pad and (out - 1) * s >= size + pad:
+                out -= 1
+            sizes.append(out)
+        return shape[:-2] + tuple(sizes)
+    borders = list(params.valid.paddingAmounts.borderAmounts)
+    top, bottom = (borders[0].startEdgeSize, borders[0].endEdgeSize) if borders else (0, 0)
+    left, right = (borders[1].startEdgeSize, borders[1].endEdgeSize) if len(borders) > 1 else (0, 0)
+    return shape[:-2] + (_window(height, kernel[0], stride[0], 1, top, bottom),
+                         _window(width, kernel[1], stride[1], 1, left, right))
+
+
+def _flatten(params, inputs) -> Shape:
+    shape = inputs[0]
+    if len(shape) < 3:
+        raise ValueError("flatten input rank")
+    return shape[:-3] + (shape[-3] * shape[-2] * shape[-1], 1, 1)
+
+
+def _reshape_static(params, inputs) -> Shape:
+    return resolve_target_shape(inputs[0], [int(d) for d in params.targetShape])
+
+
+def resolve_target_shape(shape: Shape, target: list[int]) -> Shape:
+    """``target`` with its one ``-1`` resolved so the element count of ``shape`` is kept."""
+    total = math.prod(shape)
+    if target.count(-1) > 1 or any(d == 0 or d < -1 for d in target):
+        raise ValueError("unsupported target shape")
+    if -1 in target:
+        known = math.prod(d for d in target if d != -1)
+        target = [total // known if d == -1 else d for d in target]
+    if math.prod(target) != total:
+        raise ValueError("reshape changes the element count")
+    return tuple(target)
+
+
+def _reshape(params, inputs) -> Shape:
+    shape, target = inputs[0], [int(d) for d in params.targetShape]
+    if len(shape) != 5:
+        raise ValueError("legacy reshape needs rank 5")
+    out = (shape[0], shape[1], *target) if len(target) == 3 else (target[0], shape[1], *target[1:])
+    if math.prod(out) != math.prod(shape):
+        raise ValueError("reshape changes the element count")
+    return tuple(out)
+
+
+def _flatten_to_2d(params, inputs) -> Shape:
+    shape = inputs[0]
+    axis = int(params.axis) + (len(shape) if params.axis < 0 else 0)
+    return (math.prod(shape[:axis]), math.prod(shape[axis:]))
+
+
+def _squeeze(params, inputs) -> Shape:
+    shape = inputs[0]
+    if params.squeezeAll:
+        kept = tuple(d for d in shape if d != 1)
+        return kept or (1,)
+    axes = {int(a) % len(shape) for a in params.axes}
+    if any(shape[a] != 1 for a in axes):
+        raise ValueError("squeeze of a non-unit axis")
+    kept = tuple(d for i, d in enumerate(shape) if i not in axes)
+    return kept or (1,)
+
+
+def _expand_dims(params, inputs) -> Shape:
+    shape = inputs[0]
+    rank = len(shape) + len(params.axes)
+    axes = {int(a) % rank for a in params.axes}
+    rest = iter(shape)
+    return tuple(1 if i in axes else next(rest) for i in range(rank))
+
+
+def _transpose(params, inputs) -> Shape:
+    return tuple(inputs[0][int(a)] for a in params.axes)
+
+
+def _concat_nd(params, inputs) -> Shape:
+    axis = int(params.axis) % len(inputs[0])
+    return inputs[0][:axis] + (sum(s[axis] for s in inputs),) + inputs[0][axis + 1:]
+
+
+def _concat(params, inputs) -> Shape:
+    axis = -5 if params.sequenceConcat else -3
+    rank = len(inputs[0])
+    return _concat_nd(type("Axis", (), {"axis": axis + rank})(), inputs)
+
+
+def _batched_mat_mul(params, inputs) -> Shape:
+    if len(inputs) == 1:
+        shape = inputs[0]
+        if shape[-1] != params.weightMatrixFirstDimension:
+            raise ValueError("batchedMatMul inner size")
+        return shape[:-1] + (int(params.weightMatrixSecondDimension),)
+    a, b = list(inputs[0]), list(inputs[1])
+    a = [1] + a if len(a) == 1 else a
+    b = b + [1] if len(b) == 1 else b
+    if params.transposeA:
+        a[-1], a[-2] = a[-2], a[-1]
+    if params.transposeB:
+        b[-1], b[-2] = b[-2], b[-1]
+    return _broadcast([tuple(a[:-2]), tuple(b[:-2])]) + (a[-2], b[-1])
+
+
+def _slice_static(params, inputs) -> Shape:
+    shape = inputs[0]
+    result = []
+    for axis, size in enumerate(shape):
+        begin, end = int(params.beginIds[axis]), int(params.endIds[axis])
+        stride = int(params.strides[axis]) if len(params.strides) > axis else 1
+        if params.beginMasks[axis]:
+            begin = 0 if stride > 0 else size - 1
+        if params.endMasks[axis]:
+            end = size if stride > 0 else -size - 1
+        result.append(len(range(size)[slice(begin, end, stride)]))
+    squeezed = [axis for axis, flag in enumerate(params.squeezeMasks) if flag]
+    if any(result[axis] != 1 for axis in squeezed):
+        raise ValueError("squeeze of a non-unit axis")
+    kept = tuple(size for axis, size in enumerate(result) if axis not in squeezed)
+    return kept or (1,)
+
+
+def _slice(params, inputs) -> Shape:
+    shape = list(inputs[0])
+    axis = len(shape) - 3 + int(params.axis)  # CHANNEL, HEIGHT, WIDTH = axes -3, -2, -1
+    shape[axis] = len(range(shape[axis])[slice(int(params.startIndex), int(params.endIndex), int(params.stride) or 1)])
+    return tuple(shape)
+
+
+def _upsample(params, inputs) -> Shape:
+    shape = inputs[0]
+    factors = [int(f) for f in params.scalingFactor] or [1, 1]
+    if len(params.fractionalScalingFactor):
+        raise ValueError("fractional upsampling")
+    return shape[:-2] + (shape[-2] * factors[0], shape[-1] * factors[1])
+
+
+def _permute(params, inputs) -> Shape:
+    axes = [int(a) for a in params.axis] or [0, 1, 2, 3]
+    shape = inputs[0]
+    if len(shape) != 5:
+        raise ValueError("permute needs rank 5")
+    # Axes index [Seq, C, H, W]; the batch axis (1 of the rank-5 blob) stays in place.
+    seq_chw = (shape[0], shape[2], shape[3], shape[4])
+    moved = [seq_chw[a] for a in axes]
+    return (moved[0], shape[1], moved[1], moved[2], moved[3])
+
+
+def _embedding(params, inputs) -> Shape:
+    shape = inputs[0]
+    if len(shape) != 5:
+        raise ValueError("embedding needs rank 5")
+    return (shape[0], shape[1], int(params.outputChannels), 1, 1)
+
+
+_HANDLERS = {
+    "upsample": _upsample,
+    "permute": _permute,
+    "embedding": _embedding,
+    "innerProduct": _inner_product,
+    "convolution": _convolution,
+    "pooling": _pooling,
+    "flatten": _flatten,
+    "reshapeStatic": _reshape_static,
+    "reshape": _reshape,
+    "flattenTo2D": _flatten_to_2d,
+    "squeeze": _squeeze,
+    "expandDims": _expand_dims,
+    "transpose": _transpose,
+    "concatND": _concat_nd,
+    "concat": _concat,
+    "batchedMatmul": _batched_mat_mul,
+    "sliceStatic": _slice_static,
+    "slice": _slice,
+}
+
+
+def feature_shape(shape: Shape, exact_ranks: bool) -> list[int]:
+    """How a model feature declares a blob of this shape: as is in an exact-rank network; in a rank-5 network
+    ``[C, H, W]`` (or ``[C]`` when H and W are 1), the forms Core ML maps to ``[1, 1, C, H, W]``."""
+    if exact_ranks or len(shape) != 5:
+        return list(shape)
+    return [shape[2]] if shape[3:] == (1, 1) else list(shape[2:])

@@ -1,0 +1,90 @@
+"""Apply the converter-output rewrites (``ops.rewrites``), each only once the engine shows it changes no prediction.
+
+``fix`` repeats: find the fixable matches (again after every rewrite, since one rewrite changes what the next one
+sees), try the first on a copy of the spec, run both on the same random inputs of the declared types (the
+engine's ``compare_predictions``, 1e-5), keep the copy when they agree and refuse the match otherwise, saying why.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import MLSurgeryError, UsageError
+from .changes import Changes
+from .rewrites import REWRITE_CODES, Match, NetworkFacts, find_matches, rewrite
+
+TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class Proof:
+    agree: bool
+    detail: str
+
+
+@dataclass
+class FixResult:
+    changes: Changes
+    applied: list[Match] = field(default_factory=list)
+    refused: list[tuple[Match, str]] = field(default_factory=list)
+
+
+Prover = Callable[[object, object], Proof]
+
+
+def prove_with_engine(before, after) -> Proof:
+    """Run ``before`` and ``after`` on the same seeded random inputs; agree within ``TOLERANCE``."""
+    from ..engine import compare_predictions
+    from ..engine.errors import EngineRuntimeError, UnsupportedModelError
+
+    try:
+        comparison = compare_predictions(before, after, seed=0, count=8, atol=TOLERANCE)
+    except (UnsupportedModelError, EngineRuntimeError) as cannot:
+        return Proof(False, f"the engine cannot run the model to prove it ({cannot})")
+    return Proof(comparison.agree, comparison.detail)
+
+
+def parse_codes(codes: list[str] | None) -> list[str] | None:
+    """``--only`` codes, checked against the rewrites' rule codes."""
+    if not codes:
+        return None
+    wanted = [code.strip().upper() for code in codes if code.strip()]
+    unknown = [code for code in wanted if code not in REWRITE_CODES]
+    if unknown:
+        raise UsageError(f"--only {', '.join(unknown)}: not a rewrite; choose from {', '.join(REWRITE_CODES)}")
+    return wanted
+
+
+def fix(spec, *, only: list[str] | None = None, prove: Prover = prove_with_engine,
+        wanted: Callable[[NetworkFacts, Match], bool] | None = None) -> FixResult:
+    """Apply every provable fixable rewrite (those in ``only``, and for which ``wanted`` says yes) to ``spec``.
+
+    ``spec`` is changed in place. Refused matches are listed with the reason; nothing is raised for them.
+    """
+    codes = parse_codes(only)
+    result = FixResult(Changes("fix"))
+    refused: set[tuple[str, str]] = set()
+    for _ in range(4 * (len(NetworkFacts.of_spec(spec).graph.layers) + 5)):
+        facts = NetworkFacts.of_spec(spec)
+        candidates = [match for match in find_matches(facts, codes)
+                      if match.fixable and (match.code, match.layer) not in refused
+                      and (wanted is None or wanted(facts, match))]
+        if not candidates:
+            break
+        match = candidates[0]
+        trial = copy.deepcopy(spec)
+        try:
+            changes = rewrite(match.code).apply(trial, match)
+            proof = prove(spec, trial)
+        except MLSurgeryError as failed:
+            proof = Proof(False, str(failed))
+        if proof.agree:
+            spec.CopyFrom(trial)
+            result.applied.append(match)
+            result.changes.extend(changes)
+        else:
+            refused.add((match.code, match.layer))
+            result.refused.append((match, proof.detail))
+    return result

@@ -1,0 +1,74 @@
+"""Identity layers (a ``copy``, a linear activation with alpha 1 and beta 0) are removed.
+
+They compute nothing, but Core ML's backpropagation walk stops at them (only a few layer kinds pass gradients),
+so one between the trainable layers and the loss hides every layer before it. The layer's consumers read its
+input instead; when its output is a model output, the layer that wrote its input writes that output instead.
+Refused when the blobs involved are written more than once or used inside a loop or branch body, and when the
+layer copies a model input straight to a model output.
+"""
+
+from __future__ import annotations
+
+from ..changes import Changes
+from .base import Match, NetworkFacts, Rewrite
+
+CODE = "MLS503"
+
+
+def _is_identity(layer) -> bool:
+    if layer.kind == "copy":
+        return True
+    if layer.activation == "linear":
+        linear = layer.params.linear
+        return linear.alpha == 1.0 and linear.beta == 0.0
+    return False
+
+
+def find(facts: NetworkFacts) -> list[Match]:
+    graph, matches = facts.graph, []
+    for layer in graph.layers:
+        if not _is_identity(layer) or len(layer.inputs) != 1 or len(layer.outputs) != 1:
+            continue
+        source, target = layer.inputs[0], layer.outputs[0]
+        label = "copy" if layer.kind == "copy" else "linear activation (alpha 1, beta 0)"
+        if not (facts.written_once(source) and facts.written_once(target)):
+            matches.append(Match(CODE, layer.name, False, f"this {label} reads or writes a blob that is written "
+                                 "more than once or used inside a loop or branch"))
+        elif target in graph.output_names and (source not in graph.blob_producer or source in graph.output_names):
+            matches.append(Match(CODE, layer.name, False, f"this {label} copies {source!r} to the model output "
+                                 f"{target!r}, and {source!r} is itself a model input or output"))
+        else:
+            matches.append(Match(CODE, layer.name, True, f"this {label} computes nothing but stops gradients: "
+                                 "remove it"))
+    return matches
+
+
+def apply(spec, match: Match) -> Changes:
+    facts = NetworkFacts.of_spec(spec)
+    graph = facts.graph
+    layer = graph.layer(match.layer)
+    source, target = layer.inputs[0], layer.outputs[0]
+    changes = Changes("remove identity layers")
+    if target in graph.output_names:
+        # The model output keeps its name: the producer of the source writes it, and readers follow.
+        producer = graph.blob_producer[source]
+        producer.proto.output[list(producer.proto.output).index(source)] = target
+        for reader in graph.blob_consumers.get(source, []):
+            if reader is not layer:
+                _rename_input(reader.proto, source, target)
+        changes.add(f"layer {producer.name}", f"writes {target!r} directly (was {source!r})")
+    else:
+        for reader in graph.blob_consumers.get(target, []):
+            _rename_input(reader.proto, target, source)
+    del graph.network.layers[layer.index]
+    changes.add(f"layer {layer.name}", f"removed ({layer.type_label} between {source!r} and {target!r})")
+    return changes
+
+
+def _rename_input(proto, old: str, new: str) -> None:
+    for position, name in enumerate(proto.input):
+        if name == old:
+            proto.input[position] = new
+
+
+REWRITE = Rewrite(CODE, "remove-identity-layer", find, apply)
