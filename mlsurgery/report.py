@@ -194,3 +194,55 @@ def print_predictions(outputs: dict, out: Console, *, top: int = 5) -> None:
             out.print(f"[bold]{name}[/bold]  {list(value.shape)}  [{shown}]{stats}")
         else:
             out.print(f"[bold]{name}[/bold]  {value}")
+
+
+class _TrainingProgress:
+    """A progress bar over every mini-batch of the run, then the per-epoch table."""
+
+    def __init__(self, out: Console):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.out = out
+        self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), console=out,
+                                 transient=True)
+        self.task = None
+        self.records = []
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+        if self.records:
+            self.out.print(self._table())
+        return False
+
+    def batch(self, epoch: int, index: int, batches: int, loss: float) -> None:
+        if self.task is None:
+            self.task = self.progress.add_task("train", total=None, epoch=epoch, loss="")
+        self.progress.update(self.task, advance=1, epoch=epoch, loss=f"{loss:.4f}")
+
+    def epoch(self, record) -> None:
+        self.records.append(record)
+
+    def _table(self) -> Table:
+        validation = any(r.validation_loss is not None for r in self.records)
+        accuracy = any(r.validation_accuracy is not None for r in self.records)
+        table = Table(show_edge=False)
+        for column in ["epoch", "loss (last batch)", "mean loss"] + (["validation loss"] if validation else []) + (
+                ["validation accuracy"] if accuracy else []):
+            table.add_column(column, justify="right")
+        for r in self.records:
+            row = [str(r.epoch), f"{r.loss:.4f}", f"{r.mean_loss:.4f}"]
+            if validation:
+                row.append(f"{r.validation_loss:.4f}")
+            if accuracy:
+                row.append(f"{100 * r.validation_accuracy:.1f} %")
+            table.add_row(*row)
+        return table
+
+
+def training_progress(out: Console) -> _TrainingProgress:
+    return _TrainingProgress(out)

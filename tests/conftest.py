@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,3 +50,11 @@ def fixture_copy(tmp_path):
         return target
 
     return copy
+
+
+def pytest_runtest_setup(item):
+    """Tests run tiny models, for which torch's intra-op thread pool costs more than it gains (10× on a loaded
+    two-core machine); torch is loaded only by the tests that run models, so nothing else pays for this."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)

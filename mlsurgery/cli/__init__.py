@@ -28,8 +28,10 @@ COMMANDS = [
     ("make-knn", "make_knn", "make_knn_command"),
     ("split", "split", "split_command"),
     ("predict", "predict", "predict_command"),
+    ("train", "train", "train_command"),
     ("contract", "contract", "contract_command"),
     ("fix", "fix", "fix_command"),
+    ("graph", "graph", "graph_command"),
 ]
 
 

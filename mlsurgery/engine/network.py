@@ -26,10 +26,22 @@ class NetworkModule(nn.Module):
         self.steps = nn.ModuleList(translate_layer(layer, context) for layer in layers)
         self.wiring = [(list(layer.input), list(layer.output)) for layer in layers]
 
-    def forward(self, blobs: dict[str, torch.Tensor], batch_size: int) -> dict[str, torch.Tensor]:
+    def forward(self, blobs: dict[str, torch.Tensor], batch_size: int, only: set[int] | None = None
+                ) -> dict[str, torch.Tensor]:
+        """All blobs after running the layers (with ``only``: just the layers at those positions)."""
         values = dict(blobs)
+        self.run_scope(values, batch_size, only)
+        return values
+
+    def run_scope(self, values: dict[str, torch.Tensor], batch_size: int, only: set[int] | None = None) -> None:
+        """Run the layers on ``values`` in place (nested loop and branch bodies share their parent's blobs)."""
         grad_enabled = torch.is_grad_enabled()
-        for step, (inputs, outputs) in zip(self.steps, self.wiring):
+        for position, (step, (inputs, outputs)) in enumerate(zip(self.steps, self.wiring)):
+            if only is not None and position not in only:
+                continue
+            if getattr(step, "scoped", False):
+                step.run_scope(values, batch_size)
+                continue
             arguments = [self._blob(values, name, step) for name in inputs] if inputs else [batch_size]
             needs_grad = grad_enabled and (step.trainable or any(
                 isinstance(a, torch.Tensor) and a.requires_grad for a in arguments))
@@ -39,7 +51,6 @@ class NetworkModule(nn.Module):
                 raise EngineRuntimeError(f"layer {step.layer_name!r} ({step.kind}) produced {len(results)} "
                                          f"outputs, the spec names {len(outputs)}")
             values.update(zip(outputs, results))
-        return values
 
     @staticmethod
     def _blob(values, name: str, step: LayerModule):
@@ -60,6 +71,30 @@ class NetworkModule(nn.Module):
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise EngineRuntimeError(f"layer {step.layer_name!r} ({step.kind}) cannot compute on inputs of "
                                      f"shape {shapes}: {message}") from None
+
+
+    def frozen_split(self, input_names, also_read: set[str]) -> tuple[set[int], set[str]] | None:
+        """Layers whose outputs depend on the example only (no trainable weight at or below them), and the blobs
+        they hand to the rest (read by a trainable-dependent layer, or in ``also_read``).
+
+        Their results can be computed once per example and reused every epoch. None when the network has
+        control flow, whose layers read blobs implicitly.
+        """
+        if any(getattr(step, "scoped", False) for step in self.steps):
+            return None
+        frozen_blobs = set(input_names)
+        frozen = set()
+        for position, (step, (inputs, outputs)) in enumerate(zip(self.steps, self.wiring)):
+            if not step.trainable and all(name in frozen_blobs for name in inputs):
+                frozen.add(position)
+                frozen_blobs.update(outputs)
+            else:
+                frozen_blobs.difference_update(outputs)
+        read_later = set(also_read)
+        for position, (inputs, _) in enumerate(self.wiring):
+            if position not in frozen:
+                read_later.update(inputs)
+        return frozen, read_later & frozen_blobs
 
 
 def build_network(network, where: str = "") -> NetworkModule:

@@ -67,11 +67,47 @@ class Splitter(nn.Module):
         return torch.sigmoid(self.conv2(y)).reshape(1, 2, 2, 100)
 
 
+class Layers(nn.Module):
+    """Deconvolution, upsample (nearest and bilinear), reflection padding, permute, reshape, matmul, activations."""
+
+    def __init__(self):
+        super().__init__()
+        self.deconv = nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)
+        self.grouped = nn.ConvTranspose2d(4, 4, 2, stride=2, groups=2)
+        self.prelu = nn.PReLU(3)
+
+    def forward(self, x, e):
+        y = self.prelu(self.deconv(x))
+        y = nn.functional.interpolate(y, scale_factor=2, mode="nearest")
+        y = nn.functional.pad(y, (1, 1, 2, 2), mode="reflect")
+        z = nn.functional.interpolate(self.grouped(x), scale_factor=2, mode="bilinear", align_corners=True)
+        m = torch.matmul(e, e.transpose(1, 2)).unsqueeze(0).squeeze(0)
+        a = nn.functional.elu(e) + nn.functional.softplus(e) + torch.exp(e * 0.1) + torch.clamp(e, -0.5, 0.5)
+        a = a + nn.functional.hardsigmoid(e) + torch.sqrt(torch.abs(e) + 1) + nn.functional.gelu(e)
+        return y.permute(0, 2, 3, 1).reshape(1, -1), z, m, a
+
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 6, batch_first=True)
+        self.gru = nn.GRU(6, 5, batch_first=True)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        y, _ = self.gru(y)
+        return self.fc(y[:, -1])
+
+
+
 CASES = {
     "mlp": (MLP, [(1, 12)]),
     "cnn": (CNN, [(1, 3, 12, 12)]),
     "regressor": (Regressor, [(1, 8)]),
     "splitter": (Splitter, [(1, 2, 100)]),
+    "layers": (Layers, [(1, 4, 3, 3), (1, 5, 4)]),
+    "recurrent": (Recurrent, [(1, 7, 4)]),
 }
 
 
@@ -110,3 +146,4 @@ def test_predict_batch_equals_one_by_one(converted):
         alone = model.predict({name: values[index] for name, values in batch.items()})
         for name, value in alone.items():
             np.testing.assert_allclose(together[name][index], value, atol=1e-6)
+

@@ -7,11 +7,11 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from .base import LayerModule, Stateless, example_rank, register_layer
+from .base import LayerModule, Stateless, align_ranks, example_rank, register_layer
 
 
 def _reduce(function, inputs):
-    return functools.reduce(function, inputs)
+    return functools.reduce(function, align_ranks(*inputs))
 
 
 @register_layer("add")
@@ -99,6 +99,8 @@ class BatchedMatMul(LayerModule):
             if self.bias is not None:
                 y = y + self.bias
         else:
+            if not a_vector and example_rank(b) > 1:
+                a, b = align_ranks(a, b)
             b_vector = example_rank(b) == 1
             b = b.unsqueeze(-1) if b_vector else (b.transpose(-1, -2) if self.transpose_b else b)
             y = torch.matmul(a, b)

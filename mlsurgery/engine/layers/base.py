@@ -112,3 +112,11 @@ def tensor_axis(axis: int, rank: int) -> int:
 def channel_view(values: torch.Tensor, rank: int) -> torch.Tensor:
     """A per-channel vector shaped to broadcast along axis -3 of a rank-``rank`` example."""
     return values.reshape(-1, 1, 1) if rank >= 3 else values
+
+
+def align_ranks(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Give every ``[N, *shape]`` tensor the same example rank by adding leading 1s after ``N``, so broadcasting
+    lines up the examples' axes from the right (plain torch broadcasting would pair ``N`` with an example axis)."""
+    rank = max(example_rank(t) for t in tensors)
+    return [t if example_rank(t) == rank else t.reshape(t.shape[0], *([1] * (rank - example_rank(t))), *t.shape[1:])
+            for t in tensors]

@@ -1,0 +1,176 @@
+"""Control flow (loop, branch, loopBreak, loopContinue), comparisons and logic, gather and scatter.
+
+Loop and branch bodies are nested networks that read and write the blobs of the enclosing network
+(NeuralNetwork.proto, LoopLayerParams). A condition must be the same for every example computed at once;
+otherwise the examples would need different control flow, and the layer says so rather than guess.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import EngineRuntimeError
+from .base import LayerModule, Stateless, align_ranks, register_layer
+
+TRUE_THRESHOLD = 1e-6  # |value| above it is true (BranchLayerParams, LoopLayerParams)
+
+
+class LoopBreak(Exception):
+    pass
+
+
+class LoopContinue(Exception):
+    pass
+
+
+def _truth(layer_name: str, value: torch.Tensor) -> bool:
+    flags = (value.reshape(value.shape[0], -1)[:, 0].abs() > TRUE_THRESHOLD)
+    if bool(flags.all()) != bool(flags.any()):
+        raise EngineRuntimeError(f"layer {layer_name!r}: the condition differs between the examples of one batch; "
+                                 "predict them one at a time")
+    return bool(flags[0])
+
+
+class Scoped(LayerModule):
+    """A layer that runs nested networks on the enclosing network's blobs (``run_scope``)."""
+
+    scoped = True
+
+
+class Loop(Scoped):
+    def __init__(self, layer, context):
+        super().__init__(layer)
+        params = layer.loop
+        self.max_iterations = int(params.maxLoopIterations)
+        self.condition_var = params.conditionVar
+        # The proto pairs conditionVar with conditionNetwork; an empty name means a plain for loop (case 1).
+        self.condition = context.translate_network(params.conditionNetwork) if params.conditionVar else None
+        self.body = context.translate_network(params.bodyNetwork)
+        self.count_input = layer.input[0] if len(layer.input) else None
+
+    def run_scope(self, values: dict, batch_size: int) -> None:
+        limit = self.max_iterations
+        if self.count_input is not None:
+            limit = int(values[self.count_input].reshape(-1)[0])
+        bounded = self.condition is None or limit > 0
+        iteration = 0
+        while True:
+            if bounded and iteration >= limit:
+                return
+            if self.condition is not None:
+                self.condition.run_scope(values, batch_size)
+                if not _truth(self.layer_name, values[self.condition_var]):
+                    return
+            try:
+                self.body.run_scope(values, batch_size)
+            except LoopContinue:
+                pass
+            except LoopBreak:
+                return
+            iteration += 1
+
+
+register_layer("loop")(Loop)
+
+
+class Branch(Scoped):
+    def __init__(self, layer, context):
+        super().__init__(layer)
+        params = layer.branch
+        self.if_branch = context.translate_network(params.ifBranch)
+        self.else_branch = context.translate_network(params.elseBranch) if params.HasField("elseBranch") else None
+        self.condition_input = layer.input[0]
+
+    def run_scope(self, values: dict, batch_size: int) -> None:
+        if _truth(self.layer_name, values[self.condition_input]):
+            self.if_branch.run_scope(values, batch_size)
+        elif self.else_branch is not None:
+            self.else_branch.run_scope(values, batch_size)
+
+
+register_layer("branch")(Branch)
+
+
+class Jump(Scoped):
+    def run_scope(self, values: dict, batch_size: int) -> None:
+        raise LoopBreak() if self.kind == "loopBreak" else LoopContinue()
+
+
+register_layer("loopBreak", "loopContinue")(lambda layer, context: Jump(layer))
+
+
+def _comparison(kind: str, function):
+    def translate(layer, context):
+        alpha = getattr(layer, kind).alpha if hasattr(getattr(layer, kind), "alpha") else 0.0
+        return Stateless(layer, lambda a, b=None: (function(a, alpha) if b is None else function(*align_ranks(a, b))).to(a.dtype))
+
+    register_layer(kind)(translate)
+
+
+for _kind, _function in {
+    "greaterThan": torch.gt, "greaterEqual": torch.ge, "lessThan": torch.lt, "lessEqual": torch.le,
+    "equal": torch.eq, "notEqual": torch.ne,
+}.items():
+    _comparison(_kind, _function)
+
+
+def _logical(function):
+    return lambda layer, context: Stateless(
+        layer, lambda *xs: function(*[x.abs() > TRUE_THRESHOLD for x in align_ranks(*xs)]).to(xs[0].dtype))
+
+
+register_layer("logicalAnd")(_logical(torch.logical_and))
+register_layer("logicalOr")(_logical(torch.logical_or))
+register_layer("logicalXor")(_logical(torch.logical_xor))
+register_layer("logicalNot")(_logical(torch.logical_not))
+
+
+def _per_example(function, *tensors):
+    """Apply ``function`` to each example's tensors (shapes without N) and stack the results."""
+    if all(bool((t == t[:1]).all()) for t in tensors[1:]):  # same indices everywhere: one call for all
+        return torch.stack([function(tensors[0][n], *[t[0] for t in tensors[1:]])
+                            for n in range(tensors[0].shape[0])])
+    return torch.stack([function(*[t[n] for t in tensors]) for n in range(tensors[0].shape[0])])
+
+
+def _indices(index: torch.Tensor, size: int) -> torch.Tensor:
+    index = index.round().long()
+    return torch.where(index < 0, index + size, index)
+
+
+@register_layer("gather")
+def gather(layer, context):
+    axis = int(layer.gather.axis)
+
+    def one(data, index):
+        dim = axis % data.dim()
+        flat = _indices(index.reshape(-1), data.shape[dim])
+        taken = data.index_select(dim, flat)
+        return taken.reshape(*data.shape[:dim], *index.shape, *data.shape[dim + 1:])
+
+    return Stateless(layer, lambda data, index: _per_example(one, data, index))
+
+
+@register_layer("scatter")
+def scatter(layer, context):
+    params = layer.scatter
+    axis = int(params.axis)
+    mode = params.mode
+
+    def one(container, index, updates):
+        dim = axis % container.dim()
+        result = container.clone().movedim(dim, 0)
+        flat = _indices(index.reshape(-1), container.shape[dim])
+        # updates: container.shape[:dim] + index.shape + container.shape[dim+1:] → [I, rest of result]
+        moved = updates.reshape(*container.shape[:dim], flat.numel(), *container.shape[dim + 1:]).movedim(dim, 0)
+        for position, target in enumerate(flat.tolist()):
+            current, update = result[target], moved[position]
+            result[target] = {0: update, 1: current + update, 2: current - update, 3: current * update,
+                              4: current / update, 5: torch.maximum(current, update),
+                              6: torch.minimum(current, update)}[mode]
+        return result.movedim(0, dim)
+
+    return Stateless(layer, lambda container, index, updates: _per_example(one, container, index, updates))
+
+
+
