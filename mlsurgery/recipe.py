@@ -359,6 +359,8 @@ class Recipe:
     seed: int | None
     steps: tuple[Step, ...]
     input_where: str
+    # Numbers of the save steps whose path was given on the command line (--set steps.N.save.path=...).
+    command_line_saves: frozenset[int] = frozenset()
 
 
 def load_recipe(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Recipe:
@@ -390,7 +392,9 @@ def load_recipe(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Recip
         if random is not None:
             raise RecipeError(f"{random.label}: init {random.arguments.init!r} draws random numbers; add "
                               "'seed: N' at the top of the recipe so every run writes the same model")
-    recipe = Recipe(path, _beside(path, header.input), header.seed, steps, places.at(("input",)))
+    command_line_saves = frozenset(step.number for step in steps if step.operation == SAVE and _from_command_line(
+        places.at(("steps", step.number - 1, SAVE, "path"))))
+    recipe = Recipe(path, _beside(path, header.input), header.seed, steps, places.at(("input",)), command_line_saves)
     _check_paths(recipe)
     return recipe
 
@@ -429,6 +433,10 @@ def _check_paths(recipe: Recipe) -> None:
     if not recipe.input.exists():
         raise RecipeError(f"{recipe.input_where}: input {recipe.input}: no such file (paths in a recipe are relative "
                           "to the recipe file)")
+    if not _from_command_line(recipe.input_where) and not _inside_allowed_folders(recipe.input, recipe.path):
+        raise RecipeError(f"{recipe.input_where}: input {recipe.input} is outside the folders a recipe may read "
+                          f"({_allowed_folders_text(recipe.path)}); to use it anyway, give it on the command line: "
+                          f"--set input={recipe.input}")
     written: dict[Path, Step] = {}
     for step in recipe.steps:
         if step.operation != SAVE:
@@ -447,6 +455,30 @@ def _check_paths(recipe: Recipe) -> None:
 def _beside(recipe_path: Path, relative: str) -> Path:
     """A path written in the recipe, resolved against the recipe's folder (``recipes/../out`` shown as ``out``)."""
     return Path(os.path.normpath(recipe_path.parent / relative))
+
+
+def _from_command_line(place: str) -> bool:
+    return place.startswith("--set ")
+
+
+def _allowed_folders(recipe_path: Path) -> list[Path]:
+    """Where a recipe's own paths may point: the recipe's folder and the current folder, with their subfolders.
+
+    Both were chosen by whoever runs the recipe (by naming the recipe and by standing where they stand), so a
+    recipe from elsewhere (a pull request, a download) cannot read or overwrite files beyond them.
+    """
+    return [recipe_path.parent.resolve(), Path.cwd().resolve()]
+
+
+def _allowed_folders_text(recipe_path: Path) -> str:
+    recipe_folder, current = _allowed_folders(recipe_path)
+    return f"the recipe's folder {recipe_folder} and the current folder {current}, with their subfolders"
+
+
+def _inside_allowed_folders(path: Path, recipe_path: Path) -> bool:
+    """Whether ``path``, with ``..`` and symbolic links resolved, lies in a folder of ``_allowed_folders``."""
+    real = path.resolve()
+    return any(real == folder or folder in real.parents for folder in _allowed_folders(recipe_path))
 
 
 def _same_path(a: Path, b: Path) -> bool:
@@ -754,6 +786,10 @@ def _save_targets(recipe: Recipe, output_dir) -> dict[int, Path]:
             if _same_path(target, recipe.input):
                 raise RecipeError(f"--output-dir {output_dir}: step {step.number} would overwrite the input model "
                                   f"{recipe.input}; choose another folder")
+        elif step.number not in recipe.command_line_saves and not _inside_allowed_folders(target, recipe.path):
+            raise RecipeError(f"{step.label}: {target} is outside the folders a recipe may write "
+                              f"({_allowed_folders_text(recipe.path)}); to write there anyway, say so on the command "
+                              f"line: --output-dir DIR or --set steps.{step.number}.save.path={target}")
         if target.is_dir():
             raise RecipeError(f"{step.label}: {target} is a folder; give the path of the .mlmodel file to write")
         targets[step.number] = target

@@ -103,7 +103,9 @@ def test_every_operation_is_in_the_json_schema():
 # --- loading ----------------------------------------------------------------------------------------------------
 
 def test_paths_are_relative_to_the_recipe_file(write_recipe, tmp_path, monkeypatch):
-    monkeypatch.chdir(FIXTURES)
+    # From tmp_path, ../mnist_mlp.mlmodel read relative to the current folder would not exist; the recipe's paths
+    # reach tmp_path (the current folder, where a recipe may read and write) only relative to recipes/r.yaml.
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "recipes").mkdir()
     path = write_recipe("input: ../mnist_mlp.mlmodel\n" + MNIST_STEPS.replace("out/", "../out/"),
                         "recipes/r.yaml")
@@ -359,3 +361,65 @@ def test_output_dir_never_overwrites_the_input(write_recipe, tmp_path):
 
     with pytest.raises(RecipeError, match="step 1 would overwrite the input model"):
         apply_recipe(load_recipe(path), output_dir=tmp_path)
+
+
+# --- confinement: a recipe reads and writes only in its folder and the current folder ---------------------------
+
+_CONFINED_STEPS = "steps:\n  - metadata: {short_description: confined}\n  - save: {path: OUT}\n"
+
+
+@pytest.fixture
+def elsewhere(tmp_path_factory):
+    """A folder outside both the recipe's folder and the current folder, holding a model."""
+    folder = tmp_path_factory.mktemp("elsewhere")
+    shutil.copyfile(FIXTURES / "regressor.mlmodel", folder / "model.mlmodel")
+    return folder
+
+
+def _confined_recipe(write_recipe, input_path, output_path):
+    return write_recipe(f"input: {input_path}\n" + _CONFINED_STEPS.replace("OUT", str(output_path)))
+
+
+def test_recipe_cannot_read_a_model_outside_its_folders(write_recipe, tmp_path, monkeypatch, elsewhere):
+    monkeypatch.chdir(tmp_path)
+    recipe = _confined_recipe(write_recipe, elsewhere / "model.mlmodel", "out.mlmodel")
+    with pytest.raises(RecipeError) as refused:
+        load_recipe(recipe)
+    message = str(refused.value)
+    assert message.startswith(f"{recipe}:1: input {elsewhere / 'model.mlmodel'} is outside the folders")
+    assert "--set input=" in message and "\n" not in message
+    # Given on the command line, the same path is the user's explicit choice.
+    apply_recipe(load_recipe(recipe, [f"input={elsewhere / 'model.mlmodel'}"]))
+    assert load_spec(tmp_path / "out.mlmodel").description.metadata.shortDescription == "confined"
+
+
+@pytest.mark.parametrize("output", ["../{name}/escaped.mlmodel", "{elsewhere}/escaped.mlmodel"])
+def test_recipe_cannot_write_outside_its_folders(write_recipe, tmp_path, monkeypatch, elsewhere, output):
+    monkeypatch.chdir(tmp_path)
+    target = output.format(name=elsewhere.name, elsewhere=elsewhere)
+    recipe = _confined_recipe(write_recipe, "mnist_mlp.mlmodel", target)
+    with pytest.raises(RecipeError, match=r"step 2 \(save\): .* is outside the folders a recipe may write"):
+        apply_recipe(load_recipe(recipe))
+    assert not (elsewhere / "escaped.mlmodel").exists()
+    # --set for that save, or --output-dir, says it on the command line.
+    apply_recipe(load_recipe(recipe, [f"steps.2.save.path={elsewhere / 'chosen.mlmodel'}"]))
+    assert (elsewhere / "chosen.mlmodel").exists()
+    apply_recipe(load_recipe(recipe), output_dir=elsewhere / "out")
+    assert (elsewhere / "out" / "escaped.mlmodel").exists()
+
+
+def test_a_symbolic_link_does_not_lead_a_recipe_out_of_its_folders(write_recipe, tmp_path, monkeypatch, elsewhere):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to(elsewhere, target_is_directory=True)
+    recipe = _confined_recipe(write_recipe, "mnist_mlp.mlmodel", "link/escaped.mlmodel")
+    with pytest.raises(RecipeError, match="outside the folders a recipe may write"):
+        apply_recipe(load_recipe(recipe))
+    assert not (elsewhere / "escaped.mlmodel").exists()
+
+
+def test_recipe_may_use_the_current_folder_from_anywhere(write_recipe, tmp_path, monkeypatch, elsewhere):
+    # Run from elsewhere/: the recipe (in tmp_path) may read and write there too.
+    monkeypatch.chdir(elsewhere)
+    recipe = _confined_recipe(write_recipe, elsewhere / "model.mlmodel", elsewhere / "here.mlmodel")
+    apply_recipe(load_recipe(recipe))
+    assert (elsewhere / "here.mlmodel").exists()

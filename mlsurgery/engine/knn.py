@@ -163,3 +163,103 @@ def _run_until(pipeline, features: dict, feature_name: str) -> torch.Tensor:
 
 
 register_model_runner("kNearestNeighborsClassifier", KNearestNeighborsModel)
+
+
+def is_knn_model(spec) -> bool:
+    """Whether ``spec`` is a k-NN classifier or a pipeline ending in one (what ``train`` trains by storing)."""
+    try:
+        knn_stage(spec)
+    except UsageError:
+        return False
+    return True
+
+
+def knn_examples(spec, data, features: dict[str, str] | None = None) -> list[tuple[dict[str, object], object]]:
+    """``(inputs, label)`` examples for ``spec``'s k-NN from ``data``, laid out as ``train`` reads data.
+
+    ``data`` is a folder of class folders of images, an ``.npz`` or a ``.csv`` with the model's training inputs
+    (``mlsurgery.engine.data.load_dataset``). When a stage the engine cannot compute (a VisionFeaturePrint) comes
+    before the k-NN, its output is given instead: ``features`` maps the k-NN's input to an ``.npy`` of one feature
+    vector per example, in the order ``data`` lists them (class folders by name, files by name), or ``data`` itself
+    holds the k-NN stage's training inputs (its input feature and the label).
+    """
+    from .data import load_dataset
+
+    knn_model = knn_stage(spec)
+    target = knn_model.description.trainingInput[-1].name if len(knn_model.description.trainingInput) else \
+        knn_model.description.predictedFeatureName
+    feature_name = knn_model.description.input[0].name
+    if features:
+        unknown = [name for name in features if name != feature_name]
+        if unknown:
+            raise InputError(f"--features {unknown[0]}: the k-NN reads {feature_name!r}; give "
+                             f"--features {feature_name}=FILE.npy")
+        vectors = _npy(features[feature_name])
+        labels = _folder_labels(data, knn_model, target)
+        if len(vectors) != len(labels):
+            raise InputError(f"{features[feature_name]}: holds {len(vectors)} feature vectors for {len(labels)} "
+                             f"examples in {data}")
+        return [({feature_name: vector}, label) for vector, label in zip(vectors, labels)]
+    try:
+        dataset = load_dataset(data, spec, target)
+    except InputError:
+        if knn_model is spec:
+            raise
+        dataset = load_dataset(data, knn_model, target)
+    names = [name for name in dataset.features if name != target]
+    return [({name: dataset.features[name][i] for name in names}, dataset.features[target][i])
+            for i in range(dataset.count)]
+
+
+def _npy(path: str) -> np.ndarray:
+    try:
+        values = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot be read as .npy ({error.__class__.__name__})") from None
+    return values.reshape(len(values), -1) if values.ndim else values.reshape(1, -1)
+
+
+def _folder_labels(data, knn_model, target: str) -> list:
+    """The labels of a folder of class folders, one per file, in the order ``train`` reads them."""
+    from pathlib import Path
+
+    from .data import IMAGE_SUFFIXES
+
+    folder = Path(data)
+    if not folder.is_dir():
+        raise InputError(f"{data}: with --features, DATA is the folder of class folders that gives the labels")
+    labels = [child.name for child in sorted(folder.iterdir()) if child.is_dir() and not child.name.startswith(".")
+              for file in sorted(child.iterdir())
+              if file.suffix.lower() in IMAGE_SUFFIXES or file.suffix.lower() == ".npy"]
+    if not labels:
+        raise InputError(f"{data}: no examples found in class folders (expected {data}/LABEL/FILE)")
+    label_type = next((f for f in knn_model.description.output if f.name == target), None)
+    if label_type is not None and label_type.type.WhichOneof("Type") == "int64Type":
+        try:
+            return [int(label) for label in labels]
+        except ValueError:
+            raise InputError(f"{data}: the model's labels are integers; class folder names must be too") from None
+    return labels
+
+
+def train_knn_file(model_path, data, output, *, features: dict[str, str] | None = None, force: bool = False,
+                   in_place: bool = False):
+    """``mlsurgery train`` on a k-NN model: store ``data``'s examples, validate, write ``output``.
+
+    Returns (KnnTrainResult, SurgeryResult); nothing is written when anything fails.
+    """
+    from ..api import run_job
+    from ..io import load_spec
+    from ..ops.changes import Changes
+
+    outcome = {}
+
+    def store(spec) -> Changes:
+        result = train_knn(spec, knn_examples(spec, data, features))
+        outcome["result"] = result
+        changes = Changes("train")
+        changes.add("k-NN", f"{result.added} examples stored ({result.examples} in all)")
+        return changes
+
+    saved = run_job(model_path, store, output, force=force, in_place=in_place, load=load_spec)
+    return outcome["result"], saved

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .._proto import feature_types_pb2, model_pb2
 from ..errors import SurgeryError, UsageError
-from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message
+from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
 from ..rules.layers import nd_array_interpretation
 from ..rules.shapes import Shaper, ShapeError
 
@@ -77,7 +77,7 @@ def check_blob(graph: LayerGraph, blob: str) -> None:
     if blob in graph.blob_producer or blob in graph.input_names:
         return
     known = list(graph.input_names) + [out for layer in graph.layers for out in layer.outputs]
-    raise UsageError(unknown_name_message("blob", blob, known).replace("no blob", "the network has no blob", 1))
+    raise UsageError(f"the network has {unknown_name_message('blob', blob, known)}")
 
 
 def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
@@ -197,7 +197,5 @@ def _free_blob_name(name: str, network) -> str:
 
 
 def _weights_of(layer_proto):
-    from ..graph import weight_params
-
     kind = layer_proto.WhichOneof("layer")
     return weight_params(getattr(layer_proto, kind)) if kind else []

@@ -153,6 +153,11 @@ def _source(spec, source: str) -> _Source:
     if not stages:
         raise ModelLoadError(f"{source}: the pipeline has no stages")
     names = list(getattr(spec, kind).pipeline.names if kind != "pipeline" else spec.pipeline.names)
+    if stages[-1].WhichOneof("Type") in PIPELINE_KINDS:
+        # A pipeline ending in a pipeline runs the same stages in the same order as one flat pipeline.
+        stages, names = _flattened(stages), []
+        if not stages:
+            raise ModelLoadError(f"{source}: the pipeline has no stages")
     leading = [_frozen_copy(stage) for stage in stages[:-1]]
     names = names[:-1] if len(names) == len(stages) else []
     last = stages[-1]
@@ -169,6 +174,13 @@ def _source(spec, source: str) -> _Source:
     raise ModelLoadError(f"{source}: the pipeline ends in a '{last_kind}' stage with no feature extractor or "
                          "network before it; make-knn needs a network, or a pipeline whose last stage is a "
                          "classifier behind a feature extractor")
+
+
+def _flattened(stages) -> list:
+    flat = []
+    for stage in stages:
+        flat.extend(_flattened(pipeline_stages(stage)) if stage.WhichOneof("Type") in PIPELINE_KINDS else [stage])
+    return flat
 
 
 def _frozen_copy(stage):

@@ -78,3 +78,48 @@ def test_squeezenet_knn_trained_on_a_few_images_predicts_their_classes(hand_imag
     pixels = np.stack([np.asarray(image, dtype=np.float32).transpose(2, 0, 1) for image, _ in hand_images])
     predicted = build_model(trained).predict_batch({"image": pixels})["label"]
     assert list(predicted) == [label for _, label in hand_images]
+
+
+def _image_folder(root, images):
+    for index, (image, label) in enumerate(images):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        image.save(root / label / f"{index}.png")
+    return root
+
+
+def test_train_command_on_knn_pipeline_with_an_image_folder(run_cli, hand_images, tmp_path):
+    knn = tmp_path / "HandsKNN.mlmodel"
+    assert run_cli("make-knn", FIXTURES / "turi_squeezenet.mlmodel", "-o", knn).exit_code == 0
+    data = _image_folder(tmp_path / "data", hand_images)
+    out = tmp_path / "trained.mlmodel"
+    result = run_cli("train", knn, data, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert f"{len(hand_images)} examples stored" in result.stdout
+    trained = load_spec(out)
+    assert validate_spec(trained).valid
+    model = build_model(trained)
+    predicted = [model.predict({"image": str(path)})["label"] for path in sorted(data.glob("*/*.png"))]
+    assert predicted == [path.parent.name for path in sorted(data.glob("*/*.png"))]
+
+
+def test_train_command_takes_feature_print_features_from_a_file(run_cli, tmp_path):
+    from conftest import SHARED_MODELS
+
+    knn = tmp_path / "FlowersKNN.mlmodel"
+    assert run_cli("make-knn", SHARED_MODELS / "createml_flower_classifier.mlmodel", "-k", "1", "-o", knn).exit_code == 0
+    data = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    labels = ["daisy", "daisy", "roses", "tulips"]
+    for index, label in enumerate(labels):
+        (data / label).mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (299, 299)).save(data / label / f"{index}.jpg")
+    vectors = rng.normal(0, 1, (len(labels), 2048))
+    np.save(tmp_path / "prints.npy", vectors)
+    out = tmp_path / "trained.mlmodel"
+    result = run_cli("train", knn, data, "--features", f"sceneprint={tmp_path / 'prints.npy'}", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    model = build_model(load_spec(out))
+    assert [model.predict({"sceneprint": vector})["classLabel"] for vector in vectors] == labels
+    refused = run_cli("train", knn, data, "--features", f"sceneprint={tmp_path / 'missing.npy'}", "-o",
+                      tmp_path / "x.mlmodel")
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1

@@ -3,7 +3,7 @@
 import pytest
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def converted_classifier():
     """A small PyTorch CNN classifier converted by coremltools 9: an N-D network (reshapeStatic, softmaxND)."""
     import torch

@@ -166,3 +166,14 @@ def test_nd_network_feature_size_is_measured_and_the_blob_reshaped_to_rank_1(con
     train_knn(spec, examples)
     model = build_model(spec)
     assert [model.predict(inputs)["classLabel"] for inputs, _ in examples] == list("wxyz")
+
+
+def test_pipeline_nested_in_a_pipeline_is_read_as_its_stages():
+    inner = createml_specs.image_classifier()
+    spec = type(inner)()
+    spec.specificationVersion = inner.specificationVersion
+    spec.description.CopyFrom(inner.description)
+    spec.pipelineClassifier.pipeline.models.add().CopyFrom(inner)
+    make_knn(spec)
+    assert validate_spec(spec).valid
+    assert [s.WhichOneof("Type") for s in pipeline_stages(spec)] == ["visionFeaturePrint", "kNearestNeighborsClassifier"]

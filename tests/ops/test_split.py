@@ -85,11 +85,10 @@ def test_refusals():
 def test_split_changes_no_prediction():
     from mlsurgery.engine import compare_predictions
 
-    for blob in ("pool10", "fire9/concat"):
-        spec = load_spec(SQUEEZENET)
-        split_network(spec, blob)
-        comparison = compare_predictions(load_spec(SQUEEZENET), spec, count=2)
-        assert comparison.agree, comparison.detail
+    spec = load_spec(SQUEEZENET)
+    split_network(spec, "fire9/concat")  # a [512, 13, 13] feature map between the stages
+    comparison = compare_predictions(load_spec(SQUEEZENET), spec, count=1)
+    assert comparison.agree, comparison.detail
 
 
 def test_nd_network_is_split_at_the_measured_shape(converted_classifier):
