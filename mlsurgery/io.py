@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 import re
@@ -24,22 +25,68 @@ def load_spec(path: str | os.PathLike):
         raise ModelLoadError(f"{path}: no such file")
     if path.is_dir():
         if path.suffix == ".mlpackage" or (path / "Manifest.json").exists():
-            raise ModelLoadError(
-                f"{path}: is an .mlpackage (ML Program); Core ML cannot train ML Programs on device — "
-                "convert the source model with coremltools.convert(..., convert_to=\"neuralnetwork\") "
-                "to get an .mlmodel"
-            )
+            raise ModelLoadError(_mlpackage_refusal(path))
         raise ModelLoadError(f"{path}: is a directory; give the path of an .mlmodel file")
     try:
         with path.open("rb") as stream:
-            if os.fstat(stream.fileno()).st_size == 0:
+            size = os.fstat(stream.fileno()).st_size
+            if size == 0:
                 return parse_spec(b"", source=str(path))
+            if size > PROTOBUF_LIMIT:
+                raise ModelLoadError(
+                    f"{path}: is {size / 2**30:.1f} GiB, over the 2 GiB protobuf can parse (nor can Core ML load such "
+                    "an .mlmodel); store its weights as fp16 or quantized (coremltools' quantization_utils) to "
+                    "bring the spec under 2 GiB")
             # Parsed straight from the page cache: reading into a bytes object first costs a copy of the file.
             # (upb copies what it keeps, so nothing refers to the mapping once parsing returns.)
             with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as data:
                 return parse_spec(data, source=str(path))
     except OSError as error:
         raise ModelLoadError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+# Protobuf's hard limit on a serialized message (a signed 32-bit length), so on an .mlmodel file.
+PROTOBUF_LIMIT = 2**31 - 1
+
+_PACKAGE_DATA = Path("Data")
+_PACKAGE_SPEC = Path("com.apple.CoreML") / "model.mlmodel"
+
+
+def _mlpackage_refusal(package: Path) -> str:
+    """Why an .mlpackage is refused, naming what it holds: weights outside the spec, an ML Program, or a spec
+    that can be used directly."""
+    convert = ("convert the source model with coremltools.convert(..., convert_to=\"neuralnetwork\") to get an "
+               ".mlmodel")
+    spec_file = package / _PACKAGE_DATA / _package_root_model(package)
+    weights = sorted(path for path in (spec_file.parent / "weights").rglob("*") if path.is_file()) if (
+        spec_file.parent / "weights").is_dir() else []
+    if weights:
+        size = sum(path.stat().st_size for path in weights)
+        return (f"{package}: is an .mlpackage whose weights live outside the spec ({weights[0].relative_to(package)}"
+                f"{f' and {len(weights) - 1} more' if len(weights) > 1 else ''}, {size / 2**20:.1f} MB): an ML "
+                f"Program, which Core ML cannot train on device and mlsurgery does not read; {convert}")
+    kind = None
+    if spec_file.is_file() and 0 < spec_file.stat().st_size <= PROTOBUF_LIMIT:
+        try:
+            kind = parse_spec(spec_file.read_bytes(), str(spec_file)).WhichOneof("Type")
+        except ModelLoadError:
+            kind = None
+    if kind is not None and kind != "mlProgram":
+        return (f"{package}: is an .mlpackage holding a {kind} spec with no weights outside it; give the spec file "
+                f"itself: {spec_file}")
+    return f"{package}: is an .mlpackage (ML Program); Core ML cannot train ML Programs on device — {convert}"
+
+
+def _package_root_model(package: Path) -> Path:
+    """The root model's path inside Data/, as Manifest.json names it (coremltools' default when it does not)."""
+    try:
+        manifest = json.loads((package / "Manifest.json").read_text(encoding="utf-8"))
+        entry = manifest["itemInfoEntries"][manifest["rootModelIdentifier"]]
+        relative = Path(entry["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return _PACKAGE_SPEC
+    # A manifest is data: a path that climbs out of Data/ is not followed.
+    return _PACKAGE_SPEC if relative.is_absolute() or ".." in relative.parts else relative
 
 
 def parse_spec(data: bytes, source: str = "<bytes>"):
