@@ -31,6 +31,7 @@ COMMANDS = [
     ("train", "train", "train_command"),
     ("contract", "contract", "contract_command"),
     ("fix", "fix", "fix_command"),
+    ("graph", "graph", "graph_command"),
 ]
 
 
