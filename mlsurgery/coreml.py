@@ -1,8 +1,8 @@
 """Facts about Core ML's model format and validator that several parts of mlsurgery rely on, each stated once.
 
 Everything here is a plain fact read off apple/coremltools (``mlmodel/format/*.proto`` and
-``mlmodel/src/Validation``), with the upstream file it comes from; no module imports protobuf classes here, so
-the facts cost nothing to import. Operations, the validator's rules and the engine all ask these questions the
+``mlmodel/src/Validation``), with the upstream file it comes from; nothing here loads protobuf classes at import time, so the facts cost
+nothing to import. Operations, the validator's rules and the engine all ask these questions the
 same way through this module.
 """
 
@@ -31,6 +31,39 @@ BACKPROPAGABLE_ACTIVATIONS = frozenset({"ReLU", "sigmoid", "tanh"})
 # Control-flow layers: they run nested networks (branch: ifBranch/elseBranch, loop: conditionNetwork/bodyNetwork)
 # that read and write the enclosing network's blobs, or steer the loop around them (NeuralNetwork.proto).
 CONTROL_FLOW_KINDS = frozenset({"branch", "loop", "loopBreak", "loopContinue"})
+
+# The layer kinds Core ML 2 (specification version 3) knew; some kinds only in their iOS 12 form (is_ios12_layer)
+# (upstream: mlmodel/src/Utils.cpp, isIOS12NeuralNetworkLayer).
+IOS12_LAYER_KINDS = frozenset({
+    "batchnorm", "activation", "pooling", "padding", "concat", "lrn", "softmax", "split", "add", "multiply", "unary",
+    "bias", "l2normalize", "reshape", "flatten", "permute", "reduce", "loadConstant", "scale", "simpleRecurrent",
+    "gru", "uniDirectionalLSTM", "biDirectionalLSTM", "crop", "average", "max", "min", "dot", "mvn", "embedding",
+    "sequenceRepeat", "slice", "custom", "resizeBilinear", "cropResize"})
+
+
+def is_ios12_layer(layer) -> bool:
+    """Utils.cpp isIOS12NeuralNetworkLayer: a layer Core ML 2 (specification version 3) already knew."""
+    from ._proto import nn_pb2
+
+    kind = layer.WhichOneof("layer")
+    if kind == "convolution":
+        return len(layer.input) == 1
+    if kind == "innerProduct":
+        return not layer.innerProduct.int8DynamicQuantize
+    if kind == "upsample":
+        defaults = nn_pb2().UpsampleLayerParams.DEFAULT
+        return (layer.upsample.linearUpsampleMode == defaults
+                and not len(layer.upsample.fractionalScalingFactor))
+    if kind == "reorganizeData":
+        return layer.reorganizeData.mode != nn_pb2().ReorganizeDataLayerParams.PIXEL_SHUFFLE
+    return kind in IOS12_LAYER_KINDS
+
+
+def nd_array_interpretation(network) -> bool:
+    """Whether Core ML treats the network's tensors as N-D (iOS 13+) rather than rank-5 (iOS 11/12): a new shape
+    mapping or any layer newer than iOS 12 (validateNeuralNetworkTopLevel's ``ndArrayInterpretation``)."""
+    return (network.arrayInputShapeMapping != 0 or network.imageInputShapeMapping != 0
+            or not all(is_ios12_layer(layer) for layer in network.layers))
 
 
 class LossKind(str, Enum):

@@ -1,7 +1,7 @@
 """The concrete shape of every blob of a neural network, from its declared inputs, for the layers converters emit.
 
 Core ML's own validator knows blob *ranks* only where layers declare them, and its rank-5 shaper
-(``analysis``/``rules.shapes``) covers only iOS 11/12 networks. Rewrites need more: whether a reshape only
+(``mlsurgery.shapes``) covers only iOS 11/12 networks. Rewrites need more: whether a reshape only
 flattens ``[N, C, H, W]`` in channel-first order, which axis a ``softmaxND`` normalises and at what rank, what a
 trailing reshape's input looks like. This module propagates exact shapes through the layer list, following the
 shape rules written in NeuralNetwork.proto (apple/coremltools ``mlmodel/format/NeuralNetwork.proto``), for the

@@ -7,7 +7,7 @@ the blob really has at run time: a rank-5 network hands a blob of shape (1, 1, C
 only because the declared output shape [C] tells Core ML how to present it; a blob that is really 1 × 7 × 1024
 declared as [1024] reaches the next stage as (1, 1, 1, 7, 1024) and prediction fails
 (hollance/coreml-training#4). So the shape is never guessed from a layer nearby: it comes from Core ML's own shape
-inference for rank-5 networks (``rules.shapes``), and a blob whose size it cannot pin down is refused. N-D networks
+inference for rank-5 networks (``mlsurgery.shapes``), and a blob whose size it cannot pin down is refused. N-D networks
 (iOS 13+ layers, as coremltools converts PyTorch models) have no static shape inference in Core ML: there the shape
 is measured by running the network on the engine (``mlsurgery.engine``, PyTorch) with its declared input shapes.
 """
@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._proto import feature_types_pb2, model_pb2
+from ..coreml import nd_array_interpretation
 from ..errors import SurgeryError, UsageError
 from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
-from ..rules.layers import nd_array_interpretation
-from ..rules.shapes import Shaper, ShapeError
+from ..shapes import Shaper, ShapeError
 
 # Layers between a classifier's innerProduct and its probabilities that keep one value per class.
 _PER_CLASS_LAYERS = frozenset({"softmax", "softmaxND", "activation"})

@@ -13,6 +13,7 @@ from . import (
     estimators,
     fixable,
     interface,
+    layers,
     model,
     models,
     network,
@@ -25,11 +26,12 @@ from . import (
 )
 from .base import Finding, Rule, ValidationReport
 
-ALL_RULES: list[Rule] = sorted(
-    interface.RULES + model.RULES + network.RULES + updatable.RULES + pipeline.RULES + models.RULES
-    + estimators.RULES + trees.RULES + transforms.RULES + text.RULES + vision_audio.RULES + device.RULES
-    + fixable.RULES,
-    key=lambda rule: rule.code)
+# Every module that defines rules, in the order the documentation lists them.
+RULE_MODULES = (interface, model, network, layers, updatable, pipeline, models, estimators, trees, transforms, text,
+                vision_audio, device, fixable)
+
+# (rules.network lists the per-layer rules of rules.layers among its own, hence the set.)
+ALL_RULES: list[Rule] = sorted({rule for module in RULE_MODULES for rule in module.RULES}, key=lambda rule: rule.code)
 
 MODEL_TYPE_CHECKS: dict[str, models.Check] = {
     **models.CHECKS, **estimators.CHECKS, **trees.CHECKS, **transforms.CHECKS, **text.CHECKS, **vision_audio.CHECKS}
@@ -47,4 +49,4 @@ def rule(code: str) -> Rule:
     raise UsageError(f"unknown rule code {code!r}; {hint}")
 
 
-__all__ = ["ALL_RULES", "MODEL_TYPE_CHECKS", "Finding", "Rule", "ValidationReport", "rule"]
+__all__ = ["ALL_RULES", "MODEL_TYPE_CHECKS", "RULE_MODULES", "Finding", "Rule", "ValidationReport", "rule"]

@@ -10,6 +10,7 @@ that ``mlsurgery fix`` can rewrite so it trains (severity ``info``: Core ML acce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ERROR = "error"
@@ -93,3 +94,11 @@ class ValidationReport:
     @property
     def valid(self) -> bool:
         return self.coreml_first is None
+
+
+# What a check of one part of a model reports: the rule it breaks and the message. Checks of a whole model have
+# the signature ``Check``: (spec, where) -> findings, ``where`` naming the pipeline stage ("" at the root); the
+# per-layer checks of the network walk have the signature ``LayerCheck``: (walker, layer) -> the first problem.
+Problem = tuple[Rule, str]
+Check = Callable[[object, str], list[Finding]]
+LayerCheck = Callable[[object, object], "Problem | None"]

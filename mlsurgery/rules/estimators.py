@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..coreml import int32
-from .base import Rule, define_rule
-from .interface import Problem
+from .base import Problem, Rule, define_rule
 from .models import (
     Check,
     classifier_interface_problem,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .._proto import feature_types_pb2
 from ..coreml import NETWORK_KINDS, PIPELINE_KINDS, int32, int64
-from .base import Finding, Rule, define_rule
+from .base import Finding, Problem, Rule, define_rule
 
 # Specification versions (upstream: mlmodel/src/Globals.hpp).
 SPEC_VERSION_IOS12 = 3
@@ -140,7 +140,6 @@ RULES: list[Rule] = [
 ]
 
 # (rule, message) for one problem; turned into a Finding by the caller that knows where it is.
-Problem = tuple[Rule, str]
 
 
 def check_model_description(spec, where: str = "") -> list[Finding]:

@@ -24,8 +24,7 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 
-from .base import Finding, Rule, define_rule
-from .interface import Problem
+from .base import Finding, Problem, Rule, define_rule
 
 _UTILS = "mlmodel/src/Validation/ValidatorUtils-inl.hpp"
 _INTERFACE = "mlmodel/src/Validation/InterfaceValidators.cpp"

@@ -4,12 +4,12 @@ Upstream: mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidator.cpp (``val
 ``validateNeuralNetworkTopLevel``), mlmodel/src/Validation/Validators.hpp (``validateClassifierInterface``),
 mlmodel/src/Validation/InterfaceValidators.cpp (``validateRegressorInterface``,
 ``validateClassifierFeatureDescriptions``), NeuralNetworkShapes.cpp (shape inference for iOS 11/12 networks);
-the per-layer checks and the graph walk live in ``rules.layers``.
+the per-layer checks live in ``rules.layer_checks``/``rules.nd_layer_checks`` and the graph walk in ``rules.walker``.
 
 Core ML's order for a network model, after the model-level checks:
 1. the type's interface: classifier labels and predicted outputs / regressor output / plain-network output types;
 2. ``validateNeuralNetworkTopLevel``: input shape mapping vs layer versions, at least one layer, input types and
-   shapes, the layer walk (``rules.layers``), then — for networks without N-D array interpretation — shape
+   shapes, the layer walk (``rules.walker``), then — for networks without N-D array interpretation — shape
    inference, whose failure Core ML only *warns* about (MLS121) but which makes it skip the updatable checks;
 3. the updatable checks (MLS2xx), only when shape inference did not fail;
 4. after those: the classifier's probability blob and outputs, or a plain network's outputs produced by layers
@@ -22,10 +22,11 @@ By default ``check_network_top_level`` also appends the plain network's output c
 
 from __future__ import annotations
 
-from ..coreml import NETWORK_KINDS
+from ..coreml import NETWORK_KINDS, is_ios12_layer, nd_array_interpretation
+from ..shapes import shape_inference_failure
 from .base import ERROR, Finding, Rule, WARNING, define_rule
-from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES, NetworkWalker, is_ios12_layer, nd_array_interpretation
-from .shapes import shape_inference_failure
+from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES
+from .walker import NetworkWalker
 
 _TOP_LEVEL = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidator.cpp"
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Rule, define_rule
-from .interface import Problem
+from .base import Problem, Rule, define_rule
 from .models import TYPE_NAMES, Check, features_problem, kind_of, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from .base import Rule, define_rule
-from .interface import Problem
+from .base import Problem, Rule, define_rule
 from .models import Check, model_check
 
 _UPSTREAM = "mlmodel/src/TreeEnsembleCommon.cpp (constructAndValidateTreeEnsembleFromSpec)"

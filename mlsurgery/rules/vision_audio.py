@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Rule, define_rule
-from .interface import Problem
+from .base import Problem, Rule, define_rule
 from .models import UNCLAIMED_FEATURE, Check, data_type_name, features_problem, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"

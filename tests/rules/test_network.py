@@ -1,4 +1,4 @@
-"""The general neural-network checks (MLS1xx, mlsurgery/rules/network.py, layers.py, shapes.py)."""
+"""The general neural-network checks (MLS1xx: mlsurgery/rules/network.py, layers.py, the walker, mlsurgery/shapes)."""
 
 import re
 from pathlib import Path
@@ -7,8 +7,10 @@ import pytest
 
 from mlsurgery._proto import nn_pb2
 from mlsurgery.graph import find_networks
+from mlsurgery import coreml, shapes
+from mlsurgery.shapes import ranges
 from mlsurgery.io import load_spec
-from mlsurgery.rules import layers, network, shapes
+from mlsurgery.rules import layers, network, walker
 from mlsurgery.rules.base import ERROR, WARNING
 from rules import general_cases as cases
 from rules import general_specs as g
@@ -56,14 +58,14 @@ def test_real_models_pass_every_network_check(path):
 
 def test_every_layer_type_has_a_check():
     kinds = {field.name for field in nn_pb2().NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields}
-    assert kinds - set(layers._LAYER_CHECKS) == {"branch", "loop"}
+    assert kinds - set(walker.LAYER_CHECKS) == {"branch", "loop"}
 
 
 def test_every_ios12_layer_type_has_shape_inference():
     kinds = {field.name for field in nn_pb2().NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields}
-    ios12 = {kind for kind in kinds if kind in layers._IOS12_LAYER_KINDS or kind in (
+    ios12 = {kind for kind in kinds if kind in coreml.IOS12_LAYER_KINDS or kind in (
         "convolution", "innerProduct", "upsample", "reorganizeData")}
-    assert ios12 <= set(shapes._HANDLERS)
+    assert ios12 <= set(shapes.LAYER_SHAPES)
 
 
 @pytest.mark.parametrize(("kind", "setup", "ios12"), [
@@ -81,7 +83,7 @@ def test_ios12_layer_classification(kind, setup, ios12):
     layer = nn_pb2().NeuralNetworkLayer()
     getattr(layer, kind).SetInParent()
     setup(layer)
-    assert layers.is_ios12_layer(layer) is ios12
+    assert coreml.is_ios12_layer(layer) is ios12
 
 
 def test_value_type_follows_the_populated_field():
@@ -127,22 +129,22 @@ def test_shape_inference_finds_a_channel_mismatch():
 
 # Upstream NNShapeTests.cpp testRangeVal / testRangeValDivide / testShapeRange, for the operations the shaper uses.
 def test_range_values():
-    unbound, two, three = shapes.Value(), shapes.Value(2), shapes.Value(3)
+    unbound, two, three = ranges.Value(), ranges.Value(2), ranges.Value(3)
     assert unbound.gt(two) and unbound.ge(two) and two.le(unbound) and not unbound.le(two)
-    assert unbound.ge(shapes.Value()) and unbound.le(shapes.Value()) and unbound.gt(shapes.Value())
+    assert unbound.ge(ranges.Value()) and unbound.le(ranges.Value()) and unbound.gt(ranges.Value())
     assert two.add_value(three).val == 5 and unbound.add_value(two).unbound and two.add(4).val == 6
     assert two.mul_value(three).val == 6 and unbound.mul(4).unbound
     assert two.sub(3).val == 0 and three.sub(2).val == 1 and unbound.sub(4).unbound
     assert two.sub_int(-1).val == 3 and two.sub_int(50).val == 0 and unbound.sub_int(-5).unbound
-    assert two.div(3).val == 0 and shapes.Value(10).div(2).val == 5 and unbound.div(4).unbound
+    assert two.div(3).val == 0 and ranges.Value(10).div(2).val == 5 and unbound.div(4).unbound
     with pytest.raises(shapes.ShapeError):
         unbound.value()
-    assert shapes.Value(1).div_round_up(5).val == 1 and shapes.Value(12).div_round_up(5).val == 3
+    assert ranges.Value(1).div_round_up(5).val == 1 and ranges.Value(12).div_round_up(5).val == 3
     assert unbound.div_round_up(1).unbound and two.div_round_up(0).unbound
 
 
 def test_shape_ranges():
-    everything, from_ten, eight_to_twenty = shapes.Range(), shapes.Range.at_least(10), shapes.Range.bounded(8, 20)
+    everything, from_ten, eight_to_twenty = ranges.Range(), ranges.Range.at_least(10), ranges.Range.bounded(8, 20)
     assert repr(everything.plus(2)) == "[2, inf]" and repr(eight_to_twenty.plus(3)) == "[11, 23]"
     assert repr(eight_to_twenty.times(4)) == "[32, 80]" and repr(everything.times(5)) == "[0, inf]"
     assert repr(from_ten.minus(9)) == "[1, inf]" and repr(eight_to_twenty.minus(22)) == "[0, 0]"
@@ -155,14 +157,14 @@ def test_shape_ranges():
     assert repr(everything.times_range(eight_to_twenty)) == "[0, inf]"
     assert repr(from_ten.intersect(eight_to_twenty)) == "[10, 20]"
     with pytest.raises(shapes.ShapeError):
-        eight_to_twenty.intersect(shapes.Range.bounded(3, 6))
-    assert repr(eight_to_twenty.unify(shapes.Range.bounded(25, 30))) == "[8, 30]"
+        eight_to_twenty.intersect(ranges.Range.bounded(3, 6))
+    assert repr(eight_to_twenty.unify(ranges.Range.bounded(25, 30))) == "[8, 30]"
     assert repr(everything.with_value(10)) == "[10, 10]"
     with pytest.raises(shapes.ShapeError):
-        eight_to_twenty.with_lower(shapes.Value(2))
+        eight_to_twenty.with_lower(ranges.Value(2))
     with pytest.raises(shapes.ShapeError):
-        shapes.Range.of_values(shapes.Value(), shapes.Value())
-    assert repr(shapes.Range.bounded(1, 1).intersect(shapes.Range())) == "[1, 1]"
+        ranges.Range.of_values(ranges.Value(), ranges.Value())
+    assert repr(ranges.Range.bounded(1, 1).intersect(ranges.Range())) == "[1, 1]"
 
 
 def test_plain_output_check_can_move_after_the_updatable_checks():

@@ -1,0 +1,119 @@
+"""Core ML's shape inference for iOS 11/12-style networks (the rank-5 ``NeuralNetworkShaper``), ported exactly.
+
+Upstream: mlmodel/src/Validation/NeuralNetwork/NeuralNetworkShapes.cpp and mlmodel/src/LayerShapeConstraints.cpp.
+
+Core ML runs it at the end of validateNeuralNetworkTopLevel for networks *without* N-D array interpretation.
+Every blob gets a range for each of its five axes (sequence, batch, channel, height, width); each layer
+intersects the ranges of its inputs and outputs, forwards then backwards, until every blob has been reached from
+every model input. A contradiction (an empty intersection, a fixed value outside a range) makes the shaper throw.
+Core ML's validator then returns a result that still counts as *valid* ("potentially invalid neural network
+shapes") but skips the updatable-model checks, so the only outcome is a warning plus that skip.
+
+The arithmetic mirrors the C++ overloads: ``size_t`` values wrap modulo 2^64, subtracting below zero clamps to 0,
+``int`` arguments may be negative, and an unbounded value is ``None``.
+"""
+
+from __future__ import annotations
+
+from ..coreml import NETWORK_KINDS, nd_array_interpretation
+from .layers import LAYER_SHAPES
+from .ranges import Constraint, ShapeError, size_t
+
+
+def shape_inference_failure(spec) -> str | None:
+    """Why Core ML's shape inference fails for this network, or None (also for N-D networks, where it never runs)."""
+    kind = spec.WhichOneof("Type")
+    if kind not in NETWORK_KINDS:
+        return None
+    network = getattr(spec, kind)
+    if nd_array_interpretation(network):
+        return None
+    try:
+        Shaper(spec.description, network.layers)
+    except ShapeError as error:
+        return str(error)
+    return None
+
+
+class Shaper:
+    """NeuralNetworkShaper with input and output constraints; raises ShapeError where upstream throws."""
+
+    def __init__(self, description, layers):
+        self.shapes: dict[str, Constraint] = {}
+        self.colors: dict[str, set[int]] = {}
+        inputs = list(description.input)
+        for position, feature in enumerate(inputs):
+            constraint = self.shape(feature.name)
+            self.colors.setdefault(feature.name, set()).add(position)
+            try:
+                constraint.constrain_to(feature.type)
+            except ShapeError as error:
+                raise ShapeError(f"model input '{feature.name}': {error}") from None
+        layers = list(layers)
+        while True:
+            before = {blob: set(colors) for blob, colors in self.colors.items()}
+            for layer in layers:
+                self._pass_colors(layer.input, layer.output)
+                self._process(layer)
+            for layer in reversed(layers):
+                self._pass_colors(layer.output, layer.input)
+                self._process(layer)
+            done = all(len(colors) == len(inputs) for colors in self.colors.values())
+            if done or before == self.colors:
+                break
+        self._constrain_outputs(description)
+
+    def shape(self, blob: str) -> Constraint:
+        """``blobShapes[blob]``: creates an unconstrained entry for an unknown blob."""
+        return self.shapes.setdefault(blob, Constraint(blob))
+
+    # Upstream names a blob's constraint only when a layer writes it; here every constraint carries its name
+    # (it only appears in messages).
+    output = shape
+
+    def _pass_colors(self, sources, targets) -> None:
+        for source in sources:
+            colors = self.colors.setdefault(source, set())
+            for target in targets:
+                self.colors.setdefault(target, set()).update(colors)
+
+    def _constrain_outputs(self, description) -> None:
+        special = (description.predictedProbabilitiesName, description.predictedFeatureName)
+        for feature in description.output:
+            if feature.name in special or feature.name not in self.shapes:
+                continue
+            try:
+                self._constrain_output(self.shapes[feature.name], feature)
+            except ShapeError as error:
+                raise ShapeError(f"model output '{feature.name}': {error}") from None
+
+    @staticmethod
+    def _constrain_output(constraint: Constraint, feature) -> None:
+        if feature.type.WhichOneof("Type") == "imageType":
+            image = feature.type.imageType
+            constraint.set("channel", 1 if image.colorSpace in (10, 40) else 3)
+            constraint.set("height", size_t(image.height))
+            constraint.set("width", size_t(image.width))
+            return
+        shape = list(feature.type.multiArrayType.shape)
+        if len(shape) == 3:
+            for axis, size in zip(("channel", "height", "width"), shape):
+                constraint.set(axis, size_t(size))
+        elif len(shape) == 1:
+            constraint.set("channel", size_t(shape[0]))
+            constraint.set("height", 1)
+            constraint.set("width", 1)
+
+    def _process(self, layer) -> None:
+        kind = layer.WhichOneof("layer")
+        if kind is None:
+            raise ShapeError("layer type not found")
+        handler = LAYER_SHAPES.get(kind)
+        if handler is None:
+            raise ShapeError(f"shape inference not implemented for layer type {kind}")
+        try:
+            handler(self, layer)
+        except ShapeError as error:
+            raise ShapeError(f"at {kind} layer '{layer.name}': {error}") from None
+
+

@@ -1,0 +1,330 @@
+"""The value, range and blob constraint types of Core ML's rank-5 shape inference (NeuralNetworkShapes.cpp).
+
+The arithmetic mirrors the C++ overloads: ``size_t`` values wrap modulo 2^64, subtracting below zero clamps to 0,
+``int`` arguments may be negative, and an unbounded value is ``None``.
+"""
+
+from __future__ import annotations
+
+from ..coreml import c_div, int32
+
+_MASK = (1 << 64) - 1
+_SIZE_MAX = _MASK
+
+
+class ShapeError(Exception):
+    """The shaper found contradictory constraints (upstream: a std::runtime_error)."""
+
+
+def size_t(value: int) -> int:
+    return value & _MASK
+
+
+def shaper_div(a: int, b: int) -> int:
+    """C++ division; where C++ would divide by zero the shaper fails (Core ML would crash or throw)."""
+    if b == 0:
+        raise ShapeError("integer division by zero")
+    return c_div(a, b)
+
+
+class Value:
+    """RangeValue: a size_t or unbounded (``val is None``)."""
+
+    __slots__ = ("val",)
+
+    def __init__(self, val: int | None = None):
+        self.val = None if val is None else size_t(val)
+
+    @property
+    def unbound(self) -> bool:
+        return self.val is None
+
+    def value(self) -> int:
+        if self.val is None:
+            raise ShapeError("attempting to access an unbound value")
+        return self.val
+
+    def __repr__(self) -> str:
+        return "inf" if self.val is None else str(self.val)
+
+    # size_t arguments
+    def add(self, other: int) -> "Value":
+        return Value() if self.unbound else Value(self.val + other)
+
+    def sub(self, other: int) -> "Value":
+        if self.unbound:
+            return Value()
+        other = size_t(other)
+        return Value(0) if other > self.val else Value(self.val - other)
+
+    def mul(self, other: int) -> "Value":
+        return Value() if self.unbound else Value(self.val * other)
+
+    def div(self, other: int) -> "Value":
+        if self.unbound:
+            return Value()
+        other = size_t(other)
+        if other == 0:
+            raise ShapeError(f"dividing range {self} by 0")
+        return Value(self.val // other)
+
+    def div_round_up(self, other: int) -> "Value":
+        other = size_t(other)
+        if self.unbound or other == 0:
+            return Value()
+        return Value(0) if self.val == 0 else Value((self.val - 1) // other + 1)
+
+    # int arguments
+    def add_int(self, other: int) -> "Value":
+        other = int32(other)
+        return self.sub(-other) if other < 0 else self.add(other)
+
+    def sub_int(self, other: int) -> "Value":
+        other = int32(other)
+        if self.unbound:
+            return Value()
+        return self.add(-other) if other < 0 else self.sub(other)
+
+    # RangeValue arguments
+    def add_value(self, other: "Value") -> "Value":
+        return Value() if other.unbound else self.add(other.val)
+
+    def mul_value(self, other: "Value") -> "Value":
+        return Value() if other.unbound else self.mul(other.val)
+
+    # comparisons with another Value (an unbound value is above every bound one)
+    def le(self, other: "Value") -> bool:
+        if other.unbound:
+            return True
+        return False if self.unbound else self.val <= other.val
+
+    def ge(self, other: "Value") -> bool:
+        if self.unbound:
+            return True
+        return False if other.unbound else self.val >= other.val
+
+    def gt(self, other: "Value") -> bool:
+        if self.unbound:
+            return True
+        return False if other.unbound else self.val > other.val
+
+
+class Range:
+    """ShapeRange: [minimum, maximum] with an optionally unbounded maximum. Treated as immutable."""
+
+    __slots__ = ("minimum", "maximum")
+
+    def __init__(self, minimum: Value | None = None, maximum: Value | None = None):
+        self.minimum = minimum if minimum is not None else Value(0)
+        self.maximum = maximum if maximum is not None else Value()
+
+    @classmethod
+    def bounded(cls, low: int, high: int) -> "Range":
+        """ShapeRange(size_t, size_t)."""
+        low, high = size_t(low), size_t(high)
+        if low > high:
+            raise ShapeError(f"constructing invalid range [{low}, {high}]")
+        return cls(Value(low), Value(high))
+
+    @classmethod
+    def at_least(cls, low: int) -> "Range":
+        """ShapeRange(size_t): [low, inf)."""
+        return cls(Value(low), Value())
+
+    @classmethod
+    def of_values(cls, low: Value, high: Value) -> "Range":
+        """ShapeRange(const RangeValue&, const RangeValue&)."""
+        if low.gt(high) or low.unbound:
+            raise ShapeError(f"constructing invalid range [{low}, {high}]")
+        return cls(low, high)
+
+    @classmethod
+    def of_size_range(cls, size_range) -> "Range":
+        upper = size_range.upperBound
+        return cls(Value(size_range.lowerBound), Value() if upper < 0 else Value(upper))
+
+    def __repr__(self) -> str:
+        return f"[{self.minimum}, {self.maximum}]"
+
+    def _contains(self, value: Value) -> bool:
+        return self.minimum.le(value) and self.maximum.ge(value)
+
+    def with_lower(self, value: Value) -> "Range":
+        if not self._contains(value):
+            raise ShapeError(f"invalid lower bound {value} for range {self}")
+        return Range(value, self.maximum)
+
+    def with_upper(self, value: Value) -> "Range":
+        if not self._contains(value):
+            raise ShapeError(f"invalid upper bound {value} for range {self}")
+        return Range(self.minimum, value)
+
+    def with_value(self, value: int) -> "Range":
+        fixed = Value(value)
+        if not self._contains(fixed):
+            raise ShapeError(f"invalid value {fixed.val} for range {self}")
+        return Range(fixed, fixed)
+
+    @staticmethod
+    def _built(low: Value, high: Value) -> "Range":
+        """The upstream idiom ``out; out.setLower(low); out.setUpper(high)``."""
+        return Range().with_lower(low).with_upper(high)
+
+    def plus(self, value: int) -> "Range":
+        return self._built(self.minimum.add(value), self.maximum.add(value))
+
+    def minus(self, value: int) -> "Range":
+        return self._built(self.minimum.sub(value), self.maximum.sub(value))
+
+    def times(self, value: int) -> "Range":
+        return self._built(self.minimum.mul(value), self.maximum.mul(value))
+
+    def divided(self, value: int) -> "Range":
+        return self._built(self.minimum.div(value), self.maximum.div(value))
+
+    def divided_round_up(self, value: int) -> "Range":
+        return self._built(self.minimum.div_round_up(value), self.maximum.div_round_up(value))
+
+    def plus_int(self, value: int) -> "Range":
+        return self._built(self.minimum.add_int(value), self.maximum.add_int(value))
+
+    def minus_int(self, value: int) -> "Range":
+        return self._built(self.minimum.sub_int(value), self.maximum.sub_int(value))
+
+    def divided_int(self, value: int) -> "Range":
+        value = int32(value)
+        if value <= 0:
+            raise ShapeError(f"dividing range {self} by negative or zero value {value}")
+        return self.divided(value)
+
+    def plus_range(self, other: "Range") -> "Range":
+        return self._built(self.minimum.add_value(other.minimum), self.maximum.add_value(other.maximum))
+
+    def times_range(self, other: "Range") -> "Range":
+        return self._built(self.minimum.mul_value(other.minimum), self.maximum.mul_value(other.maximum))
+
+    def intersect(self, other: "Range") -> "Range":
+        out = Range()
+        out = out.with_lower(other.minimum if self.minimum.le(other.minimum) else self.minimum)
+        out = out.with_upper(other.maximum if self.maximum.ge(other.maximum) else self.maximum)
+        if self.minimum.gt(self.maximum) or self.minimum.unbound:
+            raise ShapeError(f"invalid intersection between {self} and {other}")
+        return out
+
+    def unify(self, other: "Range") -> "Range":
+        out = Range()
+        out = out.with_lower(self.minimum if self.minimum.le(other.minimum) else other.minimum)
+        return out.with_upper(self.maximum if self.maximum.ge(other.maximum) else other.maximum)
+
+    def minimum_value(self) -> int:
+        return self.minimum.value()
+
+    def is_fixed(self) -> bool:
+        return not self.maximum.unbound and self.maximum.val == self.minimum.value()
+
+
+AXES = ("sequence", "batch", "channel", "height", "width")
+
+
+class Constraint:
+    """ShapeConstraint: the five axis ranges of one blob."""
+
+    def __init__(self, name: str = ""):
+        self.name = name
+        self.ranges = {axis: Range() for axis in AXES}
+
+    def __getitem__(self, axis: str) -> Range:
+        return self.ranges[axis]
+
+    def update(self, axis: str, other: Range) -> None:
+        try:
+            self.ranges[axis] = self.ranges[axis].intersect(other)
+        except ShapeError as error:
+            raise ShapeError(f"invalid {axis} range in blob {self.name}: {error}") from None
+
+    def intersect(self, axis: str, other: Range) -> None:
+        """A bare ``_range = _range.intersect(...)`` (copyFrom, upper/lowerBound*) without the blob name."""
+        self.ranges[axis] = self.ranges[axis].intersect(other)
+
+    def copy_from(self, other: "Constraint") -> None:
+        for axis in AXES:
+            self.intersect(axis, other[axis])
+
+    def set(self, axis: str, value: int) -> None:
+        try:
+            self.ranges[axis] = self.ranges[axis].with_value(value)
+        except ShapeError:
+            raise ShapeError(f"the {axis} of blob '{self.name}' must be {size_t(value)} but is already "
+                             f"{self.ranges[axis]}") from None
+
+    def upper_bound(self, axis: str, value: Value) -> None:
+        """upperBound*(const RangeValue&): only a bound value constrains."""
+        if not value.unbound:
+            self.intersect(axis, Range.of_values(Value(0), value))
+
+    def lower_bound(self, axis: str, value: int) -> None:
+        self.intersect(axis, Range.at_least(value))
+
+    def minimum(self, axis: str) -> int:
+        return self.ranges[axis].minimum_value()
+
+    def has_fixed_chw(self) -> bool:
+        return all(self.ranges[axis].is_fixed() for axis in ("channel", "height", "width"))
+
+    def constrain_to(self, feature_type) -> None:
+        """updateConstraint: a model input's image or multi-array description."""
+        kind = feature_type.WhichOneof("Type")
+        if kind == "imageType":
+            self._constrain_to_image(feature_type.imageType)
+        elif kind == "multiArrayType":
+            self._constrain_to_array(feature_type.multiArrayType)
+        else:
+            raise ShapeError(f"feature {self.name} is neither a multi-array nor an image")
+
+    def _constrain_to_image(self, image) -> None:
+        # GRAYSCALE (10) and GRAYSCALE_FLOAT16 (40) have one channel.
+        self.set("channel", 1 if image.colorSpace in (10, 40) else 3)
+        flexibility = image.WhichOneof("SizeFlexibility")
+        if flexibility == "enumeratedSizes":
+            sizes = list(image.enumeratedSizes.sizes)
+            widths = [size_t(size.width) for size in sizes]
+            heights = [size_t(size.height) for size in sizes]
+            self.update("width", Range.bounded(min(widths, default=_SIZE_MAX), max(widths, default=0)))
+            self.update("height", Range.bounded(min(heights, default=_SIZE_MAX), max(heights, default=0)))
+        elif flexibility == "imageSizeRange":
+            self.update("width", Range.of_size_range(image.imageSizeRange.widthRange))
+            self.update("height", Range.of_size_range(image.imageSizeRange.heightRange))
+        else:
+            self.set("height", size_t(image.height))
+            self.set("width", size_t(image.width))
+
+    def _constrain_to_array(self, array) -> None:
+        ranges = []
+        flexibility = array.WhichOneof("ShapeFlexibility")
+        if flexibility == "enumeratedShapes":
+            shapes = [list(shape.shape) for shape in array.enumeratedShapes.shapes]
+            for dimension in range(max((len(shape) for shape in shapes), default=0)):
+                sizes = [size_t(shape[dimension]) for shape in shapes if dimension < len(shape)]
+                ranges.append(Range.bounded(min(sizes, default=_SIZE_MAX), max(sizes, default=0)))
+        elif flexibility == "shapeRange":
+            ranges = [Range.of_size_range(size_range) for size_range in array.shapeRange.sizeRanges]
+        if len(ranges) == 1:
+            self.update("channel", ranges[0])
+        elif len(ranges) == 3:
+            for axis, axis_range in zip(("channel", "height", "width"), ranges):
+                self.update(axis, axis_range)
+        elif not ranges:
+            shape = list(array.shape)
+            if not shape:
+                raise ShapeError(f"feature {self.name} has no shape")
+            self.set("channel", size_t(shape[0]))
+            if len(shape) == 3:
+                self.set("height", size_t(shape[1]))
+                self.set("width", size_t(shape[2]))
+            else:
+                self.set("height", 1)
+                self.set("width", 1)
+        else:
+            raise ShapeError(f"feature {self.name} has an invalid array shape constraint ({len(ranges)} dimensions)")
+
+
