@@ -105,3 +105,12 @@ def test_loss_on_a_trailing_reshape_moves_before_it_with_the_target_shape():
     target = next(f for f in fixed.description.trainingInput if f.name == loss.target)
     assert list(target.type.multiArrayType.shape) == [1, 3]
     assert validate_spec(fixed).valid
+
+
+def test_softmax_nd_over_the_channel_axis_of_a_rank4_blob_is_replaced_in_place():
+    builder = c.builder((1, 3, 2, 2))
+    builder.add_softmax_nd("softmax", "x", "probs", axis=1)
+    spec = builder.spec
+    fixed = _apply_all(spec, "MLS500")
+    assert [layer.WhichOneof("layer") for layer in fixed.neuralNetwork.layers] == ["softmax"]
+    assert compare_predictions(spec, fixed).agree
