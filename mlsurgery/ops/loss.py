@@ -90,8 +90,10 @@ def resolve_loss(graph: LayerGraph, kind: LossKind | str | None, input: str | No
         kind, input = default_loss(graph) if kind is None else (kind, _default_input_for(kind, graph))
     producer = graph.blob_producer.get(input)
     if producer is None:
-        raise UsageError(f"loss input {input!r} is not produced by any layer of the network; "
-                         f"name a layer output (e.g. {graph.layers[-1].outputs[0]!r})")
+        # Layers such as loop or loopBreak write no blob, so the example is the last blob any layer writes.
+        example = next((layer.outputs[-1] for layer in reversed(graph.layers) if layer.outputs), None)
+        raise UsageError(f"loss input {input!r} is not produced by any layer of the network; name a layer output"
+                         + (f" (e.g. {example!r})" if example else ""))
     if kind is None:
         kind = LossKind.CROSS_ENTROPY if producer.kind == "softmax" else LossKind.MSE
     if kind is LossKind.CROSS_ENTROPY and producer.kind != "softmax":
