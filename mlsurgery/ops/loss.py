@@ -56,10 +56,11 @@ def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
 
 
 def _is_class_vector(graph: LayerGraph, blob: str) -> bool:
-    """A softmax output that holds one probability per class (at most one axis longer than 1), as cross-entropy's
-    one-element class-index target expects; a per-pixel softmax of a segmentation model is not."""
+    """A softmax output that holds one class-probability vector per example: softmax normalises axis -3, so the
+    two axes after it must be 1, as cross-entropy's one-element class-index target expects (a segmentation
+    model's per-pixel softmax is not)."""
     shape = _shapes(graph).get(blob)
-    return shape is None or sum(1 for size in shape if size > 1) <= 1
+    return shape is None or len(shape) < 3 or tuple(shape[-2:]) == (1, 1)
 
 
 def fix_hint(graph: LayerGraph) -> str:
