@@ -37,7 +37,10 @@ class BlobShape:
 
     @property
     def is_vector(self) -> bool:
-        """One axis holds every value (an N-D [1, 512] is a vector too, once reshaped to rank 1)."""
+        """Rank-5: the values are all channels (C, 1, 1). N-D: one axis holds every value ([1, 512] is reshaped to
+        rank 1 for the next stage)."""
+        if not self.nd:
+            return len(self.dims) == 1
         return sum(1 for dim in self.dims if dim != 1) <= 1
 
     @property

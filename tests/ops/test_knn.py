@@ -177,3 +177,9 @@ def test_pipeline_nested_in_a_pipeline_is_read_as_its_stages():
     make_knn(spec)
     assert validate_spec(spec).valid
     assert [s.WhichOneof("Type") for s in pipeline_stages(spec)] == ["visionFeaturePrint", "kNearestNeighborsClassifier"]
+
+
+def test_rank5_blob_with_its_values_along_the_width_is_not_a_vector():
+    """split_1d's output is 1 × 1 × 100: declared as [100] it would be read as 100 channels, so it is refused."""
+    with pytest.raises(SurgeryError, match="1 × 1 × 100.*not a feature vector"):
+        make_knn(load_spec(FIXTURES / "split_1d.mlmodel"))
