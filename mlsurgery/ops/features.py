@@ -24,6 +24,9 @@ from ..shapes import Shaper, ShapeError
 
 # Layers between a classifier's innerProduct and its probabilities that keep one value per class.
 _PER_CLASS_LAYERS = frozenset({"softmax", "softmaxND", "activation"})
+_LINEAR_LAYERS = frozenset({"innerProduct", "batchedMatmul"})
+# Layers whose output is class scores, not features.
+_SCORE_LAYERS = _LINEAR_LAYERS | {"softmax", "softmaxND"}
 
 
 @dataclass(frozen=True)
@@ -55,20 +58,21 @@ class BlobShape:
 
 
 def default_feature_blob(graph: LayerGraph) -> str:
-    """The features a network offers: a classifier's are the input of the innerProduct whose outputs reach the
-    class probabilities; a network with one multi-array output (an embedding) offers that output; otherwise the
-    input of its last innerProduct."""
+    """The features a network offers: a classifier's are the input of the linear layer (innerProduct or
+    batchedMatMul) whose outputs reach the class probabilities; a network with one multi-array output that no
+    linear or softmax layer writes (an embedding) offers that output; otherwise the input of its last linear
+    layer."""
     outputs = graph.model.description.output
     if graph.location.kind == "neuralNetwork" and len(outputs) == 1 \
             and outputs[0].type.WhichOneof("Type") == "multiArrayType" and outputs[0].name in graph.blob_producer \
-            and graph.blob_producer[outputs[0].name].kind != "softmax":
+            and graph.blob_producer[outputs[0].name].kind not in _SCORE_LAYERS:
         return outputs[0].name
     probabilities = graph.probabilities_blob()
     layer = graph.blob_producer.get(probabilities) if probabilities else None
     while layer is not None and layer.kind in _PER_CLASS_LAYERS and len(layer.producers) == 1:
         layer = layer.producers[0]
-    if layer is None or layer.kind != "innerProduct":
-        layer = next((candidate for candidate in reversed(graph.layers) if candidate.kind == "innerProduct"), None)
+    if layer is None or layer.kind not in _LINEAR_LAYERS:
+        layer = next((candidate for candidate in reversed(graph.layers) if candidate.kind in _LINEAR_LAYERS), None)
     if layer is None:
         raise UsageError("the network has no innerProduct (classifier) layer to take the features from; name the "
                          "feature blob with --features BLOB (`mlsurgery inspect MODEL` lists the layer outputs)")
@@ -87,7 +91,7 @@ def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
     """The run-time shape of ``blob`` by Core ML's rank-5 shape inference; refuses what it cannot pin down."""
     network = location.network
     if nd_array_interpretation(network):
-        return _measured_shape(location, blob)
+        return _nd_shape(location, blob)
     try:
         shapes = Shaper(location.model.description, network.layers).shapes
     except ShapeError as error:
@@ -108,9 +112,21 @@ def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
     return BlobShape(blob, dims)
 
 
-def _measured_shape(location: NetworkLocation, blob: str) -> BlobShape:
-    """An N-D network's blob shape, from one run of the network on the engine with seeded inputs of the declared
-    shapes (Core ML computes N-D shapes only at run time)."""
+def _nd_shape(location: NetworkLocation, blob: str) -> BlobShape:
+    """An N-D network's blob shape, as a stage declares it: propagated through the layers from the declared inputs
+    (``mlsurgery.ndshapes``), or, past a layer that propagation does not know, measured on the engine."""
+    from ..ndshapes import blob_shapes, feature_shape
+
+    shape = blob_shapes(location.model, location.network).get(blob)
+    if shape is None:
+        shape = _measured_shape(location, blob)
+    exact = location.network.arrayInputShapeMapping == 1
+    return BlobShape(blob, tuple(feature_shape(tuple(shape), exact)), nd=True)
+
+
+def _measured_shape(location: NetworkLocation, blob: str) -> tuple[int, ...]:
+    """A blob's tensor shape from one run of the network on the engine with seeded inputs of the declared shapes
+    (Core ML computes N-D shapes only at run time)."""
     from ..engine.errors import require_torch
 
     require_torch()
@@ -126,7 +142,7 @@ def _measured_shape(location: NetworkLocation, blob: str) -> BlobShape:
     if blob not in blobs:
         raise SurgeryError(f"blob {blob!r} was not computed when the network ran; name a blob on the way to the "
                            "outputs")
-    return BlobShape(blob, tuple(int(dim) for dim in blobs[blob].shape[1:]), nd=True)
+    return tuple(int(dim) for dim in blobs[blob].shape[1:])
 
 
 def require_vector(shape: BlobShape) -> None:
@@ -154,40 +170,39 @@ def layers_up_to(graph: LayerGraph, blob: str) -> list[Layer]:
 
 
 def feature_extractor(location: NetworkLocation, blob: str, shape: BlobShape):
-    """A plain ``neuralNetwork`` model: the layers up to ``blob``, the network's inputs and image preprocessing,
-    and one output, ``blob`` declared as ``shape`` (FLOAT32). Nothing in it is updatable."""
-    graph = LayerGraph(location)
-    kept = layers_up_to(graph, blob)
-    if not kept:
-        raise SurgeryError(f"blob {blob!r} is a model input, so there is no network before it to keep")
+    """A plain ``neuralNetwork`` model: the network cut after ``blob`` (``mlsurgery.edit.cut_after``: the layers
+    ``blob`` is computed from), with the network's inputs and image preprocessing, and one output, ``blob`` declared
+    as ``shape`` (FLOAT32). Nothing in it is updatable."""
+    from ..edit import cut_after
+
     source = location.model
     stage = model_pb2().Model()
     stage.specificationVersion = source.specificationVersion
     stage.description.input.extend(source.description.input)
+    stage.description.output.extend(source.description.output)
     network = stage.neuralNetwork
-    for field in ("preprocessing", "arrayInputShapeMapping", "imageInputShapeMapping"):
-        value = getattr(location.network, field)
-        if field == "preprocessing":
-            network.preprocessing.extend(value)
-        else:
-            setattr(network, field, value)
-    for layer in kept:
-        copy = network.layers.add()
-        copy.CopyFrom(layer.proto)
-        copy.isUpdatable = False
-        for _, weights in _weights_of(copy):
+    for field in ("layers", "preprocessing"):
+        getattr(network, field).extend(getattr(location.network, field))
+    for field in ("arrayInputShapeMapping", "imageInputShapeMapping"):
+        setattr(network, field, getattr(location.network, field))
+    declared = array_type((shape.size,) if shape.nd else shape.dims)
+    cut_after(NetworkLocation(stage, "neuralNetwork"), blob, declared)
+    # An output the model already had keeps its name and description but gets the exact shape: converters often
+    # declare outputs without one.
+    stage.description.output[0].type.CopyFrom(declared)
+    for layer in network.layers:
+        layer.isUpdatable = False
+        for _, weights in _weights_of(layer):
             weights.isUpdatable = False
-    output = stage.description.output.add()
-    output.name = blob
     if shape.nd and len(shape.dims) != 1:
         # An N-D network hands its blob on in the blob's own rank; a k-NN reads exactly rank 1.
+        output = stage.description.output[0]
         output.name = _free_blob_name(f"{blob}_vector", network)
         reshape = network.layers.add()
-        reshape.name = _free_blob_name(f"{blob}_vector", network)
+        reshape.name = output.name
         reshape.input.append(blob)
         reshape.output.append(output.name)
         reshape.reshapeStatic.targetShape.append(shape.size)
-    output.type.CopyFrom(array_type((shape.size,) if shape.nd else shape.dims))
     return stage
 
 

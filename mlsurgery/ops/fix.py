@@ -1,8 +1,10 @@
 """Apply the converter-output rewrites (``ops.rewrites``), each only once the engine shows it changes no prediction.
 
-``fix`` repeats: find the fixable matches (again after every rewrite, since one rewrite changes what the next one
-sees), try the first on a copy of the spec, run both on the same random inputs of the declared types (the
-engine's ``compare_predictions``, 1e-5), keep the copy when they agree and refuse the match otherwise, saying why.
+``fix`` first applies every fixable match to a copy of the spec (finding them again after each rewrite, since one
+rewrite changes what the next one sees) and runs the copy and the original on the same random inputs of the
+declared types (the engine's ``compare_predictions``, 1e-5). When they agree, that is the result: one proof for
+all, which matters for large models the engine runs slowly. When they do not, it starts again one rewrite at a
+time, keeping each that is proven and refusing the others, saying why.
 """
 
 from __future__ import annotations
@@ -34,13 +36,13 @@ class FixResult:
 Prover = Callable[[object, object], Proof]
 
 
-def prove_with_engine(before, after) -> Proof:
-    """Run ``before`` and ``after`` on the same seeded random inputs; agree within ``TOLERANCE``."""
+def prove_with_engine(before, after, count: int = 8) -> Proof:
+    """Run ``before`` and ``after`` on the same ``count`` seeded random inputs; agree within ``TOLERANCE``."""
     from ..engine import compare_predictions
     from ..engine.errors import EngineRuntimeError, UnsupportedModelError
 
     try:
-        comparison = compare_predictions(before, after, seed=0, count=8, atol=TOLERANCE)
+        comparison = compare_predictions(before, after, seed=0, count=count, atol=TOLERANCE)
     except (UnsupportedModelError, EngineRuntimeError) as cannot:
         return Proof(False, f"the engine cannot run the model to prove it ({cannot})")
     return Proof(comparison.agree, comparison.detail)
@@ -64,16 +66,38 @@ def fix(spec, *, only: list[str] | None = None, prove: Prover = prove_with_engin
     ``spec`` is changed in place. Refused matches are listed with the reason; nothing is raised for them.
     """
     codes = parse_codes(only)
+    limit = 4 * (len(NetworkFacts.of_spec(spec).graph.layers) + 5)
+
+    def candidates(current, refused):
+        facts = NetworkFacts.of_spec(current)
+        return [match for match in find_matches(facts, codes)
+                if match.fixable and (match.code, match.layer) not in refused
+                and (wanted is None or wanted(facts, match))]
+
+    together = FixResult(Changes("fix"))
+    trial = copy.deepcopy(spec)
+    try:
+        for _ in range(limit):
+            found = candidates(trial, set())
+            if not found:
+                break
+            together.changes.extend(rewrite(found[0].code).apply(trial, found[0]))
+            together.applied.append(found[0])
+    except MLSurgeryError:
+        together.applied.clear()
+    if not together.applied:
+        return together
+    if prove(spec, trial).agree:
+        spec.CopyFrom(trial)
+        return together
+
     result = FixResult(Changes("fix"))
     refused: set[tuple[str, str]] = set()
-    for _ in range(4 * (len(NetworkFacts.of_spec(spec).graph.layers) + 5)):
-        facts = NetworkFacts.of_spec(spec)
-        candidates = [match for match in find_matches(facts, codes)
-                      if match.fixable and (match.code, match.layer) not in refused
-                      and (wanted is None or wanted(facts, match))]
-        if not candidates:
+    for _ in range(limit):
+        found = candidates(spec, refused)
+        if not found:
             break
-        match = candidates[0]
+        match = found[0]
         trial = copy.deepcopy(spec)
         try:
             changes = rewrite(match.code).apply(trial, match)

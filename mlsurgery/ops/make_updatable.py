@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..backprop import blocking_layer, trainable_frontier
 from ..coreml import LossKind
-from ..errors import InvalidModelError, SurgeryError, UsageError
+from ..errors import InvalidModelError, MLSurgeryError, SurgeryError, UsageError
 from ..graph import LayerGraph, ancestors
 from .changes import Changes
 from .glm_head import glm_head_stage_path, replace_glm_head
@@ -51,7 +51,7 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
     changes.extend(_fix_precision(spec, layers, to_fp32=to_fp32, dequantize=dequantize))
     refusals = None
     if fix:
-        fixed, refusals = _fix_for(spec, layers, loss_input)
+        fixed, refusals = _fix_for(spec, layers, loss, loss_input)
         changes.extend(fixed)
     graph = LayerGraph.of(spec)
     # What to add when gradients cannot reach: the rewrites --fix would apply, or why --fix did not apply them.
@@ -83,10 +83,13 @@ def _marked_layers(graph: LayerGraph) -> list[str]:
 _TRAINABLE_AFTER_FIX = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM", "batchedMatmul"})
 
 
-def _fix_for(spec, layers: list[str], loss_input: str | None):
+def _fix_for(spec, layers: list[str], loss, loss_input: str | None):
     """The rewrites needed to train ``layers`` from the loss: those on layers between them and the loss input
-    (or the model outputs). A loss of the spec is replaced anyway, so moving it (MLS504) is not needed."""
-    from .fix import fix
+    (or the model outputs), and only when, applied, they change which layers can train (proofs run the model,
+    which is slow for large ones). A loss of the spec is replaced anyway, so moving it (MLS504) is not needed."""
+    import copy
+
+    from .fix import Proof, fix
     from .rewrites import loss_input as loss_input_rewrite
 
     def wanted(facts, match) -> bool:
@@ -105,12 +108,26 @@ def _fix_for(spec, layers: list[str], loss_input: str | None):
         upstream = [layer, *ancestors([layer])]
         return any(candidate in upstream for candidate in chosen)
 
+    unproven = copy.deepcopy(spec)
+    fix(unproven, wanted=wanted, prove=lambda before, after: Proof(True, "a preview, never saved"))
+    if _training_outlook(unproven, loss, loss_input) == _training_outlook(spec, loss, loss_input):
+        return Changes("fix"), []
     result = fix(spec, wanted=wanted)
     changes = Changes("fix")
     changes.extend(result.changes)
     for match, why in result.refused:
         changes.add(f"layer {match.layer}", f"not rewritten ({match.code}): {why}")
     return changes, result.refused
+
+
+def _training_outlook(spec, loss, loss_input):
+    """The default loss and the layers gradients reach from it: what a rewrite must change to be worth proving."""
+    try:
+        graph = LayerGraph.of(spec)
+        kind, blob = resolve_loss(graph, loss, loss_input)
+        return kind, blob, tuple(layer.name for layer in trainable_frontier(graph, blob, loss=kind))
+    except MLSurgeryError as refused:
+        return str(refused)
 
 
 def _fix_precision(spec, layers: list[str], *, to_fp32: bool, dequantize: bool) -> Changes:

@@ -100,6 +100,56 @@ class Recurrent(nn.Module):
         return self.fc(y[:, -1])
 
 
+class Attention(nn.Module):
+    """Self-attention with layer norm and GELU; mean, sum and max reductions."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 8)
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, x):
+        weights = torch.softmax(self.q(x) @ self.k(x).transpose(-1, -2) / 8 ** 0.5, dim=-1)
+        y = self.norm(x + weights @ self.v(x))
+        return nn.functional.gelu(y).mean(dim=1), y.sum(-1), y.max(dim=-1)[0]
+
+
+class Signal(nn.Module):
+    """1-D convolution, batchnorm, pooling, adaptive average pooling; two examples in the model's batch axis."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding=1)
+        self.norm = nn.BatchNorm1d(6)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        y = nn.functional.max_pool1d(torch.relu(self.norm(self.conv(x))), 2)
+        return self.fc(nn.functional.adaptive_avg_pool1d(y, 1).squeeze(-1))
+
+
+class Assorted(nn.Module):
+    """Element-wise functions, argmax, bilinear resize, pixel shuffle, instance norm, normalize, where, split."""
+
+    def forward(self, x):
+        f = nn.functional
+        return ((x - 1) / (x.abs() + 2), torch.pow(x, 2) + torch.sqrt(x.abs()), torch.argmax(x, dim=1), f.silu(x),
+                f.hardswish(x), torch.where(x > 0, x, -x), f.interpolate(x, size=(6, 6), mode="bilinear",
+                                                                           align_corners=False),
+                f.pixel_shuffle(torch.cat([x] * 4, 1), 2), torch.split(x, 1, dim=1)[1], f.normalize(x, dim=1),
+                f.instance_norm(x), f.avg_pool2d(x, 2, ceil_mode=True), f.max_pool2d(x, 3, 1, 1),
+                torch.stack([x, x], 0).sum(0))
+
+
+class DeepRecurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 5, num_layers=2, batch_first=True, bidirectional=True)
+
+    def forward(self, x):
+        y, (h, c) = self.lstm(x)
+        return y, h
+
 
 CASES = {
     "mlp": (MLP, [(1, 12)]),
@@ -108,6 +158,10 @@ CASES = {
     "splitter": (Splitter, [(1, 2, 100)]),
     "layers": (Layers, [(1, 4, 3, 3), (1, 5, 4)]),
     "recurrent": (Recurrent, [(1, 7, 4)]),
+    "attention": (Attention, [(1, 5, 8)]),
+    "signal": (Signal, [(2, 4, 10)]),
+    "assorted": (Assorted, [(1, 3, 4, 4)]),
+    "deep_recurrent": (DeepRecurrent, [(1, 6, 4)]),
 }
 
 

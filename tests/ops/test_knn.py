@@ -183,3 +183,15 @@ def test_rank5_blob_with_its_values_along_the_width_is_not_a_vector():
     """split_1d's output is 1 × 1 × 100: declared as [100] it would be read as 100 channels, so it is refused."""
     with pytest.raises(SurgeryError, match="1 × 1 × 100.*not a feature vector"):
         make_knn(load_spec(FIXTURES / "split_1d.mlmodel"))
+
+
+def test_plain_network_ending_in_linear_scores_offers_the_input_of_that_layer():
+    """mnist_cnn ends in two innerProducts and outputs the 10 scores (declared without a shape): the features
+    are the 50 values the last one reads."""
+    spec = load_spec(SHARED_MODELS / "mnist_cnn.mlmodel")
+    last = spec.neuralNetwork.layers[-1]
+    make_knn(spec)
+    assert validate_spec(spec).valid
+    extractor, knn = pipeline_stages(spec)
+    assert extractor.description.output[0].name == last.input[0]
+    assert knn.kNearestNeighborsClassifier.nearestNeighborsIndex.numberOfDimensions == last.innerProduct.inputChannels

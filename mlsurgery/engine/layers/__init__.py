@@ -7,6 +7,6 @@ Importing this package registers every translator of its modules. A kind missing
 from __future__ import annotations
 
 from .base import LAYER_TRANSLATORS, Context, LayerModule, register_layer, translate_layer
-from . import activations, arithmetic, control, convolution, normalization, recurrent, shapes  # noqa: F401  (registers)
+from . import activations, arithmetic, control, convolution, normalization, recurrent, reductions, shapes  # noqa: F401  (registers)
 
 __all__ = ["LAYER_TRANSLATORS", "Context", "LayerModule", "register_layer", "translate_layer"]

@@ -278,14 +278,44 @@ def _grid(size_in: int, size_out: int, mode: str) -> torch.Tensor:
 
 
 def _bilinear(images, out_h: int, out_w: int, mode: str):
-    def weights(size_in, size_out):
-        points = _grid(size_in, size_out, mode)
+    return _interpolate(images, _grid(images.shape[-2], out_h, mode), _grid(images.shape[-1], out_w, mode))
+
+def _sampling_grid(size_in: int, size_out: int, method: str) -> torch.Tensor:
+    """Grid points of SamplingMode (NeuralNetwork.proto) on [0, size_in - 1]."""
+    if method == "ALIGN_ENDPOINTS_MODE" and size_out == 1:
+        return torch.full((1,), (size_in - 1) / 2, dtype=torch.float64)
+    if method in ("STRICT_ALIGN_ENDPOINTS_MODE", "ALIGN_ENDPOINTS_MODE"):
+        return torch.linspace(0, size_in - 1, size_out, dtype=torch.float64)
+    if method == "UPSAMPLE_MODE":
+        return torch.linspace(0, size_in - size_in / size_out, size_out, dtype=torch.float64).clamp(max=size_in - 1)
+    spacing = max(1, size_in - 1) / size_out  # ROI_ALIGN_MODE
+    start = 0.5 * spacing
+    return torch.linspace(start, start + (size_out - 1) * spacing, size_out, dtype=torch.float64).clamp(
+        max=size_in - 1)
+
+
+def _interpolate(images, rows_grid, columns_grid):
+    def weights(points, size_in):
         low = points.floor().long().clamp(0, size_in - 1)
         high = (low + 1).clamp(max=size_in - 1)
-        fraction = (points - low).to(images.dtype)
-        return low, high, fraction
+        return low, high, (points - low).to(images.dtype)
 
-    row_low, row_high, row_fraction = weights(images.shape[-2], out_h)
-    column_low, column_high, column_fraction = weights(images.shape[-1], out_w)
+    row_low, row_high, row_fraction = weights(rows_grid, images.shape[-2])
+    column_low, column_high, column_fraction = weights(columns_grid, images.shape[-1])
     rows = images[..., row_low, :] * (1 - row_fraction)[:, None] + images[..., row_high, :] * row_fraction[:, None]
     return rows[..., column_low] * (1 - column_fraction) + rows[..., column_high] * column_fraction
+
+
+@register_layer("resizeBilinear")
+def resize_bilinear(layer, context):
+    params = layer.resizeBilinear
+    out_h, out_w = _pair(params.targetSize, (1, 1))
+    method = type(params.mode).Method.Name(params.mode.samplingMethod)
+
+    def function(x):
+        images, lead = _as_images(x)
+        y = _interpolate(images, _sampling_grid(images.shape[-2], out_h, method),
+                         _sampling_grid(images.shape[-1], out_w, method))
+        return y.reshape(*lead, *y.shape[1:])
+
+    return Stateless(layer, function)

@@ -223,3 +223,169 @@ def slice_static(layer, context):
         return x
 
     return Stateless(layer, function)
+
+
+@register_layer("stack")
+def stack(layer, context):
+    axis = int(layer.stack.axis)
+
+    def function(*xs):
+        rank = example_rank(xs[0]) + 1
+        return torch.stack(xs, dim=(axis % rank) + 1)
+
+    return Stateless(layer, function)
+
+
+@register_layer("tile")
+def tile(layer, context):
+    reps = [int(r) for r in layer.tile.reps]
+    return Stateless(layer, lambda x: x.repeat(1, *reps))
+
+
+@register_layer("rankPreservingReshape")
+def rank_preserving_reshape(layer, context):
+    target = [int(d) for d in layer.rankPreservingReshape.targetShape]
+
+    def function(x):
+        shape = [x.shape[i + 1] if d == 0 else d for i, d in enumerate(target)]
+        return x.reshape(x.shape[0], *shape)
+
+    return Stateless(layer, function)
+
+
+@register_layer("constantPad")
+def constant_pad(layer, context):
+    params = layer.constantPad
+    amounts = [int(a) for a in params.padAmounts]
+
+    def function(x, pad_input=None):
+        values = amounts if pad_input is None else [int(v) for v in pad_input[0].reshape(-1).tolist()]
+        shape = x.shape[1:]
+        if params.padToGivenOutputSizeMode:
+            values = _to_size(values, shape)
+        pad = []
+        for i in reversed(range(len(shape))):
+            pad += [values[2 * i], values[2 * i + 1]]
+        return torch.nn.functional.pad(x, pad, value=params.value)
+
+    return Stateless(layer, function)
+
+
+def _to_size(values, shape):
+    """padToGivenOutputSizeMode: the given amount is the output size, padded before or after (whichever is set)."""
+    result = []
+    for i, size in enumerate(shape):
+        before, after = values[2 * i], values[2 * i + 1]
+        extra = max(0, max(before, after) - size)
+        result += [extra, 0] if before else [0, extra]
+    return result
+
+
+@register_layer("reverse")
+def reverse(layer, context):
+    flags = list(layer.reverse.reverseDim)
+
+    def function(x):
+        dims = [i + 1 for i, flag in enumerate(flags) if flag]
+        return x.flip(dims) if dims else x
+
+    return Stateless(layer, function)
+
+
+@register_layer("reorganizeData")
+def reorganize_data(layer, context):
+    params = layer.reorganizeData
+    mode = type(params).ReorganizationType.Name(params.mode)
+    block = int(params.blockSize)
+
+    def function(x):
+        lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
+        images = x.reshape(-1, c, h, w)
+        if mode == "SPACE_TO_DEPTH":
+            y = images.reshape(-1, c, h // block, block, w // block, block).permute(0, 3, 5, 1, 2, 4)
+            y = y.reshape(-1, c * block * block, h // block, w // block)
+        elif mode == "DEPTH_TO_SPACE":
+            y = images.reshape(-1, block, block, c // (block * block), h, w).permute(0, 3, 4, 1, 5, 2)
+            y = y.reshape(-1, c // (block * block), h * block, w * block)
+        else:
+            y = torch.nn.functional.pixel_shuffle(images, block)
+        return y.reshape(*lead, *y.shape[1:])
+
+    return Stateless(layer, function)
+
+
+@register_layer("sliceBySize")
+def slice_by_size(layer, context):
+    size, axis = int(layer.sliceBySize.size), int(layer.sliceBySize.axis)
+
+    def function(x, begin):
+        dim = tensor_axis(axis, example_rank(x))
+        start = int(begin.reshape(-1)[0])
+        return x.narrow(dim, start, size)
+
+    return Stateless(layer, function)
+
+
+@register_layer("whereBroadcastable")
+def where_broadcastable(layer, context):
+    from .base import align_ranks
+
+    def function(condition, a, b):
+        condition, a, b = align_ranks(condition, a, b)
+        return torch.where(condition != 0, a, b)
+
+    return Stateless(layer, function)
+
+
+@register_layer("fillLike")
+def fill_like(layer, context):
+    value = layer.fillLike.value
+    return Stateless(layer, lambda x: torch.full_like(x, value))
+
+
+@register_layer("fillStatic")
+def fill_static(layer, context):
+    value, shape = layer.fillStatic.value, [int(d) for d in layer.fillStatic.targetShape]
+    return Stateless(layer, lambda batch_size: torch.full((batch_size, *shape), value))
+
+
+@register_layer("broadcastToStatic")
+def broadcast_to_static(layer, context):
+    shape = [int(d) for d in layer.broadcastToStatic.targetShape]
+
+    def function(x):
+        rank = len(shape)
+        x = x.reshape(x.shape[0], *([1] * (rank - example_rank(x))), *x.shape[1:])
+        return x.expand(x.shape[0], *shape)
+
+    return Stateless(layer, function)
+
+
+@register_layer("broadcastToLike")
+def broadcast_to_like(layer, context):
+    def function(x, like):
+        from .base import align_ranks
+
+        x, like = align_ranks(x, like)
+        return x.expand_as(like)
+
+    return Stateless(layer, function)
+
+
+@register_layer("sequenceRepeat")
+def sequence_repeat(layer, context):
+    times = int(layer.sequenceRepeat.nRepetitions) or 1
+    return Stateless(layer, lambda x: x.repeat(1, times, *([1] * (x.dim() - 2))))
+
+
+@register_layer("gatherAlongAxis")
+def gather_along_axis(layer, context):
+    axis = int(layer.gatherAlongAxis.axis)
+
+    def function(data, index):
+        dim = tensor_axis(axis, example_rank(data))
+        index = index.round().long()
+        index = torch.where(index < 0, index + data.shape[dim], index)
+        return torch.gather(data, dim, index)
+
+    return Stateless(layer, function)

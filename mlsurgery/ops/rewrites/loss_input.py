@@ -14,20 +14,18 @@ from ...coreml import LossKind
 from ...ndshapes import feature_shape
 from ..changes import Changes
 from .base import Match, NetworkFacts, Rewrite
-from .lift import regrouping_chain
 
 CODE = "MLS504"
 
 
 def _source_before_chain(facts: NetworkFacts, blob: str | None):
-    producer = facts.graph.blob_producer.get(blob) if blob else None
-    if producer is None:
+    """The blob the reshape-like layers writing ``blob`` start from, when a layer writes it; else None."""
+    from ..loss import before_trailing_regrouping
+
+    if not blob or blob not in facts.graph.blob_producer:
         return None
-    chain = regrouping_chain(facts, producer)
-    source = chain.source if chain is not None else None
-    if source is None or source not in facts.graph.blob_producer:
-        return None
-    return source
+    source = before_trailing_regrouping(facts.graph, blob)
+    return source if source != blob else None
 
 
 def find(facts: NetworkFacts) -> list[Match]:

@@ -1,0 +1,120 @@
+"""Reductions (legacy reduce on C/H/W, reduceSum … reduceLogSumExp on any axes), argMax/argMin and topK."""
+
+from __future__ import annotations
+
+import torch
+
+from .base import Stateless, example_rank, register_layer, tensor_axis
+
+LEGACY_AXES = {0: (-3, -2, -1), 1: (-2, -1), 2: (-3,), 3: (-2,), 4: (-1,)}  # CHW, HW, C, H, W
+
+
+@register_layer("reduce")
+def reduce_legacy(layer, context):
+    params = layer.reduce
+    mode = type(params).ReduceOperation.Name(params.mode)
+    axes = LEGACY_AXES[params.axis]
+    epsilon = params.epsilon or 1e-6
+
+    def function(x):
+        if mode == "ARGMAX":
+            return x.argmax(dim=axes[0], keepdim=True).to(x.dtype)
+        return _reduce(mode, x, axes, True, epsilon)
+
+    return Stateless(layer, function)
+
+
+def _reduce(mode: str, x, dims, keep: bool, epsilon: float = 1e-6):
+    dims = tuple(dims)
+    if mode == "SUM":
+        return x.sum(dim=dims, keepdim=keep)
+    if mode in ("AVG", "MEAN"):
+        return x.mean(dim=dims, keepdim=keep)
+    if mode == "PROD":
+        y = x
+        for dim in sorted((d % x.dim() for d in dims), reverse=True):
+            y = y.prod(dim=dim, keepdim=True)
+        return y if keep else y.squeeze(dims)
+    if mode == "LOGSUM":
+        return torch.log(x + epsilon).sum(dim=dims, keepdim=keep)
+    if mode == "LOGSUM_ND":
+        return torch.log(x.sum(dim=dims, keepdim=keep))
+    if mode == "SUMSQUARE":
+        return x.square().sum(dim=dims, keepdim=keep)
+    if mode == "L1":
+        return x.abs().sum(dim=dims, keepdim=keep)
+    if mode == "L2":
+        return x.square().sum(dim=dims, keepdim=keep).sqrt()
+    if mode == "MAX":
+        return x.amax(dim=dims, keepdim=keep)
+    if mode == "MIN":
+        return x.amin(dim=dims, keepdim=keep)
+    if mode == "LOGSUMEXP":
+        return torch.logsumexp(x, dim=dims, keepdim=keep)
+    raise ValueError(mode)
+
+
+# ND reductions: y = f(x) over ``axes`` (or all axes with reduceAll); keepDims keeps them as 1 (NeuralNetwork.proto).
+for _kind, _mode in {
+    "reduceSum": "SUM", "reduceMean": "MEAN", "reduceProd": "PROD", "reduceMax": "MAX", "reduceMin": "MIN",
+    "reduceL1": "L1", "reduceL2": "L2", "reduceSumSquare": "SUMSQUARE", "reduceLogSum": "LOGSUM_ND",
+    "reduceLogSumExp": "LOGSUMEXP",
+}.items():
+    def _translate(layer, context, kind=_kind, mode=_mode):
+        params = getattr(layer, kind)
+        axes, keep, everything = [int(a) for a in params.axes], params.keepDims, params.reduceAll
+
+        def function(x):
+            rank = example_rank(x)
+            dims = list(range(1, rank + 1)) if everything or not axes else [tensor_axis(a, rank) for a in axes]
+            y = _reduce(mode, x, dims, keep)
+            return y if y.dim() > 1 else y.reshape(-1, 1)  # a full reduction is a rank-1 [1] tensor
+
+        return Stateless(layer, function)
+
+    register_layer(_kind)(_translate)
+
+
+def _arg(layer, context, kind: str):
+    params = getattr(layer, kind)
+    axis, remove = int(params.axis), params.removeDim
+
+    def function(x):
+        dim = tensor_axis(axis, example_rank(x))
+        indices = (x.argmax if kind == "argMax" else x.argmin)(dim=dim, keepdim=not remove).to(x.dtype)
+        return indices if indices.dim() > 1 else indices.reshape(-1, 1)
+
+    return Stateless(layer, function)
+
+
+register_layer("argMax")(lambda layer, context: _arg(layer, context, "argMax"))
+register_layer("argMin")(lambda layer, context: _arg(layer, context, "argMin"))
+
+
+@register_layer("topK")
+def top_k(layer, context):
+    params = layer.topK
+    axis, bottom = int(params.axis), params.useBottomK
+
+    def function(x, k=None):
+        count = int(params.K) if k is None else int(k.reshape(-1)[0])
+        values, indices = torch.topk(x, count, dim=tensor_axis(axis, example_rank(x)), largest=not bottom)
+        return [values, indices.to(x.dtype)]
+
+    return Stateless(layer, function)
+
+
+@register_layer("cumSum")
+def cum_sum(layer, context):
+    params = layer.cumSum
+
+    def function(x, axis_input=None):
+        axis = int(params.axis) if axis_input is None else int(axis_input.reshape(-1)[0])
+        dim = tensor_axis(axis, example_rank(x))
+        y = x.flip(dim) if params.reverse else x
+        total = y.cumsum(dim)
+        if params.excludeFinalSum:
+            total = total - y
+        return total.flip(dim) if params.reverse else total
+
+    return Stateless(layer, function)
