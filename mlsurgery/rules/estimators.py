@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ..coreml import int32
 from .base import Problem, Rule, define_rule
-from .models import (
+from .other_models import (
     Check,
     classifier_interface_problem,
     data_type_name,

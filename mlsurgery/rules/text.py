@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .base import Problem, Rule, define_rule
-from .models import (
+from .other_models import (
     NAMED_FEATURE_MISSING,
     TYPE_NAMES,
     UNCLAIMED_FEATURE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .base import Problem, Rule, define_rule
-from .models import TYPE_NAMES, Check, features_problem, kind_of, model_check
+from .other_models import TYPE_NAMES, Check, features_problem, kind_of, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"
 

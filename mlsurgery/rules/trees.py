@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from .base import Problem, Rule, define_rule
-from .models import Check, model_check
+from .other_models import Check, model_check
 
 _UPSTREAM = "mlmodel/src/TreeEnsembleCommon.cpp (constructAndValidateTreeEnsembleFromSpec)"
 _MAX_ERRORS = 50
