@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..coreml import int32
-from .base import Problem, Rule, define_rule
+from .base import Check, Problem, Rule, define_rule
 from .other_models import (
-    Check,
     classifier_interface_problem,
     data_type_name,
     features_problem,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Problem, Rule, define_rule
-from .other_models import TYPE_NAMES, Check, features_problem, kind_of, model_check
+from .base import Check, Problem, Rule, define_rule
+from .other_models import TYPE_NAMES, features_problem, kind_of, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from .base import Problem, Rule, define_rule
-from .other_models import Check, model_check
+from .base import Check, Problem, Rule, define_rule
+from .other_models import model_check
 
 _UPSTREAM = "mlmodel/src/TreeEnsembleCommon.cpp (constructAndValidateTreeEnsembleFromSpec)"
 _MAX_ERRORS = 50

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Problem, Rule, define_rule
-from .other_models import UNCLAIMED_FEATURE, Check, data_type_name, features_problem, model_check
+from .base import Check, Problem, Rule, define_rule
+from .other_models import UNCLAIMED_FEATURE, data_type_name, features_problem, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"
 # VGGish preprocessing: 975 ms of 16 kHz mono audio in, a 96-frame × 64-band log-mel spectrogram out.
