@@ -7,10 +7,8 @@ from conftest import FIXTURES, shared_models
 from mlsurgery.contract import training_contract
 from mlsurgery.errors import InvalidModelError, NotUpdatableError
 from mlsurgery.io import load_spec
+from updatable_models import ALL_UPDATABLE as UPDATABLE
 from updatable_models import updatable_models  # noqa: F401 (a pytest fixture)
-
-UPDATABLE = ["squeezenet", "mnist_adam", "split_1d", "regressor", "pipeline", "quickdraw", "knn_drawing",
-             "awkward_names", "updatable_mse_regressor", "updatable_embedding_concat_regressor"]
 
 
 def _trained_model(spec):

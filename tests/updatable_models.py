@@ -15,6 +15,20 @@ import pytest
 from conftest import FIXTURES, SHARED_MODELS
 
 
+def _committed_updatable() -> list:
+    from mlsurgery.io import load_spec
+
+    return sorted(path for path in FIXTURES.rglob("*.mlmodel") if load_spec(path).isUpdatable)
+
+
+# Every updatable model committed under fixtures/ (third-party ones and generated ones), found rather than listed,
+# so a new one is covered without touching the tests.
+COMMITTED_UPDATABLE = _committed_updatable()
+MADE_UPDATABLE = ["squeezenet", "mnist_adam", "split_1d", "regressor", "pipeline", "quickdraw", "knn_drawing",
+                  "awkward_names"]
+ALL_UPDATABLE = MADE_UPDATABLE + [path.stem for path in COMMITTED_UPDATABLE]
+
+
 def _make(source, output, layers, **options):
     from mlsurgery.api import make_updatable_file
 
@@ -95,7 +109,8 @@ def updatable_models(tmp_path_factory) -> dict:
         "knn_drawing": _knn_drawing_pipeline(folder / "UpdatableDrawingClassifier.mlmodel"),
         "awkward_names": _awkward_names(folder / "awkward.mlmodel"),
     }
-    for name in ("updatable_mse_regressor", "updatable_embedding_concat_regressor"):
-        models[name] = folder / f"{name}.mlmodel"
-        shutil.copyfile(SHARED_MODELS / f"{name}.mlmodel", models[name])
+    assert list(models) == MADE_UPDATABLE
+    for path in COMMITTED_UPDATABLE:
+        models[path.stem] = folder / path.name
+        shutil.copyfile(path, models[path.stem])
     return models

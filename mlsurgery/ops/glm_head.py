@@ -77,32 +77,30 @@ def equivalence(glm) -> Equivalence:
 
 
 def glm_head_stage_path(spec) -> tuple[int, ...] | None:
-    """The stage path of a GLM classifier ending ``spec``'s (nested) pipeline, or None."""
+    """The stage path of the GLM classifier ending ``spec``'s (nested) pipeline (``()``: ``spec`` is one), or None."""
     path, model = (), spec
     while model.WhichOneof("Type") in PIPELINE_KINDS:
         stages = pipeline_stages(model)
         if not stages:
             return None
         path, model = path + (len(stages) - 1,), stages[-1]
-    return path if path and model.WhichOneof("Type") == "glmClassifier" else None
+    return path if model.WhichOneof("Type") == "glmClassifier" else None
 
 
 def replace_glm_head(spec) -> Changes:
-    """Replace the GLM classifier ending ``spec``'s pipeline (in place) by the equivalent network classifier."""
+    """Replace the GLM classifier ending ``spec``'s pipeline, or ``spec`` itself when it is one, (in place) by the
+    equivalent network classifier."""
     path = glm_head_stage_path(spec)
     if path is None:
         raise SurgeryError("the model does not end in a GLM classifier stage; nothing to replace")
-    parent = spec
-    for index in path[:-1]:
-        parent = pipeline_stages(parent)[index]
-    kind = parent.WhichOneof("Type")
-    models = (parent.pipeline if kind == "pipeline" else getattr(parent, kind).pipeline).models
-    stage = models[path[-1]]
+    stage = spec
+    for index in path:
+        stage = pipeline_stages(stage)[index]
     glm = stage.glmClassifier
     replacement, detail = _network_classifier(stage)
     found = equivalence(glm)
     changes = Changes("replace-glm")
-    where = " › ".join(f"stage {index + 1}" for index in path)
+    where = " › ".join(f"stage {index + 1}" for index in path) or "model"
     changes.add(where, f"{detail}; preserves the GLM's {found.preserves} ({found.reason})")
     stage.CopyFrom(replacement)
     return changes

@@ -57,7 +57,6 @@ class Scene:
 def build_scene(spec, name: str, *, fold: bool = True) -> Scene:
     """The picture of ``spec``; ``fold`` folds long runs of frozen layers (for the interactive page)."""
     kind = spec.WhichOneof("Type")
-    stages = pipeline_stages(spec) if kind not in NETWORK_KINDS else []
     main = Graph("model")
     scene = Scene(name, f"{kind}, specification version {spec.specificationVersion}, "
                         f"{'updatable' if spec.isUpdatable else 'not updatable'}", main)
@@ -74,10 +73,12 @@ def build_scene(spec, name: str, *, fold: bool = True) -> Scene:
             main.nodes.append(_feature_node(node_id, feature, "training input"))
             producers[feature.name] = node_id
             scene.targets.append(node_id)
-    if stages:
-        _add_stages(scene, spec, producers, prefix="s", where=(), fold=fold)
-    else:
+    if kind in NETWORK_KINDS:
         _add_network(scene, NetworkLocation(spec, kind), "s0", producers, trains=True, cluster=None, fold=fold)
+    elif pipeline_stages(spec):
+        _add_stages(scene, spec, producers, prefix="s", where=(), fold=fold)
+    else:  # a model of another type (GLM, tree ensemble, k-NN, …) is one box
+        _add_model_box(scene, spec, "s0", kind, producers, trains=spec.isUpdatable)
     for position, feature in enumerate(spec.description.output):
         node_id = f"output{position}"
         main.nodes.append(_feature_node(node_id, feature, "model output"))
@@ -101,16 +102,20 @@ def _add_stages(scene: Scene, model, producers: dict[str, str], prefix: str, whe
         elif pipeline_stages(stage):
             _add_stages(scene, stage, producers, prefix=f"{stage_id}_", where=position, fold=fold)
         else:
-            node = _model_stage_node(stage_id, stage, label, trains)
-            scene.main.nodes.append(node)
-            for feature in stage.description.input:
-                if feature.name in producers:
-                    scene.main.edges.append((producers[feature.name], stage_id, {}))
-            if trains:  # a trained k-NN stage stores each example's features with its label
-                scene.main.edges.extend((target, stage_id, {"style": "dashed", "color": "#f9a825"})
-                                        for target in scene.targets)
-            for feature in stage.description.output:
-                producers[feature.name] = stage_id
+            _add_model_box(scene, stage, stage_id, label, producers, trains=trains)
+
+
+def _add_model_box(scene: Scene, model, node_id: str, label: str, producers: dict[str, str], *,
+                   trains: bool) -> None:
+    scene.main.nodes.append(_model_stage_node(node_id, model, label, trains))
+    for feature in model.description.input:
+        if feature.name in producers:
+            scene.main.edges.append((producers[feature.name], node_id, {}))
+    if trains:  # a trained k-NN stores each example's features with its label
+        scene.main.edges.extend((target, node_id, {"style": "dashed", "color": "#f9a825"})
+                                for target in scene.targets)
+    for feature in model.description.output:
+        producers[feature.name] = node_id
 
 
 def _add_network(scene: Scene, location: NetworkLocation, stage_id: str, producers: dict[str, str], *,

@@ -182,6 +182,11 @@ class SplitArguments(Arguments):
     at: str = Field(description="The blob between the frozen first stage and the head.")
 
 
+class FixArguments(Arguments):
+    only: list[str] | None = Field(None, description="Apply only these rewrites (rule codes MLS500–MLS504); "
+                                                      "default: all. Each is kept only if the engine proves it.")
+
+
 class ReplaceGlmArguments(Arguments):
     """``replace-glm`` takes no arguments: write ``- replace-glm: {}``."""
 
@@ -275,6 +280,12 @@ def _split(spec, a: SplitArguments, rng) -> Changes:
     return split_network(spec, a.at)
 
 
+def _fix(spec, a: FixArguments, rng) -> Changes:
+    from ..ops.fix import fix
+
+    return fix(spec, only=a.only).changes
+
+
 def _replace_glm(spec, a: ReplaceGlmArguments, rng) -> Changes:
     from ..ops.glm_head import replace_glm_head
 
@@ -320,6 +331,8 @@ OPERATIONS: dict[str, Operation] = {
     "replace-glm": Operation(ReplaceGlmArguments, "Replace a pipeline's GLM classifier head by the equivalent "
                                                   "network classifier (mlsurgery.ops.glm_head.replace_glm_head).",
                              _replace_glm),
+    "fix": Operation(FixArguments, "Rewrite converter output so Core ML can train it, each rewrite proven by the "
+                                   "engine (mlsurgery.ops.fix.fix; needs mlsurgery[train]).", _fix),
     SAVE: Operation(SaveArguments, "Validate the model as Core ML would and write it (refused if invalid unless "
                                    "force).", None),
 }

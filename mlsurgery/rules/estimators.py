@@ -1,7 +1,7 @@
 """Checks of the classic estimators (MLS410–MLS419): GLMs, support vector machines, Bayesian probit regressors.
 
 Upstream: mlmodel/src/Validation/LinearModelValidator.cpp, SVMValidator.cpp and
-BayesianProbitRegressionValidator.cpp; the interface helpers they call are in ``rules.models``. The order of the
+BayesianProbitRegressionValidator.cpp; the interface helpers they call are in ``rules.other_models``. The order of the
 checks is each validator's order (GLM classifiers check their classifier interface before their input types,
 SVMs the other way round).
 """

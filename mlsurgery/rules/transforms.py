@@ -3,7 +3,7 @@
 Upstream: mlmodel/src/Validation/OneHotEncoderValidator.cpp, ScalarValidator.cpp (the scaler),
 NormalizerValidator.cpp, ImputerValidator.cpp, FeatureVectorizerValidator.cpp, DictVectorizerValidator.cpp,
 ArrayFeatureExtractorValidator.cpp and CategoricalMappingValidator.cpp. Each first checks how many inputs and
-outputs of which types the model has (``rules.models``: MLS400, MLS401), then its parameters.
+outputs of which types the model has (``rules.other_models``: MLS400, MLS401), then its parameters.
 """
 
 from __future__ import annotations

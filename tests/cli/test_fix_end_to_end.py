@@ -79,3 +79,43 @@ def test_classifiers_get_cross_entropy_and_the_rest_mse_shaped_like_the_loss_inp
     else:
         assert kind == "meanSquaredErrorLossLayer"
         assert list(target.type.multiArrayType.shape) == MSE_TARGET_SHAPES[name]
+
+
+def _training_data(name, module, shape, updatable, path, count=32):
+    """Targets the trainable layer can learn: a classifier's own class shifted by one, a regressor's own output
+    mapped linearly (the splitter's sigmoid output flipped, 1 - y, which its last convolution can learn)."""
+    rng = np.random.default_rng(sum(map(ord, name)))
+    xs = rng.standard_normal((count, *shape)).astype(np.float32)
+    outputs = np.stack([torch_output(module, x) for x in xs])
+    (loss,) = updatable.neuralNetwork.updateParams.lossLayers
+    kind = loss.WhichOneof("LossLayerType")
+    target = next(f for f in updatable.description.trainingInput if f.name == getattr(loss, kind).target)
+    target_shape = list(target.type.multiArrayType.shape)
+    if name in CLASSIFIERS:
+        classes = outputs.reshape(count, -1).shape[1]
+        labels = (outputs.reshape(count, -1).argmax(axis=1) + 1) % classes
+        targets = labels.reshape(count, *target_shape).astype(np.int32)
+    elif name == "splitter":
+        targets = (1.0 - outputs).reshape(count, *target_shape)
+    else:
+        targets = (2.0 * outputs + 1.0).reshape(count, *target_shape)
+    np.savez(path, x=xs, **{target.name: targets})
+    return path
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_train_lowers_the_loss(name, made_updatable, capsys, tmp_path):
+    from mlsurgery.cli import main
+
+    module, shape, _, code, stderr, updatable = made_updatable(name, capsys)
+    assert code == 0, stderr
+    source = _write(updatable, tmp_path / "updatable.mlmodel")
+    data = _training_data(name, module, shape, updatable, tmp_path / "data.npz")
+    trained = tmp_path / "trained.mlmodel"
+    assert main(["train", str(source), str(data), "-o", str(trained), "--set", "learningRate=0.05",
+                 "--format", "json"]) == 0
+    import json
+
+    history = json.loads(capsys.readouterr().out)["history"]
+    assert history[-1]["mean_loss"] < 0.95 * history[0]["mean_loss"], history
+    assert validate_spec(load_spec(trained)).valid

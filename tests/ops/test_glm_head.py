@@ -143,3 +143,16 @@ def test_glm_reading_a_three_d_array_gets_a_flatten_first():
     assert layers[0].params.mode == 0  # CHANNEL_FIRST: c·H·W + h·W + w, the row-major order the GLM reads
     make_updatable(spec, ["auto"])
     assert validate_spec(spec).valid
+
+
+def test_a_bare_glm_classifier_becomes_an_updatable_network_classifier():
+    from mlsurgery.engine import compare_predictions
+
+    glm = pipeline_stages(load_spec(FLOWERS))[1]
+    spec = type(glm)()
+    spec.CopyFrom(glm)
+    make_updatable(spec, ["auto"])
+    assert spec.WhichOneof("Type") == "neuralNetworkClassifier" and spec.isUpdatable
+    assert validate_spec(spec).valid
+    comparison = compare_predictions(glm, spec, count=8, atol=1e-5)
+    assert comparison.agree, comparison.detail

@@ -62,3 +62,21 @@ def test_svg_draws_the_backprop_route_and_the_blocked_edge(updatable_models):
     assert len(re.findall(r'class="edge route"', svg)) == 6  # softmax→loss … conv10→relu_conv10
     assert len(re.findall(r'class="edge blocked"', svg)) == 1
     assert "gradients stop" in svg
+
+
+def test_a_model_that_is_not_a_network_is_one_box():
+    from mlsurgery._proto import model_pb2
+
+    spec = model_pb2().Model(specificationVersion=1)
+    feature = spec.description.input.add(name="x")
+    feature.type.multiArrayType.shape.append(3)
+    spec.description.output.add(name="y").type.doubleType.SetInParent()
+    spec.glmRegressor.SetInParent()
+    svg = render_picture(spec, "glm", "svg")
+    assert 'data-stage-model="glmRegressor"' in svg and layer_groups(svg) == {}
+
+
+def test_a_knn_stage_is_the_updatable_box_of_its_pipeline(updatable_models):
+    svg = render_picture(load_spec(updatable_models["knn_drawing"]), "x", "svg")
+    assert re.search(r'data-stage-model="kNearestNeighborsClassifier" data-role="updatable"', svg)
+    assert set(group["data-role"] for group in layer_groups(svg).values()) == {"frozen"}

@@ -21,6 +21,7 @@ def _apply(name: str, output_dir):
 
 def test_the_recipes_are_all_here():
     assert [path.name for path in RECIPES] == ["hands-knn.yaml", "hands-turi-conv10.yaml", "hands-turi.yaml",
+                                               "keras-fix.yaml",
                                                "mnist-updatable.yaml",
                                                "quickdraw.yaml", "split-mse.yaml"]
 
@@ -193,3 +194,17 @@ def test_hands_knn_is_the_make_knn_script_pipeline(tmp_path):
     assert list(extractor.neuralNetwork.layers) == list(source.layers[:-2])  # make_knn.py: del layers[-1] twice
     assert list(extractor.neuralNetwork.preprocessing) == list(source.preprocessing)
     assert [f.name for f in spec.description.trainingInput] == ["image", "label"]
+
+
+# --- keras-fix: converter output made trainable --------------------------------------------------------------
+
+def test_keras_fix_trains_inner_products_that_predict_as_the_converted_model(tmp_path):
+    from mlsurgery.engine import compare_predictions
+
+    _apply("keras-fix.yaml", tmp_path)
+    spec = load_spec(tmp_path / "KerasRegressor.mlmodel")
+    layers = spec.neuralNetwork.layers
+    assert [layer.WhichOneof("layer") for layer in layers].count("batchedMatmul") == 0
+    assert [layer.name for layer in layers if layer.isUpdatable] == ["sequential/dense_1/MatMul", "Identity"]
+    original = load_spec(SHARED_MODELS / "keras_batchedmatmul_mlp.mlmodel")
+    assert compare_predictions(original, spec, seed=2).agree
