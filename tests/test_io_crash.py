@@ -27,7 +27,7 @@ FLOATS = 4_000_000  # 16 MB of weights: big enough that a save takes a while to 
 CHILD = """
 import sys
 from mlsurgery.io import _write_atomically, load_spec, save_spec
-from mlsurgery.weights import write_message
+from mlsurgery.serialize import write_message
 spec = load_spec(sys.argv[1])
 spec.description.metadata.shortDescription = "new"
 print("ready", flush=True)
