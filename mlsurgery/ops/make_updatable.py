@@ -47,13 +47,13 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
         # Create ML classifiers end in a GLM, which Core ML cannot train; its network equivalent it can.
         changes.extend(replace_glm_head(spec))
     if list(layers) == [MARKED]:
-        layers = _marked_layers(LayerGraph.of(spec))
+        layers = _marked_layers(LayerGraph.trainable(spec))
     changes.extend(_fix_precision(spec, layers, to_fp32=to_fp32, dequantize=dequantize))
     refusals = None
     if fix:
         fixed, refusals = _fix_for(spec, layers, loss, loss_input)
         changes.extend(fixed)
-    graph = LayerGraph.of(spec)
+    graph = LayerGraph.trainable(spec)
     # What to add when gradients cannot reach: the rewrites --fix would apply, or why --fix did not apply them.
     hint = fix_hint(graph) if refusals is None else "".join(
         f"; --fix could not rewrite {match.layer!r} ({match.code}): {why}" for match, why in refusals[:2])
@@ -123,7 +123,7 @@ def _fix_for(spec, layers: list[str], loss, loss_input: str | None):
 def _training_outlook(spec, loss, loss_input):
     """The default loss and the layers gradients reach from it: what a rewrite must change to be worth proving."""
     try:
-        graph = LayerGraph.of(spec)
+        graph = LayerGraph.trainable(spec)
         kind, blob = resolve_loss(graph, loss, loss_input)
         return kind, blob, tuple(layer.name for layer in trainable_frontier(graph, blob, loss=kind))
     except MLSurgeryError as refused:
