@@ -1,7 +1,7 @@
 """Tiny PyTorch models converted with coremltools 9 (``convert_to="neuralnetwork"``), once per test session.
 
 These are the shapes users bring: an MLP, a CNN with batchnorm and pooling, a residual add, a depthwise
-convolution, a GRU, the seed article's 1 × K trendline splitter and a regressor. ``converted(name)`` returns the
+convolution, a 1-D convolution, a GRU, the seed article's 1 × K trendline splitter and a regressor. ``converted(name)`` returns the
 eval-mode PyTorch module, its example input shape, and the converted spec (a fresh copy each call).
 """
 
@@ -59,6 +59,17 @@ class Depthwise(nn.Module):
         return torch.softmax(self.dense(self.pool(x).flatten(1)), dim=1)
 
 
+class Conv1d(nn.Module):
+    """A 1-D convolution, which the converter writes as expandDims → 2-D convolution → squeeze."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.dense = nn.Conv1d(3, 6, 5, padding=2), nn.Linear(6 * 16, 4)
+
+    def forward(self, x):
+        return torch.softmax(self.dense(torch.relu(self.conv(x)).flatten(1)), dim=-1)
+
+
 class GRU(nn.Module):
     def __init__(self):
         super().__init__()
@@ -96,11 +107,12 @@ MODELS = {
     "cnn": (CNN, (1, 3, 8, 8)),
     "residual": (Residual, (1, 3, 8, 8)),
     "depthwise": (Depthwise, (1, 4, 8, 8)),
+    "conv1d": (Conv1d, (1, 3, 16)),
     "gru": (GRU, (1, 5, 4)),
     "splitter": (Splitter, (1, 2, 20)),
     "regressor": (Regressor, (1, 5)),
 }
-CLASSIFIERS = ("mlp", "cnn", "residual", "depthwise", "gru")
+CLASSIFIERS = ("mlp", "cnn", "residual", "depthwise", "conv1d", "gru")
 
 
 @functools.lru_cache(maxsize=None)

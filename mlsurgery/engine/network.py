@@ -66,8 +66,11 @@ class NetworkModule(nn.Module):
             return step(*arguments)
         except MLSurgeryError:
             raise
-        except (RuntimeError, IndexError, ValueError, TypeError) as error:
+        except (RuntimeError, IndexError, ValueError, TypeError, AttributeError) as error:
             shapes = ", ".join(str(list(a.shape[1:])) for a in arguments if isinstance(a, torch.Tensor))
+            if not shapes:  # a layer that needs inputs but names none is handed only the batch size
+                raise EngineRuntimeError(f"layer {step.layer_name!r} ({step.kind}) names no input blob but needs "
+                                         "one; give it its input in the spec") from None
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise EngineRuntimeError(f"layer {step.layer_name!r} ({step.kind}) cannot compute on inputs of "
                                      f"shape {shapes}: {message}") from None

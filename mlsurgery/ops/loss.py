@@ -56,10 +56,11 @@ def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
 
 
 def _is_class_vector(graph: LayerGraph, blob: str) -> bool:
-    """A softmax output that holds one probability per class (at most one axis longer than 1), as cross-entropy's
-    one-element class-index target expects; a per-pixel softmax of a segmentation model is not."""
+    """A softmax output that holds one class-probability vector per example: softmax normalises axis -3, so the
+    two axes after it must be 1, as cross-entropy's one-element class-index target expects (a segmentation
+    model's per-pixel softmax is not)."""
     shape = _shapes(graph).get(blob)
-    return shape is None or sum(1 for size in shape if size > 1) <= 1
+    return shape is None or len(shape) < 3 or tuple(shape[-2:]) == (1, 1)
 
 
 def fix_hint(graph: LayerGraph) -> str:
@@ -90,8 +91,10 @@ def resolve_loss(graph: LayerGraph, kind: LossKind | str | None, input: str | No
         kind, input = default_loss(graph) if kind is None else (kind, _default_input_for(kind, graph))
     producer = graph.blob_producer.get(input)
     if producer is None:
-        raise UsageError(f"loss input {input!r} is not produced by any layer of the network; "
-                         f"name a layer output (e.g. {graph.layers[-1].outputs[0]!r})")
+        # Layers such as loop or loopBreak write no blob, so the example is the last blob any layer writes.
+        example = next((layer.outputs[-1] for layer in reversed(graph.layers) if layer.outputs), None)
+        raise UsageError(f"loss input {input!r} is not produced by any layer of the network; name a layer output"
+                         + (f" (e.g. {example!r})" if example else ""))
     if kind is None:
         kind = LossKind.CROSS_ENTROPY if producer.kind == "softmax" else LossKind.MSE
     if kind is LossKind.CROSS_ENTROPY and producer.kind != "softmax":

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import FIXTURES, SHARED_MODELS
-from mlsurgery.errors import SurgeryError, UsageError
+from mlsurgery.errors import MLSurgeryError, SurgeryError, UsageError
 from mlsurgery.io import load_spec, serialize_spec
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.training import EpochSettings, OptimizerSettings
@@ -134,3 +134,17 @@ def test_cross_entropy_on_a_non_softmax_blob_is_refused():
 def test_impossible_optimizer_settings_are_usage_errors(settings):
     with pytest.raises(UsageError):
         OptimizerSettings(**settings)
+
+
+def test_a_softmax_over_classes_gets_cross_entropy_a_per_pixel_softmax_does_not():
+    from mlsurgery.ops.fix import fix
+    from rules import converted_specs
+
+    batched = converted_specs.classifier_head(axis=-1, rank_of_input=3)  # [1, 2, 4] → dense → softmaxND
+    fix(batched)
+    make_updatable(batched, ["auto"])
+    assert batched.neuralNetwork.updateParams.lossLayers[0].WhichOneof("LossLayerType") == (
+        "categoricalCrossEntropyLossLayer")
+    segmentation = load_spec(FIXTURES / "third_party" / "int8_segmentation.mlmodel")
+    with pytest.raises(MLSurgeryError, match="mse loss"):
+        make_updatable(segmentation, ["auto"])

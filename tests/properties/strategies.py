@@ -82,7 +82,8 @@ def mutated_specs(draw):
     for _ in range(draw(st.integers(1, 3))):
         layers = network(spec).layers
         edit = draw(st.sampled_from(["drop layer", "rename input", "clear weights", "channels", "swap",
-                                     "updatable", "version", "drop output", "drop input", "clear layer"]))
+                                     "updatable", "version", "drop output", "drop input", "clear layer",
+                                     "clear blobs"]))
         index = draw(st.integers(0, max(0, len(layers) - 1)))
         layer = layers[index] if layers else None
         if edit == "drop layer" and layer is not None:
@@ -109,6 +110,9 @@ def mutated_specs(draw):
             del spec.description.output[0]
         elif edit == "drop input" and spec.description.input:
             del spec.description.input[0]
+        elif edit == "clear blobs" and layer is not None:
+            del layer.input[:]
+            del layer.output[:]
         elif edit == "clear layer" and layer is not None:
             layer.ClearField(layer.WhichOneof("layer") or "name")
     return spec
