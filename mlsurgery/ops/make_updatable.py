@@ -9,7 +9,7 @@ backpropagation walk, that gradients from the loss reach every chosen layer, and
 from __future__ import annotations
 
 from ..backprop import blocking_layer, trainable_frontier
-from ..coreml import LossKind
+from ..coreml import UPDATABLE_LAYER_KINDS, LossKind
 from ..errors import InvalidModelError, MLSurgeryError, SurgeryError, UsageError
 from ..graph import LayerGraph, ancestors
 from .changes import Changes
@@ -80,7 +80,7 @@ def _marked_layers(graph: LayerGraph) -> list[str]:
 
 
 # The layer kinds a user may want trained, counting those a rewrite turns into one (batchedMatMul).
-_TRAINABLE_AFTER_FIX = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM", "batchedMatmul"})
+_TRAINABLE_AFTER_FIX = frozenset(UPDATABLE_LAYER_KINDS) | {"batchedMatmul"}
 
 
 def _fix_for(spec, layers: list[str], loss, loss_input: str | None):
