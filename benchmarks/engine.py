@@ -90,11 +90,11 @@ class PlainSqueezeNet(nn.Module):
         self.fc.bias.data = torch.from_numpy(float_values(fc.bias).copy())
 
     def features(self, x):
-        x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 3, 2, ceil_mode=True)
+        x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 3, 2, ceil_mode=False)
         for index, fire in enumerate(self.fires):
             x = fire(x)
             if index in (1, 3):
-                x = nn.functional.max_pool2d(x, 3, 2, ceil_mode=True)
+                x = nn.functional.max_pool2d(x, 3, 2, ceil_mode=False)
         return torch.relu(self.conv10(x)).mean(dim=(2, 3))
 
     def forward(self, x):

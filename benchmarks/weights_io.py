@@ -34,7 +34,8 @@ def _child(name: str, count: int) -> None:
     import numpy as np
 
     from mlsurgery._proto import nn_pb2
-    from mlsurgery.weights import fill_float_values, float_values, write_message
+    from mlsurgery.serialize import write_message
+    from mlsurgery.weights import fill_float_values, float_values
 
     values = np.random.default_rng(0).standard_normal(count, dtype=np.float32)
     layer = nn_pb2().NeuralNetworkLayer(name="dense")

@@ -156,7 +156,7 @@ def _softmax_output(spec) -> str | None:
     """The single output of a non-classifier trainable network when a softmax computes it."""
     from .graph import LayerGraph
 
-    graph = LayerGraph.of(spec)
+    graph = LayerGraph.trainable(spec)
     outputs = graph.output_names
     if graph.is_classifier or len(outputs) != 1:
         return None

@@ -249,7 +249,9 @@ class LayerGraph:
                 self.blob_producer[blob] = layer
 
     @classmethod
-    def of(cls, spec, source: str = "model") -> "LayerGraph":
+    def trainable(cls, spec, source: str = "model") -> "LayerGraph":
+        """The graph of the network that can be made updatable: the root one, or a (nested) pipeline's last stage
+        (``trainable_network``). For every network of a spec use ``find_networks``."""
         return cls(trainable_network(spec, source))
 
     @property

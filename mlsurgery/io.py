@@ -141,7 +141,7 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     for files whose metadata maps another writer ordered differently.
     """
     path = check_output_path(path, source=source, in_place=in_place)
-    from .weights import write_message
+    from .serialize import write_message
 
     # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
     _write_atomically(path, lambda stream: write_message(spec, stream.write))

@@ -22,7 +22,18 @@ from pathlib import Path
 from .errors import ModelLoadError
 from .coreml import NETWORK_KINDS, PIPELINE_KINDS
 from .io import load_spec
-from .rules import ALL_RULES, MODEL_TYPE_CHECKS, device, fixable, interface, model, network, pipeline, updatable
+from .rules import (
+    ALL_RULES,
+    MODEL_TYPE_CHECKS,
+    device,
+    fixable,
+    generic,
+    interface,
+    knn,
+    network,
+    pipeline,
+    updatable,
+)
 from .rules.base import ERROR, INFO, WARNING, Finding, Rule, ValidationReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -46,8 +57,8 @@ def validate_file(path: str | os.PathLike) -> ValidationReport:
 def check_model(spec, where: str = "") -> list[Finding]:
     """Core ML's ``Model::validate`` for one model (a pipeline stage passes its position as ``where``)."""
     findings = interface.check_model_description(spec, where)
-    findings += model.check_updatable_model(spec, where)
-    findings += model.check_optional(spec, where)
+    findings += generic.check_updatable_model(spec, where)
+    findings += generic.check_optional(spec, where)
     kind = spec.WhichOneof("Type")
     if kind in NETWORK_KINDS:
         top_level = network.check_network_top_level(spec, where)
@@ -70,11 +81,11 @@ def check_model(spec, where: str = "") -> list[Finding]:
     elif kind in PIPELINE_KINDS:
         findings += pipeline.check_pipeline(spec, where, check_model)
     elif kind == "kNearestNeighborsClassifier":
-        findings += model.check_knn(spec, where)
+        findings += knn.check_knn(spec, where)
     elif kind in MODEL_TYPE_CHECKS:
         findings += MODEL_TYPE_CHECKS[kind](spec, where)
     else:
-        findings += model.check_model_type_set(spec, where)
+        findings += generic.check_model_type_set(spec, where)
     return findings
 
 

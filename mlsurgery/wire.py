@@ -24,6 +24,11 @@ def encode_varint(value: int) -> bytes:
             return bytes(out)
 
 
+def packed_header(field: int, length: int) -> bytes:
+    """The key and length that open a length-delimited (packed) field of ``length`` bytes."""
+    return encode_varint(field << 3 | LENGTH_DELIMITED) + encode_varint(length)
+
+
 def read_varint(data, position: int) -> tuple[int, int]:
     """The varint at ``position`` and the position after it; ``IndexError`` when the data ends inside it."""
     value = shift = 0

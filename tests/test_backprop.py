@@ -33,7 +33,7 @@ def network(*layers, updatable=()):
             layer.activation.ReLU.SetInParent()
         else:
             getattr(layer, kind).SetInParent()
-    return LayerGraph.of(spec)
+    return LayerGraph.trainable(spec)
 
 
 def names(layers):

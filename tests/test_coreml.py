@@ -38,7 +38,7 @@ def test_quantized_bias_without_has_bias_may_be_updatable_as_core_ml_says():
     # Core ML reads the bias only when hasBias is set (UpdatableNeuralNetworkValidator.cpp,
     # validateWeightParamsUpdatable), so this layer is accepted; every part of mlsurgery must agree.
     spec = _quantized_bias_network(has_bias=False)
-    layer = LayerGraph.of(spec).layer("inner_layer")
+    layer = LayerGraph.trainable(spec).layer("inner_layer")
     assert accepts_updatable(layer.proto) and layer.can_be_updatable
     assert validate_spec(spec).valid
     assert [found.name for found in trainable_frontier(spec, "softmax_out")] == ["inner_layer"]
@@ -48,7 +48,7 @@ def test_quantized_bias_without_has_bias_may_be_updatable_as_core_ml_says():
 
 def test_quantized_bias_with_has_bias_is_refused_everywhere():
     spec = _quantized_bias_network(has_bias=True)
-    layer = LayerGraph.of(spec).layer("inner_layer")
+    layer = LayerGraph.trainable(spec).layer("inner_layer")
     assert not accepts_updatable(layer.proto) and not layer.can_be_updatable
     assert validate_spec(spec).coreml_first.code == "MLS202"
     assert trainable_frontier(spec, "softmax_out") == []

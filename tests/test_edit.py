@@ -63,7 +63,7 @@ def test_replace_layer_keeps_name_and_blobs_when_the_new_layer_leaves_them_empty
     sigmoid = nn_pb2().NeuralNetworkLayer()
     sigmoid.activation.sigmoid.SetInParent()
     changes = replace_layer(spec, "relu", sigmoid)
-    layer = LayerGraph.of(spec).layer("relu")
+    layer = LayerGraph.trainable(spec).layer("relu")
     assert (layer.type_label, layer.inputs, layer.outputs, layer.index) == ("activation/sigmoid", ["h"], ["r"], 1)
     assert [str(change) for change in changes] == ["layer relu: replaced: activation/ReLU → activation/sigmoid"]
     _assert_valid(spec)

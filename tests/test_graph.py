@@ -9,7 +9,7 @@ from mlsurgery.io import load_spec
 
 
 def test_squeezenet_graph_links_producers_and_consumers():
-    graph = LayerGraph.of(load_spec(FIXTURES / "turi_squeezenet.mlmodel"))
+    graph = LayerGraph.trainable(load_spec(FIXTURES / "turi_squeezenet.mlmodel"))
     concat = graph.layer("fire9/concat")
     assert concat.kind == "concat"
     assert [p.name for p in concat.producers] == ["fire9/relu_expand1x1", "fire9/relu_expand3x3"]
@@ -21,7 +21,7 @@ def test_squeezenet_graph_links_producers_and_consumers():
 
 
 def test_unknown_layer_suggests_close_names():
-    graph = LayerGraph.of(load_spec(FIXTURES / "turi_squeezenet.mlmodel"))
+    graph = LayerGraph.trainable(load_spec(FIXTURES / "turi_squeezenet.mlmodel"))
     with pytest.raises(UsageError, match="did you mean 'fullyconnected0'"):
         graph.layer("fullyconected0")
 
@@ -45,16 +45,16 @@ def test_non_network_model_type_is_named(tmp_path):
 
 
 def test_weight_storage_of_third_party_models():
-    fp16 = LayerGraph.of(load_spec(SHARED_MODELS / "fp16_lstm_decoder.mlmodel"))
+    fp16 = LayerGraph.trainable(load_spec(SHARED_MODELS / "fp16_lstm_decoder.mlmodel"))
     assert "fp16" in {layer.storage for layer in fp16.layers}
-    int8 = LayerGraph.of(load_spec(SHARED_MODELS / "int8_segmentation.mlmodel"))
+    int8 = LayerGraph.trainable(load_spec(SHARED_MODELS / "int8_segmentation.mlmodel"))
     quantized = [layer for layer in int8.layers if layer.is_quantized]
     assert quantized and all(not layer.can_be_updatable for layer in quantized)
     assert all(layer.storage == "8-bit quantized" for layer in quantized)
 
 
 def test_weight_counts_match_declared_shapes():
-    graph = LayerGraph.of(load_spec(FIXTURES / "turi_squeezenet.mlmodel"))
+    graph = LayerGraph.trainable(load_spec(FIXTURES / "turi_squeezenet.mlmodel"))
     conv10 = graph.layer("conv10").proto.convolution
     assert graph.layer("conv10").parameter_count == (
         conv10.outputChannels * conv10.kernelChannels * conv10.kernelSize[0] * conv10.kernelSize[1]
@@ -64,7 +64,7 @@ def test_weight_counts_match_declared_shapes():
 def test_weight_walk_over_a_custom_layer_skips_its_scalar_map_and_strings():
     # CustomLayerParams holds a className string, a parameters map of scalar values and repeated WeightParams:
     # only the two WeightParams are weights (16 scales and 16 shifts, as build_fixtures.py writes them).
-    graph = LayerGraph.of(load_spec(FIXTURES / "zoo" / "custom_layer.mlmodel"))
+    graph = LayerGraph.trainable(load_spec(FIXTURES / "zoo" / "custom_layer.mlmodel"))
     custom = graph.layer("scale_shift")
     assert custom.kind == "custom"
     assert [path for path, _ in custom.weights] == ["weights[0]", "weights[1]"]

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import FIXTURES, ROOT
@@ -26,7 +27,7 @@ FLOATS = 4_000_000  # 16 MB of weights: big enough that a save takes a while to 
 CHILD = """
 import sys
 from mlsurgery.io import _write_atomically, load_spec, save_spec
-from mlsurgery.weights import write_message
+from mlsurgery.serialize import write_message
 spec = load_spec(sys.argv[1])
 spec.description.metadata.shortDescription = "new"
 print("ready", flush=True)
@@ -42,11 +43,11 @@ print("saved", flush=True)
 
 @pytest.fixture(scope="module")
 def big_models(tmp_path_factory):
-    """(source spec file with description 'new' pending, the old target's bytes)."""
+    """(the spec file the child saves, whose description is 'old'; its bytes, the target's starting content)."""
     folder = tmp_path_factory.mktemp("big")
     spec = load_spec(FIXTURES / "mnist_mlp.mlmodel")
     set_float_values(spec.neuralNetworkClassifier.layers[1].innerProduct.weights,
-                     __import__("numpy").arange(FLOATS, dtype="float32"))
+                     np.arange(FLOATS, dtype=np.float32))
     spec.description.metadata.shortDescription = "old"
     source = save_spec(spec, folder / "source.mlmodel")
     return source, source.read_bytes()

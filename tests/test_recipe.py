@@ -12,13 +12,13 @@ import pytest
 from conftest import FIXTURES
 from mlsurgery.errors import InvalidModelError, SurgeryError, UsageError
 from mlsurgery.io import load_spec
-from mlsurgery.ops import describe, loss, mark_updatable, precision, reinit, training, widen
-from mlsurgery.recipe import (OPERATIONS, OptimizerArguments, RecipeError, apply_recipe, load_recipe, plan_recipe,
-                              recipe_json_schema)
+from mlsurgery.ops import describe, loss, make_updatable, mark_updatable, precision, reinit, training, widen
+from mlsurgery.recipe import OPERATIONS, RecipeError, apply_recipe, load_recipe, plan_recipe, recipe_json_schema
+from mlsurgery.recipe.steps import OptimizerArguments
 
 MNIST_STEPS = """\
 steps:
-  - make-updatable:
+  - mark-updatable:
       layers: [dense_3]
   - loss: {kind: cross-entropy}
   - optimizer:
@@ -53,7 +53,10 @@ def _written(tmp_path) -> list[str]:
 FUNCTIONS = {
     "widen": (widen.widen_classifier, {"spec", "rng"}),
     "reinit": (reinit.reinit_layers, {"spec", "rng"}),
-    "make-updatable": (mark_updatable.mark_updatable, {"spec"}),
+    # The step does the command's whole job; the settings that have steps of their own keep the command's defaults.
+    "make-updatable": (make_updatable.make_updatable,
+                       {"spec", "optimizer", "epochs", "shuffle", "seed", "fix"}),
+    "mark-updatable": (mark_updatable.mark_updatable, {"spec"}),
     "loss": (loss.set_loss, {"spec"}),
     "shuffle": (training.set_shuffle, {"spec"}),
     "training-inputs": (describe.describe_training_inputs, {"spec"}),
@@ -121,7 +124,7 @@ def test_steps_keep_their_number_and_line(write_recipe):
     recipe = load_recipe(write_recipe("input: mnist_mlp.mlmodel\n" + MNIST_STEPS))
 
     assert [(s.number, s.operation, s.where.rsplit(":", 1)[1]) for s in recipe.steps] == [
-        (1, "make-updatable", "3"), (2, "loss", "5"), (3, "optimizer", "6"), (4, "epochs", "9"), (5, "save", "10")]
+        (1, "mark-updatable", "3"), (2, "loss", "5"), (3, "optimizer", "6"), (4, "epochs", "9"), (5, "save", "10")]
     assert recipe.steps[2].arguments.settings() == training.OptimizerSettings(learning_rate=0.01, batch=32)
 
 
@@ -253,18 +256,18 @@ def test_dry_run_plans_every_step_and_writes_nothing(write_recipe, tmp_path):
 
 
 def test_a_failing_step_after_a_save_writes_nothing(write_recipe, tmp_path):
-    path = write_recipe("input: mnist_mlp.mlmodel\n" + MNIST_STEPS + "  - make-updatable: {layers: [dense_9]}\n"
+    path = write_recipe("input: mnist_mlp.mlmodel\n" + MNIST_STEPS + "  - mark-updatable: {layers: [dense_9]}\n"
                         "  - save: {path: out/second.mlmodel}\n")
 
-    with pytest.raises(UsageError, match=r"recipe.yaml:11: step 6 \(make-updatable\): no layer named 'dense_9'"):
+    with pytest.raises(UsageError, match=r"recipe.yaml:11: step 6 \(mark-updatable\): no layer named 'dense_9'"):
         apply_recipe(load_recipe(path))
     assert _written(tmp_path) == []
 
 
 def test_operation_errors_keep_their_kind_and_gain_the_step(write_recipe):
-    path = write_recipe("input: mnist_mlp.mlmodel\nsteps:\n  - make-updatable: {layers: [flatten]}\n")
+    path = write_recipe("input: mnist_mlp.mlmodel\nsteps:\n  - mark-updatable: {layers: [flatten]}\n")
 
-    with pytest.raises(SurgeryError, match=r"recipe.yaml:3: step 1 \(make-updatable\): layer 'flatten'"):
+    with pytest.raises(SurgeryError, match=r"recipe.yaml:3: step 1 \(mark-updatable\): layer 'flatten'"):
         plan_recipe(load_recipe(path))
 
 

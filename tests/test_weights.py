@@ -107,7 +107,7 @@ def test_append_stays_fp16_for_fp16_weights():
 
 from conftest import FIXTURES, shared_models  # noqa: E402
 from mlsurgery.io import load_spec, serialize_spec  # noqa: E402
-from mlsurgery.weights import write_message  # noqa: E402
+from mlsurgery.serialize import write_message  # noqa: E402
 
 
 @pytest.mark.parametrize("model", shared_models() + sorted(FIXTURES.glob("*.mlmodel")), ids=lambda p: p.name)

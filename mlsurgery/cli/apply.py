@@ -27,7 +27,8 @@ def apply_command(recipe, overrides, dry_run, output_dir):
     try:
         outcomes = apply_recipe(loaded, dry_run=dry_run, output_dir=output_dir)
     except InvalidModelError as refused:
-        print_findings(refused.report, out)
+        if refused.report is not None:  # a refusal at a save carries the findings; a make-updatable step's does not
+            print_findings(refused.report, out)
         raise
     for outcome in outcomes:
         _print_outcome(outcome, out)

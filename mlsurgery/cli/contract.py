@@ -59,9 +59,9 @@ def _print_contract(contract: dict, out) -> None:
     from ..summary import feature_type_label
 
     stage = contract["updatable_model"]
-    where = f" ({stage['where']}, parameters scoped to {stage['scope']!r})" if stage["where"] else ""
-    out.print(Text.assemble((contract["path"] or "model", "bold"),
-                            f"  {contract['model_type']}: trains its {stage['type']}{where}"))
+    trained = (f"Core ML trains its {stage['type']} ({stage['where']}, parameters scoped to {stage['scope']!r})"
+               if stage["where"] else "Core ML trains the model itself")
+    out.print(Text.assemble((contract["path"] or "model", "bold"), f"  {contract['model_type']}: {trained}"))
     inputs = Table(title="training inputs (one MLFeatureProvider per example)", title_justify="left",
                    show_edge=False)
     for column in ("name", "role", "model type", "Swift"):

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..coreml import NETWORK_KINDS
 from ..graph import pipeline_stages
 from .errors import InputError, UnsupportedModelError
 from .features import array_shape, array_value, feature_kind, image_array
 from .network import EXACT_ARRAY_MAPPING, RANK4_IMAGE_MAPPING, build_network
 
-NETWORK_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 # Models whose computation is Apple's own and not written in the spec.
 OPAQUE_KINDS = {"visionFeaturePrint": "Apple's VisionFeaturePrint", "audioFeaturePrint": "Apple's AudioFeaturePrint"}

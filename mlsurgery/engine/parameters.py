@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..coreml import holds_float_values
 from ..ops.precision import _unpack
 from ..weights import float_values
 from .errors import UnsupportedModelError
@@ -17,7 +18,7 @@ def weight_array(weights, shape: tuple[int, ...], where: str, *, channel_axis: i
     int8 with one scale.
     """
     count = int(np.prod(shape)) if shape else 1
-    if weights.HasField("quantization") or weights.rawValue or weights.int8RawValue:
+    if not holds_float_values(weights):
         values = _dequantized(weights, shape, count, where, channel_axis)
     else:
         values = float_values(weights)

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
+from ..coreml import LossKind
 from ..graph import trainable_network
 from ..weights import set_float_values
 from .errors import InputError, UnsupportedModelError
@@ -254,7 +255,7 @@ class _Loss:
             raise UnsupportedModelError(f"loss layer {loss_layer.name!r} sets no loss type")
         params = getattr(loss_layer, self.kind)
         self.input = params.input
-        self.cross_entropy = self.kind == "categoricalCrossEntropyLossLayer"
+        self.cross_entropy = LossKind.from_field(self.kind) is LossKind.CROSS_ENTROPY
         self.softmax = self._producing_softmax()
         self.target = training_target(spec, model.class_labels is not None, params.target)
         classifier_target = model.class_labels is not None and self.target == spec.description.predictedFeatureName

@@ -9,7 +9,7 @@ backpropagation walk, that gradients from the loss reach every chosen layer, and
 from __future__ import annotations
 
 from ..backprop import blocking_layer, trainable_frontier
-from ..coreml import LossKind
+from ..coreml import UPDATABLE_LAYER_KINDS, LossKind
 from ..errors import InvalidModelError, MLSurgeryError, SurgeryError, UsageError
 from ..graph import LayerGraph, ancestors
 from .changes import Changes
@@ -47,13 +47,13 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
         # Create ML classifiers end in a GLM, which Core ML cannot train; its network equivalent it can.
         changes.extend(replace_glm_head(spec))
     if list(layers) == [MARKED]:
-        layers = _marked_layers(LayerGraph.of(spec))
+        layers = _marked_layers(LayerGraph.trainable(spec))
     changes.extend(_fix_precision(spec, layers, to_fp32=to_fp32, dequantize=dequantize))
     refusals = None
     if fix:
         fixed, refusals = _fix_for(spec, layers, loss, loss_input)
         changes.extend(fixed)
-    graph = LayerGraph.of(spec)
+    graph = LayerGraph.trainable(spec)
     # What to add when gradients cannot reach: the rewrites --fix would apply, or why --fix did not apply them.
     hint = fix_hint(graph) if refusals is None else "".join(
         f"; --fix could not rewrite {match.layer!r} ({match.code}): {why}" for match, why in refusals[:2])
@@ -80,7 +80,7 @@ def _marked_layers(graph: LayerGraph) -> list[str]:
 
 
 # The layer kinds a user may want trained, counting those a rewrite turns into one (batchedMatMul).
-_TRAINABLE_AFTER_FIX = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM", "batchedMatmul"})
+_TRAINABLE_AFTER_FIX = frozenset(UPDATABLE_LAYER_KINDS) | {"batchedMatmul"}
 
 
 def _fix_for(spec, layers: list[str], loss, loss_input: str | None):
@@ -123,7 +123,7 @@ def _fix_for(spec, layers: list[str], loss, loss_input: str | None):
 def _training_outlook(spec, loss, loss_input):
     """The default loss and the layers gradients reach from it: what a rewrite must change to be worth proving."""
     try:
-        graph = LayerGraph.of(spec)
+        graph = LayerGraph.trainable(spec)
         kind, blob = resolve_loss(graph, loss, loss_input)
         return kind, blob, tuple(layer.name for layer in trainable_frontier(graph, blob, loss=kind))
     except MLSurgeryError as refused:

@@ -113,7 +113,7 @@ def dequantize_layers(spec, layers: list[str]) -> Changes:
     Layers without quantized weights are left alone. Everything is checked before anything changes, and values
     are expanded chunk by chunk, so the only large temporary is one layer's packed bytes.
     """
-    graph = LayerGraph.of(spec)
+    graph = LayerGraph.trainable(spec)
     chosen = [graph.layer(name) for name in dict.fromkeys(layers)]
     planned = [_Dequantization.check(layer, path, weights)
                for layer in chosen for path, weights in layer.weights if not holds_float_values(weights)]

@@ -121,7 +121,7 @@ def reinit_layers(spec, layers: list[str], *, init: str = "kaiming-uniform",
         raise UsageError(f"unknown init {init!r}; choose one of {', '.join(REINIT_INITS)}")
     if not layers:
         raise UsageError("no layers given; name at least one layer to re-initialise (e.g. --layers fc8)")
-    graph = LayerGraph.of(spec)
+    graph = LayerGraph.trainable(spec)
     chosen = sorted({layer.index: layer for layer in map(graph.layer, layers)}.values(),
                     key=lambda layer: layer.index)
     geometries = [layer_geometry(layer, "reinit") for layer in chosen]  # refuse before changing anything

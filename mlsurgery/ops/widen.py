@@ -88,7 +88,7 @@ def widen_classifier(spec, layer: str, num_classes: int, *, labels: list[str] | 
         raise UsageError("init 'kaiming' draws random weights: pass a numpy Generator (the CLI: --seed N)")
     if labels is not None and label_prefix is not None:
         raise UsageError("give either --labels or --label-prefix, not both")
-    graph = LayerGraph.of(spec)
+    graph = LayerGraph.trainable(spec)
     target = graph.layer(layer)
     geometry = layer_geometry(target, "widen")
     params = target.params

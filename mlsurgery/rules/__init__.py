@@ -12,11 +12,12 @@ from . import (
     device,
     estimators,
     fixable,
+    generic,
     interface,
+    knn,
     layers,
-    model,
-    models,
     network,
+    other_models,
     pipeline,
     text,
     transforms,
@@ -24,17 +25,17 @@ from . import (
     updatable,
     vision_audio,
 )
-from .base import Finding, Rule, ValidationReport
+from .base import Check, Finding, Rule, ValidationReport
 
 # Every module that defines rules, in the order the documentation lists them.
-RULE_MODULES = (interface, model, network, layers, updatable, pipeline, models, estimators, trees, transforms, text,
+RULE_MODULES = (interface, generic, knn, network, layers, updatable, pipeline, other_models, estimators, trees, transforms, text,
                 vision_audio, device, fixable)
 
 # (rules.network lists the per-layer rules of rules.layers among its own, hence the set.)
 ALL_RULES: list[Rule] = sorted({rule for module in RULE_MODULES for rule in module.RULES}, key=lambda rule: rule.code)
 
-MODEL_TYPE_CHECKS: dict[str, models.Check] = {
-    **models.CHECKS, **estimators.CHECKS, **trees.CHECKS, **transforms.CHECKS, **text.CHECKS, **vision_audio.CHECKS}
+MODEL_TYPE_CHECKS: dict[str, Check] = {
+    **other_models.CHECKS, **estimators.CHECKS, **trees.CHECKS, **transforms.CHECKS, **text.CHECKS, **vision_audio.CHECKS}
 
 
 def rule(code: str) -> Rule:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from ..backprop import loss_nodes
 from ..coreml import NETWORK_KINDS
 from ..graph import LayerGraph, NetworkLocation, ancestors
-from .base import WARNING, Finding, Rule
+from .base import WARNING, Finding, Rule, define_rule
 
 _LSTM_KINDS = ("uniDirectionalLSTM", "biDirectionalLSTM")
 
-FP16_WEIGHTS = Rule(
+FP16_WEIGHTS = define_rule(
     code="MLS900", name="fp16-weights-in-updatable-network", severity=WARNING,
     summary="An updatable network must not store any weights as fp16.",
     explanation="Core ML's validator accepts fp16 weights anywhere, even in the updatable layer, but Core ML "
@@ -27,7 +27,7 @@ FP16_WEIGHTS = Rule(
     upstream="coremltools issue #604; coremltools/models/neural_network/builder.py "
              "(_check_fp16_weight_param_exists, fixed in PR #2858)")
 
-LSTM_BEFORE_UPDATABLE = Rule(
+LSTM_BEFORE_UPDATABLE = define_rule(
     code="MLS901", name="lstm-before-updatable-layer", severity=WARNING,
     summary="Training fails on device when an LSTM feeds the updatable part of the network.",
     explanation="A network with an LSTM layer upstream of its updatable layer (even when only a final dense layer "
@@ -37,7 +37,7 @@ LSTM_BEFORE_UPDATABLE = Rule(
         "in the last stage.",
     upstream="coremltools issue #2074")
 
-INNER_PRODUCT_INTO_LOSS = Rule(
+INNER_PRODUCT_INTO_LOSS = define_rule(
     code="MLS902", name="frozen-inner-product-feeds-loss", severity=WARNING,
     summary="A frozen innerProduct layer writing the loss input straight from an updatable layer fails to compile.",
     explanation="With an updatable layer upstream, a non-updatable innerProduct whose output is read directly by "
@@ -47,7 +47,7 @@ INNER_PRODUCT_INTO_LOSS = Rule(
     fix="Make that innerProduct layer updatable too, or end the network with an activation before the loss.",
     upstream="coremltools issue #1983")
 
-BATCHNORM_ON_GRADIENT_PATH = Rule(
+BATCHNORM_ON_GRADIENT_PATH = define_rule(
     code="MLS903", name="batchnorm-on-gradient-path", severity=WARNING,
     summary="A batchnorm layer between an updatable layer and the loss fails to compile for training.",
     explanation="Core ML's validator lists batchnorm as passing gradients, but compiling the training graph fails "
@@ -57,7 +57,7 @@ BATCHNORM_ON_GRADIENT_PATH = Rule(
         "convolution/innerProduct before making the model updatable.",
     upstream="coremltools issue #492")
 
-UPDATABLE_LAYER_UNREACHABLE = Rule(
+UPDATABLE_LAYER_UNREACHABLE = define_rule(
     code="MLS904", name="updatable-layer-gets-no-gradient", severity=WARNING,
     summary="An updatable layer that is not upstream of the loss is never trained.",
     explanation="Core ML's walk back from the loss never meets a layer whose output does not lead to the loss, so "

@@ -1,7 +1,7 @@
 """Checks of the classic estimators (MLS410–MLS419): GLMs, support vector machines, Bayesian probit regressors.
 
 Upstream: mlmodel/src/Validation/LinearModelValidator.cpp, SVMValidator.cpp and
-BayesianProbitRegressionValidator.cpp; the interface helpers they call are in ``rules.models``. The order of the
+BayesianProbitRegressionValidator.cpp; the interface helpers they call are in ``rules.other_models``. The order of the
 checks is each validator's order (GLM classifiers check their classifier interface before their input types,
 SVMs the other way round).
 """
@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..coreml import int32
-from .base import Problem, Rule, define_rule
-from .models import (
-    Check,
+from .base import Check, Problem, Rule, define_rule
+from .other_models import (
     classifier_interface_problem,
     data_type_name,
     features_problem,

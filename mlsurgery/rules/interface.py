@@ -5,7 +5,7 @@ Upstream: mlmodel/src/Model.cpp (``validateGeneric``), mlmodel/src/Validation/In
 mlmodel/src/Validation/Validators.hpp (``validateFeatureDescriptions``).
 
 Core ML's order inside ``validateGeneric`` is: specification version → model description (this module) →
-updatable model-level checks → ``validateOptional`` (both in ``rules.model``).
+updatable model-level checks → ``validateOptional`` (both in ``rules.generic``).
 
 Core ML stops at its first failed check; we keep going where the later checks are still meaningful (each
 feature is checked on its own), so the first finding is Core ML's message and the rest are extra.

@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 from .._proto import enum_name
 from ..graph import pipeline_stages
-from .base import ERROR, Finding, Rule
+from .base import ERROR, Finding, Rule, define_rule
 
 _UPSTREAM = "mlmodel/src/Validation/PipelineValidator.cpp"
 
-EMPTY_PIPELINE = Rule(
+EMPTY_PIPELINE = define_rule(
     code="MLS300", name="empty-pipeline", severity=ERROR,
     summary="A pipeline must contain at least one model.",
     explanation="Core ML rejects a pipeline whose models list is empty (\"Pipeline must contain one or more "
@@ -22,7 +22,7 @@ EMPTY_PIPELINE = Rule(
     fix="Add the stage models, or save the single model on its own instead of as a pipeline.",
     upstream=_UPSTREAM)
 
-STAGE_INPUT_MISSING = Rule(
+STAGE_INPUT_MISSING = define_rule(
     code="MLS301", name="stage-input-not-available", severity=ERROR,
     summary="Every stage input must be a pipeline input or an output of an earlier stage.",
     explanation="Core ML walks the stages in order, keeping a table of the features available so far (the "
@@ -31,7 +31,7 @@ STAGE_INPUT_MISSING = Rule(
     fix="Rename the stage input to the feature an earlier stage produces, or add it to the pipeline inputs.",
     upstream=_UPSTREAM)
 
-STAGE_INPUT_TYPE = Rule(
+STAGE_INPUT_TYPE = define_rule(
     code="MLS302", name="stage-input-type-mismatch", severity=ERROR,
     summary="A stage input must have the same type as the feature it reads.",
     explanation="The stage input's type must equal (Core ML's isEquivalent: same kind; for multi-arrays the "
@@ -41,7 +41,7 @@ STAGE_INPUT_TYPE = Rule(
     fix="Make the stage's input description match the producer's output description exactly.",
     upstream=_UPSTREAM)
 
-PIPELINE_OUTPUT_MISSING = Rule(
+PIPELINE_OUTPUT_MISSING = define_rule(
     code="MLS303", name="pipeline-output-not-produced", severity=ERROR,
     summary="Every pipeline output must be a pipeline input or an output of some stage.",
     explanation="After the stages, Core ML checks each pipeline output against the table of available "
@@ -49,7 +49,7 @@ PIPELINE_OUTPUT_MISSING = Rule(
     fix="Rename the pipeline output to a stage output, or remove it.",
     upstream=_UPSTREAM)
 
-PIPELINE_OUTPUT_TYPE = Rule(
+PIPELINE_OUTPUT_TYPE = define_rule(
     code="MLS304", name="pipeline-output-type-mismatch", severity=ERROR,
     summary="A pipeline output must have the same type as the feature that produces it.",
     explanation="Same equality as for stage inputs: the pipeline's output description must match the last "
@@ -57,7 +57,7 @@ PIPELINE_OUTPUT_TYPE = Rule(
     fix="Copy the producing stage's output description into the pipeline's outputs.",
     upstream=_UPSTREAM)
 
-EARLY_STAGE_UPDATABLE = Rule(
+EARLY_STAGE_UPDATABLE = define_rule(
     code="MLS305", name="updatable-stage-not-last", severity=ERROR,
     summary="In an updatable pipeline only the last model may be updatable.",
     explanation="For a pipeline marked updatable Core ML requires isUpdatable to be false on every model but "
@@ -66,7 +66,7 @@ EARLY_STAGE_UPDATABLE = Rule(
     fix="Clear isUpdatable on the earlier stages (and their layers); train only the last stage.",
     upstream=_UPSTREAM)
 
-LAST_STAGE_NOT_UPDATABLE = Rule(
+LAST_STAGE_NOT_UPDATABLE = define_rule(
     code="MLS306", name="updatable-pipeline-last-stage-frozen", severity=ERROR,
     summary="An updatable pipeline's last model must be updatable.",
     explanation="A pipeline marked updatable must end in an updatable model: \"Last model in an updatable "
@@ -75,7 +75,7 @@ LAST_STAGE_NOT_UPDATABLE = Rule(
     fix="Make the last stage updatable (mlsurgery make-updatable), or clear isUpdatable on the pipeline.",
     upstream=_UPSTREAM)
 
-UPDATABLE_STAGE_IN_FROZEN_PIPELINE = Rule(
+UPDATABLE_STAGE_IN_FROZEN_PIPELINE = define_rule(
     code="MLS307", name="updatable-stage-in-frozen-pipeline", severity=ERROR,
     summary="A pipeline that is not updatable must not contain an updatable model.",
     explanation="When the pipeline itself is not marked updatable, Core ML rejects any stage marked "
@@ -84,14 +84,14 @@ UPDATABLE_STAGE_IN_FROZEN_PIPELINE = Rule(
     fix="Mark the pipeline (and every enclosing pipeline) updatable too, or clear isUpdatable on the stage.",
     upstream=_UPSTREAM)
 
-STAGE_NAMES_COUNT = Rule(
+STAGE_NAMES_COUNT = define_rule(
     code="MLS308", name="stage-names-count", severity=ERROR,
     summary="Pipeline stage names, when given, must name every model.",
     explanation="Pipeline.names is optional, but when it is not empty it must have exactly one name per model.",
     fix="Give one name per stage, or clear Pipeline.names.",
     upstream=_UPSTREAM)
 
-STAGE_NAMES_UNIQUE = Rule(
+STAGE_NAMES_UNIQUE = define_rule(
     code="MLS309", name="stage-names-unique", severity=ERROR,
     summary="Pipeline stage names must be unique.",
     explanation="Core ML rejects a stage name used by an earlier stage of the same pipeline.",

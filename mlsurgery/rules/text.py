@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Problem, Rule, define_rule
-from .models import (
+from .base import Check, Problem, Rule, define_rule
+from .other_models import (
     NAMED_FEATURE_MISSING,
     TYPE_NAMES,
     UNCLAIMED_FEATURE,
-    Check,
     features_problem,
     model_check,
 )

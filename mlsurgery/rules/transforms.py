@@ -3,15 +3,15 @@
 Upstream: mlmodel/src/Validation/OneHotEncoderValidator.cpp, ScalarValidator.cpp (the scaler),
 NormalizerValidator.cpp, ImputerValidator.cpp, FeatureVectorizerValidator.cpp, DictVectorizerValidator.cpp,
 ArrayFeatureExtractorValidator.cpp and CategoricalMappingValidator.cpp. Each first checks how many inputs and
-outputs of which types the model has (``rules.models``: MLS400, MLS401), then its parameters.
+outputs of which types the model has (``rules.other_models``: MLS400, MLS401), then its parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Problem, Rule, define_rule
-from .models import TYPE_NAMES, Check, features_problem, kind_of, model_check
+from .base import Check, Problem, Rule, define_rule
+from .other_models import TYPE_NAMES, features_problem, kind_of, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"
 
@@ -33,71 +33,71 @@ _MAPPINGS = {
 }
 
 
-def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return define_rule(code, name, summary, explanation, fix, _VALIDATION + upstream)
-
-
-OUTPUT_TYPE = _rule(
+OUTPUT_TYPE = define_rule(
     "MLS440", "transform-output-type", "A scaler's or imputer's output must have its input's type.",
     "A scaler or imputer maps a feature onto the same kind of feature: \"Type of input feature does not match "
     "the output type feature.\" (a scaler may also turn an Int64 into a Double).",
-    "Give the output the input's type.", "ScalarValidator.cpp, ImputerValidator.cpp")
+    "Give the output the input's type.", _VALIDATION + "ScalarValidator.cpp, ImputerValidator.cpp")
 
-ARRAY_SHAPE = _rule(
+ARRAY_SHAPE = define_rule(
     "MLS441", "transform-array-shape", "A scaler's or imputer's arrays must be 1-D and of equal length.",
     "With a multi-array input, the input and the output must both be one-dimensional and of the same length: "
     "\"Shape of output array does not match shape of input array.\"",
-    "Give input and output the same 1-D shape.", "ScalarValidator.cpp, ImputerValidator.cpp")
+    "Give input and output the same 1-D shape.", _VALIDATION + "ScalarValidator.cpp, ImputerValidator.cpp")
 
-ONE_HOT_CATEGORIES = _rule(
+ONE_HOT_CATEGORIES = define_rule(
     "MLS442", "one-hot-categories", "A one-hot encoder must list its categories.",
     "stringCategories or int64Categories must be set: \"OneHotEncoder parameter incorrect type\".",
-    "Set the categories the encoder maps to positions.", "OneHotEncoderValidator.cpp")
+    "Set the categories the encoder maps to positions.", _VALIDATION + "OneHotEncoderValidator.cpp")
 
-SCALER_PARAMETERS = _rule(
+SCALER_PARAMETERS = define_rule(
     "MLS443", "scaler-parameters", "A scaler's shift or scale values do not fit its input.",
     "shiftValue and scaleValue each hold nothing, one value, or (for an array input) one value per element: "
     "\"specified shift values must be empty, a scalar, or a vector of the matching length\".",
-    "Give as many shift and scale values as the input has elements (or one, or none).", "ScalarValidator.cpp")
+    "Give as many shift and scale values as the input has elements (or one, or none).",
+    _VALIDATION + "ScalarValidator.cpp")
 
-NORMALIZER_NORM = _rule(
+NORMALIZER_NORM = define_rule(
     "MLS444", "normalizer-norm", "A normalizer's norm type is unknown.",
     "normType must be LMax, L1 or L2: \"NormalizerValidator normLx invalid\".",
-    "Set normType to LMax, L1 or L2.", "NormalizerValidator.cpp")
+    "Set normType to LMax, L1 or L2.", _VALIDATION + "NormalizerValidator.cpp")
 
-IMPUTER_VALUES = _rule(
+IMPUTER_VALUES = define_rule(
     "MLS445", "imputer-values", "An imputer's imputed or replaced value does not fit its input.",
     "An imputed value must be set and match the input type (Double: a Double or array input; Int64: Int64; "
     "String: String; arrays: an array input of the same length; dictionaries: a dictionary input), and the "
     "replace value, when set, must be of the imputed value's kind (none is allowed for dictionaries).",
-    "Set the imputed (and replace) value of the input's type.", "ImputerValidator.cpp")
+    "Set the imputed (and replace) value of the input's type.", _VALIDATION + "ImputerValidator.cpp")
 
-VECTORIZER_DIMENSIONS = _rule(
+VECTORIZER_DIMENSIONS = define_rule(
     "MLS446", "feature-vectorizer-dimensions", "A feature vectorizer input has zero dimensions.",
     "Every entry of inputList needs inputDimensions > 0: \"Dimension size must be greater tha zero.\"",
-    "Set inputDimensions to the number of values each input contributes.", "FeatureVectorizerValidator.cpp")
+    "Set inputDimensions to the number of values each input contributes.",
+    _VALIDATION + "FeatureVectorizerValidator.cpp")
 
-DICT_VECTORIZER_MAP = _rule(
+DICT_VECTORIZER_MAP = define_rule(
     "MLS447", "dict-vectorizer-map", "A dictionary vectorizer must set its key-to-index map.",
     "stringToIndex or int64ToIndex must be set: \"DictVectorizerValidator parameter not set\".",
-    "Set the keys, in index order.", "DictVectorizerValidator.cpp")
+    "Set the keys, in index order.", _VALIDATION + "DictVectorizerValidator.cpp")
 
-EXTRACTOR_INDICES = _rule(
+EXTRACTOR_INDICES = define_rule(
     "MLS448", "array-extractor-indices", "An array feature extractor with a Double output must extract one index.",
     "If the output is a Double, extractIndex must hold exactly one index.",
-    "Extract a single index, or make the output a multi-array.", "ArrayFeatureExtractorValidator.cpp")
+    "Extract a single index, or make the output a multi-array.", _VALIDATION + "ArrayFeatureExtractorValidator.cpp")
 
-CATEGORICAL_MAPPING = _rule(
+CATEGORICAL_MAPPING = define_rule(
     "MLS449", "categorical-mapping", "A categorical mapping's map or unknown-value default is missing or mistyped.",
     "stringToInt64Map or int64ToStringMap must be set (\"Mapping not set.\"), and the value for unknown keys must "
     "be of the mapped-to type (an Int64 default for a string-to-Int64 map, a string default otherwise).",
-    "Set the map and give the unknown-value default the output's type.", "CategoricalMappingValidator.cpp")
+    "Set the map and give the unknown-value default the output's type.",
+    _VALIDATION + "CategoricalMappingValidator.cpp")
 
-CATEGORICAL_SEQUENCE = _rule(
+CATEGORICAL_SEQUENCE = define_rule(
     "MLS450", "categorical-mapping-sequence", "A categorical mapping over sequences has mistyped sequences.",
     "A categorical mapping applied to a sequence input must output a sequence, and both sequences must hold the "
     "map's key and value types.",
-    "Make input and output sequences of the map's key and value types.", "CategoricalMappingValidator.cpp")
+    "Make input and output sequences of the map's key and value types.",
+    _VALIDATION + "CategoricalMappingValidator.cpp")
 
 RULES: list[Rule] = [OUTPUT_TYPE, ARRAY_SHAPE, ONE_HOT_CATEGORIES, SCALER_PARAMETERS, NORMALIZER_NORM,
                      IMPUTER_VALUES, VECTORIZER_DIMENSIONS, DICT_VECTORIZER_MAP, EXTRACTOR_INDICES,

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from .base import Problem, Rule, define_rule
-from .models import Check, model_check
+from .base import Check, Problem, Rule, define_rule
+from .other_models import model_check
 
 _UPSTREAM = "mlmodel/src/TreeEnsembleCommon.cpp (constructAndValidateTreeEnsembleFromSpec)"
 _MAX_ERRORS = 50
@@ -25,43 +25,40 @@ _LEAF = 6  # TreeNodeBehavior.LeafNode; 0–5 are the branch comparisons.
 _BRANCHES = range(0, 6)
 
 
-def _rule(code, name, summary, explanation, fix) -> Rule:
-    return define_rule(code, name, summary, explanation, fix, _UPSTREAM)
-
-
-TREE_DIMENSIONS = _rule(
+TREE_DIMENSIONS = define_rule(
     "MLS430", "tree-dimensions", "A tree ensemble's output dimension is 0 or disagrees with its defaults or classes.",
     "numPredictionDimensions must be positive; basePredictionValue is empty or has one value per dimension; "
     "a classifier's label count must match the dimension (two labels for dimension 1, n labels for n ≥ 2), or "
     "the labels must be left out.",
     "Set numPredictionDimensions to the number of outputs (classes; 1 for a binary classifier) and size the "
-    "base prediction values and labels to match.")
+    "base prediction values and labels to match.", _UPSTREAM)
 
-TREE_NODE_BEHAVIOR = _rule(
+TREE_NODE_BEHAVIOR = define_rule(
     "MLS431", "tree-node-behavior", "A tree node's behaviour is not a known value.",
     "nodeBehavior must be LeafNode or one of the six branch comparisons; any other number (from a newer or "
     "damaged file) stops Core ML's tree construction: \"Branch mode hit bad value\".",
-    "Set nodeBehavior to a branch comparison or LeafNode.")
+    "Set nodeBehavior to a branch comparison or LeafNode.", _UPSTREAM)
 
-TREE_NODE_IDS = _rule(
+TREE_NODE_IDS = define_rule(
     "MLS432", "tree-node-ids", "A tree node id is duplicated or a branch refers to an undeclared node.",
     "(treeId, nodeId) identifies a node and must be unique, and each branch's trueChildNodeId and "
     "falseChildNodeId must be nodes of the same tree: \"Tree Node with TreeID=... and NodeID=... referenced but "
     "not declared in specification\".",
-    "Give every node a unique id within its tree and point the branches at declared nodes.")
+    "Give every node a unique id within its tree and point the branches at declared nodes.", _UPSTREAM)
 
-TREE_LEAF_VALUES = _rule(
+TREE_LEAF_VALUES = define_rule(
     "MLS433", "tree-leaf-values", "A leaf's evaluation values are missing, out of range or repeated.",
     "A leaf needs at least one evaluationInfo, each evaluationIndex below numPredictionDimensions and used "
     "once.",
-    "Give each leaf one value per output dimension it contributes to, with indices below the output dimension.")
+    "Give each leaf one value per output dimension it contributes to, with indices below the output dimension.",
+    _UPSTREAM)
 
-TREE_STRUCTURE = _rule(
+TREE_STRUCTURE = define_rule(
     "MLS434", "tree-structure", "The nodes of a tree do not form a single tree.",
     "No branch may be its own child, no node may be the child of two branches, each tree has exactly one root "
     "(a node that is nobody's child) and every node must be reachable from a root (unreachable nodes mean a "
     "cycle).",
-    "Rebuild the tree so that every node except the root has exactly one parent.")
+    "Rebuild the tree so that every node except the root has exactly one parent.", _UPSTREAM)
 
 RULES: list[Rule] = [TREE_DIMENSIONS, TREE_NODE_BEHAVIOR, TREE_NODE_IDS, TREE_LEAF_VALUES, TREE_STRUCTURE]
 

@@ -20,51 +20,48 @@ _PARAMETERS = "mlmodel/src/Validation/ParameterValidator.cpp"
 _GRAPH = _UPDATABLE + ", NeuralNetworkValidatorGraph.hpp"
 
 
-def _rule(code, name, summary, explanation, fix, upstream=_UPDATABLE) -> Rule:
-    return define_rule(code, name, summary, explanation, fix, upstream)
-
-
-NO_UPDATABLE_LAYER = _rule(
+NO_UPDATABLE_LAYER = define_rule(
     "MLS200", "no-updatable-layer", "An updatable network must have at least one updatable layer.",
     "The model is marked updatable but no layer has isUpdatable set: \"The model is marked as updatable, but "
     "none of the layers are updatable.\"",
-    "Mark the layers to train (mlsurgery make-updatable --layers NAME...), or clear the model's isUpdatable.")
+    "Mark the layers to train (mlsurgery make-updatable --layers NAME...), or clear the model's isUpdatable.",
+    _UPDATABLE)
 
-LAYER_KIND_NOT_UPDATABLE = _rule(
+LAYER_KIND_NOT_UPDATABLE = define_rule(
     "MLS201", "layer-kind-not-updatable",
     "Only convolution, innerProduct and uniDirectionalLSTM layers can be updatable.",
     "Core ML trains only these three layer kinds. Any other layer marked updatable is rejected (the message "
     "says \"neither convolution nor inner-product\" even though uniDirectionalLSTM is allowed). Converters often "
     "emit batchedMatmul instead of innerProduct for dense layers; those cannot be trained.",
     "Clear isUpdatable on the layer; train a convolution/innerProduct layer instead (re-convert dense layers "
-    "as innerProduct if needed).")
+    "as innerProduct if needed).", _UPDATABLE)
 
-QUANTIZED_UPDATABLE_LAYER = _rule(
+QUANTIZED_UPDATABLE_LAYER = define_rule(
     "MLS202", "quantized-updatable-layer", "An updatable layer must not have quantized weights or bias.",
     "For an updatable convolution or innerProduct layer, Core ML rejects a quantization message on the weights, "
     "or on the bias when hasBias is set: \"Quantized weights/bias not supported for update.\" It checks this "
     "before the isUpdatable flags of the parameters. uniDirectionalLSTM parameters are not checked.",
-    "Store the layer's weights as float32 (dequantize that layer), or train another layer.")
+    "Store the layer's weights as float32 (dequantize that layer), or train another layer.", _UPDATABLE)
 
-PARAMETERS_NOT_UPDATABLE = _rule(
+PARAMETERS_NOT_UPDATABLE = define_rule(
     "MLS203", "parameters-not-marked-updatable", "An updatable layer's weights and bias must be marked updatable.",
     "For an updatable convolution or innerProduct layer, WeightParams.isUpdatable must be true on the weights, "
     "and on the bias when hasBias is set: \"has a weight/bias param which is not marked as updatable.\" "
     "uniDirectionalLSTM parameters are not checked.",
-    "Set isUpdatable on the layer's weights and bias (mlsurgery make-updatable does both).")
+    "Set isUpdatable on the layer's weights and bias (mlsurgery make-updatable does both).", _UPDATABLE)
 
-NAME_COLLISION = _rule(
+NAME_COLLISION = define_rule(
     "MLS204", "layer-name-collision", "Layer and loss-layer names of an updatable network must all be distinct.",
     "Core ML builds its training graph by name, so an updatable model must not reuse a name among its layers "
     "and loss layers: \"The updatable model has a name collision for: ...\".",
-    "Rename the duplicate layer or loss layer (mlsurgery rename-layer).")
+    "Rename the duplicate layer or loss layer (mlsurgery rename-layer).", _UPDATABLE)
 
-MULTIPLE_LOSS_LAYERS = _rule(
+MULTIPLE_LOSS_LAYERS = define_rule(
     "MLS205", "multiple-loss-layers", "An updatable network may have at most one loss layer.",
     "\"This model has more than one loss layers specified, which is not supported at the moment.\"",
-    "Keep a single loss layer in updateParams.lossLayers.")
+    "Keep a single loss layer in updateParams.lossLayers.", _UPDATABLE)
 
-CROSS_ENTROPY_INPUT = _rule(
+CROSS_ENTROPY_INPUT = define_rule(
     "MLS206", "cross-entropy-input-not-softmax", "A cross-entropy loss must read the output of a softmax layer.",
     "Core ML looks at the layer that last writes the loss's input blob: it must be a softmax layer (not "
     "softmaxND) and the blob must be that softmax's first output: \"input is not generated from a softmax "
@@ -72,68 +69,68 @@ CROSS_ENTROPY_INPUT = _rule(
     "Point the loss input at the softmax output (for a classifier, the probabilities blob), or replace a "
     "softmaxND by a softmax layer.", _GRAPH)
 
-LOSS_TARGET_IN_GRAPH = _rule(
+LOSS_TARGET_IN_GRAPH = define_rule(
     "MLS207", "loss-target-produced-in-graph", "A loss target must be a training input, not a blob a layer writes.",
     "The target is fed by the training data, so no layer of the network may write a blob of that name "
     "(\"target is generated within the graph\"). This applies to both cross-entropy and MSE losses.",
     "Rename the loss target to a name no layer outputs (e.g. '<output>_true') and list it in the training inputs.",
     _GRAPH)
 
-MSE_INPUT_NOT_PRODUCED = _rule(
+MSE_INPUT_NOT_PRODUCED = define_rule(
     "MLS208", "mse-input-not-produced", "A mean-squared-error loss must read a blob some layer writes.",
     "The MSE loss input must be an output of a layer of the network (a model input is not enough): \"input is "
     "not generated within the graph\".",
     "Point the loss input at the output of the network's last layer.", _GRAPH)
 
-UNKNOWN_LOSS = _rule(
+UNKNOWN_LOSS = define_rule(
     "MLS209", "unknown-loss-type", "A loss layer must be categorical cross-entropy or mean squared error.",
     "A loss layer whose type is unset (or unknown to this Core ML) is rejected: \"Loss function is not "
     "recognized ..., only cross entropy loss and MSE are supported.\"",
-    "Set categoricalCrossEntropyLossLayer or meanSquaredErrorLossLayer on the loss layer.")
+    "Set categoricalCrossEntropyLossLayer or meanSquaredErrorLossLayer on the loss layer.", _UPDATABLE)
 
-OPTIMIZER_PARAMETER_MISSING = _rule(
+OPTIMIZER_PARAMETER_MISSING = define_rule(
     "MLS210", "optimizer-parameter-missing", "The optimizer must state each of its required parameters.",
     "SGD needs learningRate and miniBatchSize; Adam needs learningRate, miniBatchSize, beta1, beta2 and eps. "
     "Core ML checks them in that order and rejects the first absent one (\"SGD optimizer should include "
     "learningRate parameter.\"). SGD momentum is optional and not validated.",
-    "Set the missing parameter (mlsurgery make-updatable sets all of them).")
+    "Set the missing parameter (mlsurgery make-updatable sets all of them).", _UPDATABLE)
 
-UNKNOWN_OPTIMIZER = _rule(
+UNKNOWN_OPTIMIZER = define_rule(
     "MLS211", "unknown-optimizer", "An updatable network needs an SGD or Adam optimizer.",
     "updateParams.optimizer must be sgdOptimizer or adamOptimizer; no optimizer at all is reported the same way: "
     "\"Optimizer is not recognized.\"",
-    "Set updateParams.optimizer (e.g. SGD with learningRate and miniBatchSize).")
+    "Set updateParams.optimizer (e.g. SGD with learningRate and miniBatchSize).", _UPDATABLE)
 
-EPOCHS_MISSING = _rule(
+EPOCHS_MISSING = define_rule(
     "MLS212", "epochs-missing", "An updatable network must state its number of epochs.",
     "\"Epochs should be included in neural network update parameters.\"",
-    "Set updateParams.epochs (a positive default value).")
+    "Set updateParams.epochs (a positive default value).", _UPDATABLE)
 
-DEFAULT_NOT_POSITIVE = _rule(
+DEFAULT_NOT_POSITIVE = define_rule(
     "MLS213", "parameter-default-not-positive",
     "miniBatchSize, epochs (and k-NN numberOfNeighbors) must default to a positive value.",
     "Core ML requires a default value above 0 for these Int64 parameters (\"expected to be a positive value\"); "
     "the seed may be any value.",
     "Set the parameter's defaultValue to a positive number.", _PARAMETERS)
 
-SET_NOT_POSITIVE = _rule(
+SET_NOT_POSITIVE = define_rule(
     "MLS214", "parameter-set-not-positive", "Allowed-value sets of positive parameters must hold positive values.",
     "Core ML scans the allowed values in order and stops at the default value, so a non-positive value is only "
     "rejected when it comes before the default in the list (\"Non-positive value ... in Allowed Values Set\").",
     "Remove zero and negative values from the allowed set.", _PARAMETERS)
 
-DEFAULT_NOT_IN_SET = _rule(
+DEFAULT_NOT_IN_SET = define_rule(
     "MLS215", "parameter-default-not-in-set", "An Int64 parameter's default must be one of its allowed values.",
     "\"Specified Default Value ... not found in Allowed Values Set\".",
     "Add the default value to the allowed set, or choose a default from the set.", _PARAMETERS)
 
-RANGE_NOT_POSITIVE = _rule(
+RANGE_NOT_POSITIVE = define_rule(
     "MLS216", "parameter-range-not-positive", "Allowed ranges of positive parameters must have positive bounds.",
     "For miniBatchSize, epochs and numberOfNeighbors, both the range minimum and maximum must be above 0 "
     "(\"Non-positive min value ... in Allowed Value Range\"); the minimum is checked first.",
     "Make the range minimum at least 1.", _PARAMETERS)
 
-DEFAULT_OUT_OF_RANGE = _rule(
+DEFAULT_OUT_OF_RANGE = define_rule(
     "MLS217", "parameter-default-out-of-range", "A parameter's default must lie within its allowed range.",
     "For Int64 parameters (miniBatchSize, epochs, seed, numberOfNeighbors) and Double parameters (learningRate, "
     "beta1, beta2, eps; SGD momentum is not checked) Core ML rejects a default below the minimum or above the "
@@ -141,7 +138,7 @@ DEFAULT_OUT_OF_RANGE = _rule(
     "maximum always fails this check first. A NaN default passes, as in Core ML.",
     "Choose a default inside the range, or widen the range.", _PARAMETERS)
 
-BLOCKED_BACKPROP = _rule(
+BLOCKED_BACKPROP = define_rule(
     "MLS218", "gradient-blocked-before-updatable-layer",
     "Every updatable layer must be reachable from the loss through layers that pass gradients.",
     "Core ML walks breadth-first back from the loss. Only convolution, innerProduct, uniDirectionalLSTM, "
@@ -155,48 +152,50 @@ BLOCKED_BACKPROP = _rule(
     "Train only layers between the loss and the first blocking layer (mlsurgery make-updatable --layers auto), "
     "or replace the blocking layer (e.g. softmaxND by softmax, reshape by flatten).", _GRAPH)
 
-TRAINING_INPUTS_MISSING = _rule(
+TRAINING_INPUTS_MISSING = define_rule(
     "MLS219", "training-inputs-missing", "An updatable network needs at least two training inputs.",
     "description.trainingInput must list the model input(s) used for training and the loss target: \"Must "
     "provide training inputs for updatable neural network (expecting both input and target for loss "
     "function).\"",
-    "Add the model input(s) and the loss target (or, for a classifier, the predicted label) to trainingInput.")
+    "Add the model input(s) and the loss target (or, for a classifier, the predicted label) to trainingInput.",
+    _UPDATABLE)
 
-TRAINING_INPUTS_NO_TARGET = _rule(
+TRAINING_INPUTS_NO_TARGET = define_rule(
     "MLS220", "training-inputs-without-target", "Training inputs must include a feature that is not a model input.",
     "A training input counts as a model input when a model input has the same name and an equal type. If every "
     "training input is one, there is no target: \"Training inputs don't describe required inputs for the loss "
     "(needs both the input and the target).\"",
-    "Add the loss target (or the classifier's predicted label) to trainingInput.")
+    "Add the loss target (or the classifier's predicted label) to trainingInput.", _UPDATABLE)
 
-TRAINING_INPUTS_NO_MODEL_INPUT = _rule(
+TRAINING_INPUTS_NO_MODEL_INPUT = define_rule(
     "MLS221", "training-inputs-without-model-input", "Training inputs must include at least one model input.",
     "At least one training input must be identical (same name and type) to a model input: \"The training inputs "
     "must include at least one input from the model itself as required for training\". A training input named "
     "like a model input but with another type or shape does not count.",
-    "Copy the model input descriptions into trainingInput unchanged.")
+    "Copy the model input descriptions into trainingInput unchanged.", _UPDATABLE)
 
-TRAINING_LABEL_TYPE = _rule(
+TRAINING_LABEL_TYPE = define_rule(
     "MLS222", "training-label-type-mismatch",
     "A classifier's predicted-label training input must have the label output's type.",
     "For a neural-network classifier, a training input named like predictedFeatureName must have exactly the type "
     "of the model output of that name (String or Int64 labels): \"The type of the training input provided ... "
     "doesn't match the expected type of the classifier.\"",
-    "Copy the predicted-label output description into trainingInput.")
+    "Copy the predicted-label output description into trainingInput.", _UPDATABLE)
 
-TRAINING_INPUTS_MISSING_TARGET = _rule(
+TRAINING_INPUTS_MISSING_TARGET = define_rule(
     "MLS223", "training-inputs-missing-target", "Training inputs must include the loss target.",
     "Among the training inputs that are not model inputs, one must be named like the (first) loss layer's target; "
     "for a classifier, one named like predictedFeatureName with the label output's type also works. \"The "
     "training inputs don't include the loss layer's target\" (classifiers: \"... the target of the classifier\").",
-    "Add a training input named like the loss target (or, for a classifier, like the predicted label output).")
+    "Add a training input named like the loss target (or, for a classifier, like the predicted label output).",
+    _UPDATABLE)
 
-NO_LOSS_LAYER = _rule(
+NO_LOSS_LAYER = define_rule(
     "MLS224", "no-loss-layer", "An updatable network must have a loss layer.",
     "Core ML's training-input check reads the first loss layer without checking that one exists, so a network "
     "with no loss layer that passes every other check makes the validator read past an empty list (undefined "
     "behaviour: a crash in practice). Such a model can never be trained either way.",
-    "Add a loss layer (categorical cross-entropy on the softmax output, or MSE on the output).")
+    "Add a loss layer (categorical cross-entropy on the softmax output, or MSE on the output).", _UPDATABLE)
 
 RULES: list[Rule] = [
     NO_UPDATABLE_LAYER, LAYER_KIND_NOT_UPDATABLE, QUANTIZED_UPDATABLE_LAYER, PARAMETERS_NOT_UPDATABLE,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Problem, Rule, define_rule
-from .models import UNCLAIMED_FEATURE, Check, data_type_name, features_problem, model_check
+from .base import Check, Problem, Rule, define_rule
+from .other_models import UNCLAIMED_FEATURE, data_type_name, features_problem, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"
 # VGGish preprocessing: 975 ms of 16 kHz mono audio in, a 96-frame × 64-band log-mel spectrogram out.
@@ -21,39 +21,35 @@ _OBJECTS_VERSION = 1
 _SOUND_VERSION = 1
 
 
-def _rule(code, name, summary, explanation, fix, upstream) -> Rule:
-    return define_rule(code, name, summary, explanation, fix, _VALIDATION + upstream)
-
-
-VISION_PRINT_TYPE = _rule(
+VISION_PRINT_TYPE = define_rule(
     "MLS480", "vision-feature-print-type", "A vision feature print must choose scene or objects and a known version.",
     "visionFeaturePrint sets scene (version 1 or 2) or objects (version 1): \"Type for vision feature print "
     "not set\", \"Version for scene is invalid\".",
-    "Set scene.version to 1 or 2 (or objects.version to 1).", "VisionFeaturePrintValidator.cpp")
+    "Set scene.version to 1 or 2 (or objects.version to 1).", _VALIDATION + "VisionFeaturePrintValidator.cpp")
 
-VISION_OBJECTS_OUTPUTS = _rule(
+VISION_OBJECTS_OUTPUTS = define_rule(
     "MLS481", "vision-objects-outputs", "An objects feature print must name its two outputs.",
     "objects.output lists the names of the two multi-array outputs: \"Two outputs for objects need to be "
     "provided\".",
-    "List the two output names in objects.output.", "VisionFeaturePrintValidator.cpp")
+    "List the two output names in objects.output.", _VALIDATION + "VisionFeaturePrintValidator.cpp")
 
-SOUND_PREPROCESSING_TYPE = _rule(
+SOUND_PREPROCESSING_TYPE = define_rule(
     "MLS482", "sound-preprocessing-type", "A sound analysis preprocessing model must choose its preprocessing.",
     "soundAnalysisPreprocessing must set vggish: \"Type for sound analysis preprocessing not set\".",
-    "Set vggish.", "SoundAnalysisPreprocessingValidator.cpp")
+    "Set vggish.", _VALIDATION + "SoundAnalysisPreprocessingValidator.cpp")
 
-VGGISH_ARRAYS = _rule(
+VGGISH_ARRAYS = define_rule(
     "MLS483", "vggish-arrays", "VGGish preprocessing takes a [15600] FLOAT32 array and gives [1, 96, 64] FLOAT32.",
     "The input is 975 ms of 16 kHz audio (shape [15600]) and the output a 96 × 64 log-mel spectrogram (shape "
     "[1, 96, 64]), both FLOAT32: \"Incorrect input shape, should be 1-dimension, of length: 15600\".",
     "Declare the input as FLOAT32 [15600] and the output as FLOAT32 [1, 96, 64].",
-    "SoundAnalysisPreprocessingValidator.cpp")
+    _VALIDATION + "SoundAnalysisPreprocessingValidator.cpp")
 
-AUDIO_PRINT_TYPE = _rule(
+AUDIO_PRINT_TYPE = define_rule(
     "MLS484", "audio-feature-print-type", "An audio feature print must choose sound and a known version.",
     "audioFeaturePrint sets sound with a version other than SOUND_VERSION_INVALID (0): \"Type for audio feature "
     "print not set\", \"Version for sound is invalid\".",
-    "Set sound.version to 1.", "AudioFeaturePrintValidator.cpp")
+    "Set sound.version to 1.", _VALIDATION + "AudioFeaturePrintValidator.cpp")
 
 RULES: list[Rule] = [VISION_PRINT_TYPE, VISION_OBJECTS_OUTPUTS, SOUND_PREPROCESSING_TYPE, VGGISH_ARRAYS,
                      AUDIO_PRINT_TYPE]

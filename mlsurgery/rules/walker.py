@@ -28,9 +28,10 @@ from .layers import (
     rank_problem,
 )
 from .nd_layer_checks import CHECKS as ND_CHECKS
+from .recurrent_checks import CHECKS as RECURRENT_CHECKS
 
 # Every layer type's own check, by the layer's oneof case.
-LAYER_CHECKS = {**CLASSIC_CHECKS, **ND_CHECKS}
+LAYER_CHECKS = {**CLASSIC_CHECKS, **RECURRENT_CHECKS, **ND_CHECKS}
 
 
 @dataclass

@@ -72,11 +72,25 @@ def test_a_bad_set_is_one_line_exit_2(run_cli, tmp_path):
 
 def test_a_model_core_ml_would_reject_exits_1_with_its_findings(run_cli, tmp_path):
     result = run_cli("apply", HANDS_TURI, "--output-dir", tmp_path,
+                     "--set", "steps.2.make-updatable.allow_blocked=true",
                      "--set", "steps.2.make-updatable.layers=[fullyconnected0, conv10, fire9/expand1x1]")
 
     assert result.exit_code == 1
     assert "fire9/concat" in result.stdout  # the finding, printed with its fix
     assert result.stderr.startswith(f"mlsurgery: error: {HANDS_TURI}:42: step 8 (save): ")
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_make_updatable_step_refuses_what_the_command_refuses(run_cli, tmp_path):
+    # Like `mlsurgery make-updatable`, the step refuses a layer gradients cannot reach before any later step runs.
+    result = run_cli("apply", HANDS_TURI, "--output-dir", tmp_path,
+                     "--set", "steps.2.make-updatable.layers=[fullyconnected0, conv10, fire9/expand1x1]")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"mlsurgery: error: {HANDS_TURI}:20: step 2 (make-updatable): cannot train "
+                                    "'fire9/expand1x1' from the loss on 'labelProbability': Core ML does not "
+                                    "backpropagate through 'fire9/concat' (concat)")
     assert result.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
 

@@ -11,7 +11,7 @@ SQUEEZENET = FIXTURES / "turi_squeezenet.mlmodel"
 
 
 def _updatable_layers(path):
-    return [layer.name for layer in LayerGraph.of(load_spec(path)).layers if layer.is_updatable]
+    return [layer.name for layer in LayerGraph.trainable(load_spec(path)).layers if layer.is_updatable]
 
 
 @pytest.mark.parametrize("model, layers", [
@@ -112,7 +112,7 @@ def test_fp16_network_needs_to_fp32(run_cli, tmp_path):
     accepted = run_cli("make-updatable", model, "--layers", "dense_2", "--loss-input", "nextCharProbs",
                        "--to-fp32", "-o", out)
     assert accepted.exit_code == 0, accepted.stderr
-    assert all(layer.storage in ("fp32", "none") for layer in LayerGraph.of(load_spec(out)).layers)
+    assert all(layer.storage in ("fp32", "none") for layer in LayerGraph.trainable(load_spec(out)).layers)
 
 
 @pytest.mark.parametrize("args, message", [

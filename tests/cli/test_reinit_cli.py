@@ -13,7 +13,7 @@ SQUEEZENET = FIXTURES / "turi_squeezenet.mlmodel"
 
 
 def _weights(path, layer):
-    return np.array(LayerGraph.of(load_spec(path)).layer(layer).params.weights.floatValue, dtype=np.float32)
+    return np.array(LayerGraph.trainable(load_spec(path)).layer(layer).params.weights.floatValue, dtype=np.float32)
 
 
 def test_same_seed_gives_the_same_bytes_and_only_named_layers_change(run_cli, tmp_path):

@@ -17,8 +17,8 @@ def test_fp16_model_becomes_valid_pipeline_with_fp32_head(run_cli, tmp_path):
     spec = load_spec(out)
     assert validate_spec(spec).valid
     head = pipeline_stages(spec)[-1]
-    assert "fp16" not in {layer.storage for layer in LayerGraph.of(head).layers}
-    assert [layer.name for layer in LayerGraph.of(head).layers if layer.is_updatable] == ["dense_2"]
+    assert "fp16" not in {layer.storage for layer in LayerGraph.trainable(head).layers}
+    assert [layer.name for layer in LayerGraph.trainable(head).layers if layer.is_updatable] == ["dense_2"]
 
 
 @pytest.mark.parametrize("model, blob, message", [

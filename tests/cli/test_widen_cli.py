@@ -12,7 +12,7 @@ SQUEEZENET = FIXTURES / "turi_squeezenet.mlmodel"
 
 
 def _labels(path):
-    return list(LayerGraph.of(load_spec(path)).network.stringClassLabels.vector)
+    return list(LayerGraph.trainable(load_spec(path)).network.stringClassLabels.vector)
 
 
 def test_widen_writes_labels_and_prints_the_changes(run_cli, tmp_path):

@@ -201,3 +201,19 @@ def test_predict_batch_equals_one_by_one(converted):
         for name, value in alone.items():
             np.testing.assert_allclose(together[name][index], value, atol=1e-6)
 
+
+
+def test_a_converted_classifier_gives_its_label_and_probabilities():
+    from mlsurgery.engine import build_model
+
+    torch.manual_seed(3)
+    module = MLP()
+    spec = convert(module, [(1, 12)], classifier_labels=["north", "east", "south", "west"])
+    model = build_model(spec)
+    x = np.random.default_rng(8).standard_normal((1, 12)).astype(np.float32)
+    expected = torch_outputs(module, [x])[0][0]
+    outputs = model.predict({"x0": x})
+    probabilities = outputs[spec.description.predictedProbabilitiesName]
+    assert list(probabilities) == ["north", "east", "south", "west"]
+    np.testing.assert_allclose(list(probabilities.values()), expected, atol=TOLERANCE)
+    assert outputs[spec.description.predictedFeatureName] == ["north", "east", "south", "west"][int(expected.argmax())]

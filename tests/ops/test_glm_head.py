@@ -42,7 +42,7 @@ def glm_probabilities(glm, x):
 
 
 def network_probabilities(stage, x):
-    graph = LayerGraph.of(stage)
+    graph = LayerGraph.trainable(stage)
     inner = next(layer for layer in graph.layers if layer.kind == "innerProduct").params
     weights = float_values(inner.weights).reshape(inner.outputChannels, inner.inputChannels).astype(np.float64)
     z = weights @ x.ravel() + float_values(inner.bias)
@@ -110,7 +110,7 @@ def test_make_updatable_on_glm_pipelines_is_valid_and_widen_adds_classes(name, s
     report = validate_spec(spec)
     assert report.valid, report.coreml_first
     assert spec.isUpdatable and _glm_stage(spec).isUpdatable
-    assert [layer.name for layer in LayerGraph.of(spec).layers if layer.is_updatable] == ["glm_innerProduct"]
+    assert [layer.name for layer in LayerGraph.trainable(spec).layers if layer.is_updatable] == ["glm_innerProduct"]
     classes = len(_labels(_glm_stage(spec), "neuralNetworkClassifier"))
     widen_classifier(spec, "glm_innerProduct", classes + 2)
     assert validate_spec(spec).valid
@@ -137,7 +137,7 @@ def test_glm_reading_a_three_d_array_gets_a_flatten_first():
         feature.type.multiArrayType.ClearField("shape")
         feature.type.multiArrayType.shape.extend([8, 8, 8])
     replace_glm_head(spec)
-    layers = LayerGraph.of(spec).layers
+    layers = LayerGraph.trainable(spec).layers
     assert [(layer.kind, layer.inputs) for layer in layers[:2]] == [("flatten", ["sceneprint"]),
                                                                     ("innerProduct", ["glm_flatten_output"])]
     assert layers[0].params.mode == 0  # CHANNEL_FIRST: c·H·W + h·W + w, the row-major order the GLM reads

@@ -118,7 +118,7 @@ def test_quantized_layer_asks_for_dequantize():
     spec = load_spec(SHARED_MODELS / "int8_segmentation.mlmodel")
     from mlsurgery.graph import LayerGraph
 
-    quantized = next(layer.name for layer in LayerGraph.of(spec).layers if layer.is_quantized)
+    quantized = next(layer.name for layer in LayerGraph.trainable(spec).layers if layer.is_quantized)
     with pytest.raises(SurgeryError, match="--dequantize"):
         make_updatable(spec, [quantized], loss="mse")
 

@@ -25,7 +25,7 @@ def _values(weights) -> np.ndarray:
 
 
 def _all_weights(spec) -> dict:
-    return {(layer.name, path): weights for layer in LayerGraph.of(spec).network.layers
+    return {(layer.name, path): weights for layer in LayerGraph.trainable(spec).network.layers
             for path, weights in weight_params(getattr(layer, layer.WhichOneof("layer")))}
 
 
@@ -89,7 +89,7 @@ def test_coremltools_quantization_round_trips(nbits, mode):
 def test_bits_are_packed_most_significant_first_across_bytes():
     # 3-bit values 5, 1, 7, 0, 2 → bits 101 001 111 000 010 (+ one pad bit) → bytes 1010 0111, 1000 0100.
     spec = _trainable_kinds_spec()
-    dense = LayerGraph.of(spec).layer("dense").params
+    dense = LayerGraph.trainable(spec).layer("dense").params
     dense.outputChannels, dense.inputChannels = 1, 5
     weights = dense.weights
     weights.ClearField("floatValue")
@@ -102,7 +102,7 @@ def test_bits_are_packed_most_significant_first_across_bytes():
 
 def test_linear_quantization_without_bias_reads_bias_as_zero_per_channel():
     spec = _trainable_kinds_spec()
-    dense = LayerGraph.of(spec).layer("dense").params
+    dense = LayerGraph.trainable(spec).layer("dense").params
     dense.outputChannels, dense.inputChannels = 2, 2
     dense.weights.ClearField("floatValue")
     dense.weights.rawValue = bytes([1, 2, 3, 4])
@@ -114,7 +114,7 @@ def test_linear_quantization_without_bias_reads_bias_as_zero_per_channel():
 
 def test_int8_weights_expand_and_dynamic_quantization_is_switched_off():
     spec = _trainable_kinds_spec()
-    dense = LayerGraph.of(spec).layer("dense").params
+    dense = LayerGraph.trainable(spec).layer("dense").params
     dense.outputChannels, dense.inputChannels, dense.int8DynamicQuantize = 1, 3, True
     dense.weights.ClearField("floatValue")
     dense.weights.int8RawValue = np.array([-128, 0, 127], dtype=np.int8).tobytes()
@@ -133,7 +133,7 @@ def test_int8_weights_expand_and_dynamic_quantization_is_switched_off():
 ])
 def test_broken_quantization_is_refused_naming_the_layer_before_any_change(breakage, message):
     spec = _trainable_kinds_spec()
-    dense = LayerGraph.of(spec).layer("dense").params
+    dense = LayerGraph.trainable(spec).layer("dense").params
     dense.outputChannels, dense.inputChannels = 1, 5
     dense.weights.ClearField("floatValue")
     dense.weights.rawValue = bytes(2)
@@ -191,7 +191,7 @@ def test_fp16_weights_widen_exactly_and_report_growth():
 def test_fp16_conversion_accepts_a_network_message_and_leaves_fp32_alone():
     spec = load_spec(FIXTURES / "mnist_mlp.mlmodel")
     before = serialize_spec(spec)
-    network = LayerGraph.of(spec).network
+    network = LayerGraph.trainable(spec).network
     assert fp16_layers(network) == [] and len(convert_fp16_to_fp32(network)) == 0
     assert serialize_spec(spec) == before
 
@@ -218,7 +218,7 @@ def test_chunked_expansion_keeps_channels_and_bits_aligned_across_chunks():
     q = np.random.default_rng(0).integers(0, 2**bits, rows * columns, dtype=np.uint8)
     scale, bias = np.array([0.5, 1.0, 2.0, -1.0, 0.25]), np.array([1.0, 0.0, -3.0, 2.0, 0.5])
     spec = _trainable_kinds_spec()
-    dense = LayerGraph.of(spec).layer("dense").params
+    dense = LayerGraph.trainable(spec).layer("dense").params
     dense.outputChannels, dense.inputChannels = rows, columns
     dense.weights.ClearField("floatValue")
     dense.weights.rawValue = np.packbits(((q[:, None] >> np.arange(bits - 1, -1, -1)) & 1).reshape(-1)).tobytes()

@@ -21,11 +21,11 @@ def _values(weights) -> np.ndarray:
 
 
 def _layer(spec, name):
-    return LayerGraph.of(spec).layer(name).params
+    return LayerGraph.trainable(spec).layer(name).params
 
 
 def _layer_bytes(spec) -> dict:
-    return {layer.name: layer.SerializeToString() for layer in LayerGraph.of(spec).network.layers}
+    return {layer.name: layer.SerializeToString() for layer in LayerGraph.trainable(spec).network.layers}
 
 
 def test_kaiming_uniform_draws_inside_their_bounds_for_dense_and_conv():

@@ -30,9 +30,9 @@ def test_fp16_lstm_network_splits_into_frozen_fp16_backbone_and_fp32_updatable_h
     assert not backbone.isUpdatable and head.isUpdatable
     # The backbone's layers (the fp16 LSTM) are the original bytes.
     assert _layer_bytes(backbone.neuralNetwork.layers) == _layer_bytes(original.neuralNetwork.layers[:1])
-    assert LayerGraph.of(backbone).layers[0].storage == "fp16"
+    assert LayerGraph.trainable(backbone).layers[0].storage == "fp16"
     # No fp16 weight is left in the last stage.
-    assert all(layer.storage in ("fp32", "none") for layer in LayerGraph.of(head).layers)
+    assert all(layer.storage in ("fp32", "none") for layer in LayerGraph.trainable(head).layers)
     # The stages meet at the blob, declared alike on both sides with the size the head's innerProduct reads.
     dense = next(l for l in original.neuralNetwork.layers if l.name == "dense_2")
     assert backbone.description.output[0] == head.description.input[0]

@@ -23,11 +23,11 @@ def _values(weights) -> np.ndarray:
 
 
 def _params(spec, name):
-    return LayerGraph.of(spec).layer(name).params
+    return LayerGraph.trainable(spec).layer(name).params
 
 
 def _labels(spec):
-    network = LayerGraph.of(spec).network
+    network = LayerGraph.trainable(spec).network
     return list(getattr(network, network.WhichOneof("ClassLabels")).vector)
 
 

@@ -73,7 +73,7 @@ def test_every_layer_has_its_box_and_role_in_the_rendered_page(squeezenet_page, 
     boxes.feed(dom)
     assert boxes.body.get("data-ready") == "true"  # the page's script ran to the end
     spec = load_spec(updatable_models["squeezenet"])
-    names = [layer.name for layer in LayerGraph.of(spec).layers]
+    names = [layer.name for layer in LayerGraph.trainable(spec).layers]
     assert sorted(boxes.layers) == sorted(names)
     expected = {"fullyconnected0": "updatable", "conv10": "updatable", "fire9/concat": "blocking"}
     for name, box in boxes.layers.items():

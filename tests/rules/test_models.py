@@ -1,4 +1,4 @@
-"""The validators of the other model types (rules.models, estimators, trees, transforms, text, vision_audio).
+"""The validators of the other model types (rules.other_models, estimators, trees, transforms, text, vision_audio).
 
 The per-rule cases live in cases/MLS4xx.py. Here: which model types are dispatched, where the checks sit in
 Core ML's order, the tree-ensemble error list, and Core ML's own tests for these types (mlmodel/tests/
@@ -18,7 +18,7 @@ from mlsurgery.rules import (
     ALL_RULES,
     MODEL_TYPE_CHECKS,
     estimators,
-    models,
+    other_models,
     text,
     transforms,
     trees,
@@ -41,7 +41,7 @@ def test_every_other_model_type_has_its_validator():
 
 
 @pytest.mark.parametrize(("module", "pattern"), [
-    (models, r"MLS4[06]\d"), (estimators, r"MLS4[12]\d"), (trees, r"MLS43\d"), (transforms, r"MLS4[45]\d"),
+    (other_models, r"MLS4[06]\d"), (estimators, r"MLS4[12]\d"), (trees, r"MLS43\d"), (transforms, r"MLS4[45]\d"),
     (text, r"MLS47\d"), (vision_audio, r"MLS48\d")])
 def test_each_family_keeps_to_its_code_range(module, pattern):
     assert module.RULES

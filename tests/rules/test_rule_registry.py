@@ -5,7 +5,7 @@ import re
 import pytest
 
 from mlsurgery.errors import UsageError
-from mlsurgery.rules import ALL_RULES, device, fixable, model, pipeline, rule, updatable
+from mlsurgery.rules import ALL_RULES, device, fixable, generic, knn, pipeline, rule, updatable
 from mlsurgery.rules.base import ERROR, INFO, WARNING
 
 CODE = re.compile(r"MLS\d{3}$")
@@ -30,7 +30,8 @@ def test_codes_and_names_are_unique():
 
 
 @pytest.mark.parametrize(("module", "pattern", "severity"), [
-    (model, r"MLS0[5-9]\d", ERROR), (updatable, r"MLS2\d\d", ERROR), (pipeline, r"MLS3\d\d", ERROR),
+    (generic, r"MLS05\d", ERROR), (knn, r"MLS06\d", ERROR), (updatable, r"MLS2\d\d", ERROR),
+    (pipeline, r"MLS3\d\d", ERROR),
     (device, r"MLS9\d\d", WARNING), (fixable, r"MLS5\d\d", INFO)])
 def test_each_family_keeps_to_its_code_range_and_severity(module, pattern, severity):
     assert module.RULES

@@ -12,13 +12,13 @@ flatten keeps rank 4, so the layers after it run on the lifted ``[N, K, 1, 1]`` 
 
 from __future__ import annotations
 
+from ...coreml import UPDATABLE_LAYER_KINDS
 from ...graph import ancestors
 from ..changes import Changes
 from .base import REGROUPING_KINDS, Match, NetworkFacts, Rewrite
 from .lift import apply_lift, plan_lift, regrouping_chain, role
 
 CODE = "MLS502"
-_TRAINABLE_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")
 
 
 def _chain_ends(facts: NetworkFacts):
@@ -32,7 +32,7 @@ def _chain_ends(facts: NetworkFacts):
             continue  # a trailing reshape (read by the loss at most) is loss_input's case
         producer = graph.blob_producer.get(layer.inputs[0]) if layer.inputs else None
         upstream = [producer, *ancestors([producer])] if producer is not None else []
-        if not any(candidate.kind in _TRAINABLE_KINDS for candidate in upstream):
+        if not any(candidate.kind in UPDATABLE_LAYER_KINDS for candidate in upstream):
             continue  # nothing before it could be trained, so its blocking costs nothing
         yield layer, consumers
 

@@ -24,7 +24,7 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 
-from .base import Finding, Problem, Rule, define_rule
+from .base import Check, Finding, Problem, Rule, define_rule
 
 _UTILS = "mlmodel/src/Validation/ValidatorUtils-inl.hpp"
 _INTERFACE = "mlmodel/src/Validation/InterfaceValidators.cpp"
@@ -39,8 +39,6 @@ _THRESHOLDING = "mlmodel/src/Validation/ClassConfidenceThresholdingValidator.cpp
 TYPE_NAMES = {"int64Type": "Int64", "doubleType": "Double", "stringType": "String", "imageType": "Image",
               "multiArrayType": "MultiArray", "dictionaryType": "Dictionary", "sequenceType": "Sequence",
               "stateType": "State"}
-
-Check = Callable[..., list[Finding]]
 
 _SPEC_VERSION_IOS14 = 5  # MLMODEL_SPECIFICATION_VERSION_IOS14 (mlmodel/src/Globals.hpp)
 
