@@ -24,8 +24,12 @@ def training_features(spec) -> dict[str, object]:
 
 def load_dataset(path: str | Path, spec, target: str) -> Dataset:
     """Examples for the model's training inputs from ``path``; ``target`` is the loss's target feature."""
+    return load_examples(path, training_features(spec), target)
+
+
+def load_examples(path: str | Path, features: dict, target: str) -> Dataset:
+    """Examples of ``features`` (name → FeatureDescription) from ``path``, laid out as ``train`` reads data."""
     path = Path(path)
-    features = training_features(spec)
     if path.is_dir():
         return _class_folders(path, features, target)
     if not path.exists():

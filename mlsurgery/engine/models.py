@@ -62,6 +62,11 @@ class EngineModel:
     def predict_batch(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """A batch: multiArrays ``[N, *shape]``, images ``[N, C, H, W]`` pixels (0–255, model's channel order).
         Returns arrays ``[N, ...]``; classifiers give labels ``[N]`` and probabilities ``[N, K]``."""
+        return {name: _as_numpy(value) for name, value in self.run_batch(inputs).items()}
+
+    def run_batch(self, inputs: dict[str, np.ndarray]) -> dict[str, Any]:
+        """``predict_batch``'s outputs before conversion: class probabilities stay ``ClassProbabilities`` (scores
+        with their labels, which evaluation needs), numeric outputs tensors, labels lists."""
         checked = self._checked(inputs)
         sizes = {len(value) for value in checked.values()}
         if len(sizes) > 1:
@@ -70,7 +75,7 @@ class EngineModel:
         features = {name: self._many(name, value) for name, value in checked.items()}
         with torch.no_grad():
             outputs = self.run(features, batch_size)
-        return {name: _as_numpy(outputs[name]) for name in self.output_features if name in outputs}
+        return {name: outputs[name] for name in self.output_features if name in outputs}
 
     # -- helpers --------------------------------------------------------------------------------------------
     def accepted_inputs(self) -> dict[str, object]:
