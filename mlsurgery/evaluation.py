@@ -264,11 +264,13 @@ def predict_data_file(model_path, data, output, *, on_progress: OnProgress | Non
     .jsonl); returns the number of rows. Class probabilities become one column per class (CSV) or an object."""
     from .engine.data import load_examples
     from .engine.models import build_model
-    from .io import load_spec
+    from .io import check_output_path, load_spec
 
     output = Path(output)
     if output.suffix.lower() not in PREDICTION_FORMATS:
         raise InputError(f"-o {output}: predictions are written as .csv or .jsonl")
+    for source in (model_path, data):
+        check_output_path(output, source=source)
     spec = load_spec(model_path)
     model = build_model(spec)
     inputs = _input_features(spec, model)

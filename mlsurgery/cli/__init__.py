@@ -32,6 +32,8 @@ COMMANDS = [
     ("contract", "contract", "contract_command"),
     ("fix", "fix", "fix_command"),
     ("graph", "graph", "graph_command"),
+    ("evaluate", "evaluate", "evaluate_command"),
+    ("tune", "tune", "tune_command"),
 ]
 
 

@@ -13,11 +13,18 @@ import click
 @click.option("--top", type=int, default=5, show_default=True, help="Classes shown for a classifier.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people; json: an object keyed by output name (README).")
-def predict_command(model, inputs, features, random, seed, top, output_format):
+@click.option("--data", type=click.Path(path_type=str),
+              help="Every example of DATA (as train reads it) instead of one; needs -o predictions.csv|.jsonl.")
+@click.option("-o", "--output", type=click.Path(path_type=str), help="With --data: one row per example.")
+def predict_command(model, inputs, features, random, seed, top, output_format, data, output):
     """Run MODEL on one example on this machine (float32, CPU; needs PyTorch: pip install 'mlsurgery[train]')."""
     from ..engine.errors import require_torch
 
     require_torch()
+    if data is not None or output is not None:
+        from .evaluate import predict_data
+
+        return predict_data(model, data, output, given=bool(inputs or features or random))
     from ..engine.predict import jsonable, parse_assignments, predict_file
     from ..report import console, print_json, print_predictions
 
