@@ -15,7 +15,9 @@ import click
               help="k-NN pipelines behind a feature print: the k-NN input of every example, as an .npy of one row "
                    "per example in DATA's order (class folders by name, files by name).")
 @click.option("--force", is_flag=True, help="Write the trained model even if the validator rejects it.")
-def train_command(model, data, output, validation, overrides, output_format, features, force):
+@click.option("--report", type=click.Path(path_type=str),
+              help="Also write an HTML report: loss curves, confusion matrices before/after, parameters, data.")
+def train_command(model, data, output, validation, overrides, output_format, features, force, report):
     """Train MODEL's updatable layers on DATA as MLUpdateTask would, and write the trained model to -o.
 
     DATA: a folder of class folders of images (Create ML / Turi Create layout), an .npz with one array per
@@ -29,10 +31,16 @@ def train_command(model, data, output, validation, overrides, output_format, fea
     from ..report import console, print_json, training_progress
 
     settings = parse_assignments(overrides, "--set")
+    if report:  # refused before training if it cannot be written; written after it
+        from ..training_report import check_report_path, write_train_report
+
+        check_report_path(report, model, data)
     if _train_knn(model, data, output, parse_assignments(features, "--features"), output_format, force):
         return
     if output_format == "json":
         result, saved = train_file(model, data, output, overrides=settings, validation=validation, force=force)
+        if report:
+            write_train_report(report, model, data, validation, result)
         print_json({"model": model, "output": str(saved.written), "parameters": result.parameters.to_dict(),
                     "examples": result.examples, "batches_per_epoch": result.batches_per_epoch,
                     "trained": result.trained, "history": [record.to_dict() for record in result.history]})
@@ -41,6 +49,9 @@ def train_command(model, data, output, validation, overrides, output_format, fea
     with training_progress(out) as progress:
         result, saved = train_file(model, data, output, overrides=settings, validation=validation, force=force,
                                    on_batch=progress.batch, on_epoch=progress.epoch)
+    if report:
+        write_train_report(report, model, data, validation, result)
+        out.print(f"report: {report}")
     out.print(f"trained {', '.join(result.trained)} on {result.examples} examples "
               f"({result.batches_per_epoch} mini-batches of {result.parameters.mini_batch_size} per epoch, "
               f"{result.parameters.optimizer}, learning rate {result.parameters.learning_rate:g}); "

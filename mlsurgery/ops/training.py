@@ -135,3 +135,36 @@ def _set_double(parameter, value: float, allowed: tuple[float, float]) -> None:
 def _set_batch(parameter, settings: OptimizerSettings) -> None:
     parameter.defaultValue = settings.batch
     parameter.set.values.extend(settings.allowed_batches)
+
+
+# MLParameterKey names whose default ``set_parameter_defaults`` can change, and where each lives.
+TUNABLE_KEYS = ("learningRate", "miniBatchSize", "epochs")
+
+
+def set_parameter_defaults(spec, values: dict[str, float | int]) -> Changes:
+    """Store ``values`` (MLParameterKey name → value) as the update parameters' default values, so an app's
+    MLUpdateTask uses them with no code; the allowed values stay as they are, and a value outside them is refused
+    (Core ML would reject a default outside its allowed range or set)."""
+    params = trainable_network(spec).network.updateParams
+    optimizer_kind = params.optimizer.WhichOneof("OptimizerType")
+    if optimizer_kind is None:
+        raise UsageError("the model's update parameters set no optimizer; make it updatable first")
+    optimizer = getattr(params.optimizer, optimizer_kind)
+    changes = Changes("set defaults")
+    for key, value in values.items():
+        if key not in TUNABLE_KEYS:
+            raise UsageError(f"{key}: only {', '.join(TUNABLE_KEYS)} defaults can be set")
+        if key == "epochs" and not params.HasField("epochs"):
+            raise UsageError("the model declares no epochs parameter; make-updatable --epochs adds one")
+        parameter = params.epochs if key == "epochs" else getattr(optimizer, key)
+        allowed = parameter.WhichOneof("AllowedValues")
+        if allowed == "set" and value not in parameter.set.values:
+            raise UsageError(f"{key} {value}: the model allows only {list(parameter.set.values)}")
+        if allowed == "range" and not parameter.range.minValue <= value <= parameter.range.maxValue:
+            raise UsageError(f"{key} {value}: the model allows {parameter.range.minValue} to "
+                             f"{parameter.range.maxValue}")
+        previous = parameter.defaultValue
+        parameter.defaultValue = value
+        if previous != value:
+            changes.add(key, f"default {previous:g} → {value:g}")
+    return changes
