@@ -95,9 +95,9 @@ def _paired_targets(spec) -> dict[str, object]:
     return paired
 
 
-def _truths(spec, available: set[str] | None) -> list[_Truth]:
-    """The outputs to measure and DATA's key for each; ``available`` is DATA's keys (None: a folder of class
-    folders, whose labels fit any key)."""
+def _truths(spec, available: dict | None) -> list[_Truth]:
+    """The outputs to measure and DATA's key for each; ``available`` is ``_data_keys`` of DATA (None: a folder of
+    class folders, whose labels fit any key)."""
     outputs = {feature.name: feature for feature in spec.description.output}
     label = _predicted_label(spec)
     if label is not None:
@@ -108,7 +108,7 @@ def _truths(spec, available: set[str] | None) -> list[_Truth]:
         candidates = [(name, feature)] + ([(paired[name].name, paired[name])] if name in paired else [])
         for key, described in candidates:
             if available is None or key in available:
-                truths.append(_Truth(name, key, described))
+                truths.append(_Truth(name, key, _sized(described, (available or {}).get(key))))
                 break
     if not truths:
         wanted = ", ".join(sorted({k for n, f in outputs.items() for k in [n] + ([paired[n].name] if n in paired
@@ -118,24 +118,39 @@ def _truths(spec, available: set[str] | None) -> list[_Truth]:
     return truths
 
 
-def _data_keys(path: Path) -> set[str] | None:
-    """The arrays of an .npz or the columns of a CSV (array columns NAME[i] as NAME); None for a folder.
-
-    An unreadable file gives an empty set: reading it for real then reports the file in one line."""
+def _data_keys(path: Path) -> dict[str, int | None] | None:
+    """The arrays of an .npz (→ None) or the columns of a CSV (array columns NAME[i] as NAME → their count); None
+    for a folder. An unreadable file gives no keys: reading it for real then reports the file in one line."""
     if path.is_dir():
         return None
     suffix = path.suffix.lower()
     try:
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
-                return set(archive.files)
+                return dict.fromkeys(archive.files)
         if suffix == ".csv":
             with path.open(newline="") as stream:
                 header = next(csv.reader(stream), [])
-            return {column.split("[", 1)[0] for column in header}
+            columns: dict[str, int | None] = {}
+            for column in header:
+                name = column.split("[", 1)[0]
+                columns[name] = (columns.get(name) or 0) + 1
+            return columns
     except (OSError, ValueError, UnicodeDecodeError, csv.Error, zipfile.BadZipFile):
         pass  # reported in one line by the real read
-    return set()
+    return {}
+
+
+def _sized(feature, columns: int | None):
+    """An output whose shape the model leaves open, read from ``columns`` CSV columns: declared as [columns]."""
+    if columns is None or columns < 2 or feature.type.WhichOneof("Type") != "multiArrayType" or \
+            len(feature.type.multiArrayType.shape):
+        return feature
+    sized = type(feature)()
+    sized.CopyFrom(feature)
+    sized.type.multiArrayType.ClearField("ShapeFlexibility")
+    sized.type.multiArrayType.shape.append(columns)
+    return sized
 
 
 def _input_features(spec, model) -> dict[str, object]:
@@ -198,6 +213,9 @@ def _measure(model, spec, truth: _Truth, parts: dict[str, list], dataset, top_k)
         metrics = classification_metrics(indices.tolist(), per_example.argmax(axis=1).tolist(), classes,
                                          scores=per_example, top_k=top_k)
         return OutputEvaluation(truth.output, truth.key, "classification", metrics)
+    if truth_array.shape[1] != per_example.shape[1]:
+        raise InputError(f"{dataset.source}: {truth.key!r} holds {truth_array.shape[1]} values per example; output "
+                         f"{truth.output!r} has {per_example.shape[1]}")
     return OutputEvaluation(truth.output, truth.key, "regression", regression_metrics(truth_array, per_example))
 
 
@@ -223,7 +241,7 @@ def evaluate_dataset(spec, dataset, *, top_k=(5,), on_progress: OnProgress | Non
 
     model = model or build_model(spec)
     inputs = _input_features(spec, model)
-    truths = _truths(spec, set(dataset.features))
+    truths = _truths(spec, dict.fromkeys(dataset.features))
     parts = run_dataset(model, dataset, list(inputs), on_progress)
     return [_measure(model, spec, truth, parts, dataset, top_k) for truth in truths]
 
