@@ -95,7 +95,7 @@ def _paired_targets(spec) -> dict[str, object]:
     return paired
 
 
-def _truths(spec, available: dict | None) -> list[_Truth]:
+def _truths(spec, available: dict | None, source: str = "the data") -> list[_Truth]:
     """The outputs to measure and DATA's key for each; ``available`` is ``_data_keys`` of DATA (None: a folder of
     class folders, whose labels fit any key)."""
     outputs = {feature.name: feature for feature in spec.description.output}
@@ -113,14 +113,14 @@ def _truths(spec, available: dict | None) -> list[_Truth]:
     if not truths:
         wanted = ", ".join(sorted({k for n, f in outputs.items() for k in [n] + ([paired[n].name] if n in paired
                                                                                  else [])}))
-        raise InputError(f"the data holds no true values for any output: name an array or column after an output "
+        raise InputError(f"{source}: holds no true values for any output; name an array or column after an output "
                          f"({wanted})")
     return truths
 
 
 def _data_keys(path: Path) -> dict[str, int | None] | None:
     """The arrays of an .npz (→ None) or the columns of a CSV (array columns NAME[i] as NAME → their count); None
-    for a folder. An unreadable file gives no keys: reading it for real then reports the file in one line."""
+    for a folder or a file that cannot be read (reading it for real then reports it in one line)."""
     if path.is_dir():
         return None
     suffix = path.suffix.lower()
@@ -137,7 +137,7 @@ def _data_keys(path: Path) -> dict[str, int | None] | None:
                 columns[name] = (columns.get(name) or 0) + 1
             return columns
     except (OSError, ValueError, UnicodeDecodeError, csv.Error, zipfile.BadZipFile):
-        pass  # reported in one line by the real read
+        return None  # unreadable: the real read reports the file in one line
     return {}
 
 
@@ -241,7 +241,7 @@ def evaluate_dataset(spec, dataset, *, top_k=(5,), on_progress: OnProgress | Non
 
     model = model or build_model(spec)
     inputs = _input_features(spec, model)
-    truths = _truths(spec, dict.fromkeys(dataset.features))
+    truths = _truths(spec, dict.fromkeys(dataset.features), dataset.source or "the data")
     parts = run_dataset(model, dataset, list(inputs), on_progress)
     return [_measure(model, spec, truth, parts, dataset, top_k) for truth in truths]
 
@@ -253,7 +253,7 @@ def load_evaluation_data(spec, data, model=None):
 
     model = model or build_model(spec)
     path = Path(data)
-    truths = _truths(spec, _data_keys(path))
+    truths = _truths(spec, _data_keys(path), str(path))
     features = {**_input_features(spec, model), **{truth.key: truth.feature for truth in truths}}
     return load_examples(path, features, truths[0].key)
 

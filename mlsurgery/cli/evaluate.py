@@ -30,10 +30,9 @@ def evaluate_command(model, data, top_k, output_format):
     if output_format == "json":
         print_json(evaluate_file(model, data, top_k=(top_k,)).to_dict())
         return
-    out = console()
-    with _progress(out) as advance:
+    with _progress(console(stderr=True)) as advance:
         evaluation = evaluate_file(model, data, top_k=(top_k,), on_progress=advance)
-    print_evaluation(evaluation, out)
+    print_evaluation(evaluation, console())
 
 
 def _progress(out):

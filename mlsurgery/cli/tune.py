@@ -40,7 +40,7 @@ def tune_command(model, data, validation, trials, seed, write_defaults, output, 
         outcome = tune_file(model, data, validation, trials=trials, seed=seed, output=output, force=force)
     else:
         out = console()
-        with _progress(out) as advance:
+        with _progress(console(stderr=True)) as advance:
             outcome = tune_file(model, data, validation, trials=trials, seed=seed, output=output, force=force,
                                 on_run=advance)
     if report:
