@@ -339,7 +339,8 @@ def _confusion_chart(metrics, title: str) -> str:
                 if confusion[row, column]:
                     axes.text(column + 0.5, row + 0.5, str(confusion[row, column]), ha="center", va="center",
                               fontsize=7, color="white" if confusion[row, column] > high / 2 else "black")
-    figure.colorbar(mesh, ax=axes, shrink=0.8)
+    scale = figure.colorbar(mesh, ax=axes, shrink=0.8)
+    scale.solids.set_rasterized(False)  # matplotlib rasterizes long colour bars; keep the SVG free of bitmaps
     return _svg(figure)
 
 
