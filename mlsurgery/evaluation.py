@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -235,8 +234,8 @@ def _model_labels(model) -> list | None:
 
 def evaluate_dataset(spec, dataset, *, top_k=(5,), on_progress: OnProgress | None = None,
                      model=None) -> list[OutputEvaluation]:
-    """Measure ``spec`` on ``dataset`` (an ``engine.training.Dataset`` holding the model's inputs and the truths
-    ``evaluation_features`` names)."""
+    """Measure ``spec`` on ``dataset`` (an ``engine.training.Dataset`` holding the model's inputs and true values,
+    as ``load_evaluation_data`` reads them)."""
     from .engine.models import build_model
 
     model = model or build_model(spec)
@@ -360,8 +359,3 @@ def _flat(row: dict) -> dict:
         else:
             flat[name] = value
     return flat
-
-
-def finite_or_none(value: float | None) -> float | None:
-    """JSON has no NaN: a non-finite metric is written as null."""
-    return value if value is not None and math.isfinite(value) else None

@@ -65,7 +65,7 @@ def _evaluations(spec_before, spec_after, dataset):
     return evaluate_dataset(spec_before, dataset), evaluate_dataset(spec_after, dataset)
 
 
-def _label_counts(dataset, evaluations) -> str:
+def _label_counts(evaluations) -> str:
     classification = next((e for e in evaluations if e.task == "classification"), None)
     if classification is None:
         return ""
@@ -83,7 +83,7 @@ def _data_rows(data, examples, batches, validation, evaluation_set, evaluations)
         shape = getattr(values, "shape", None)
         rows.append((f"feature {name}", f"array {list(shape[1:])}" if shape is not None else
                      f"{len(values)} values of type {type(values[0]).__name__ if len(values) else '—'}"))
-    counts = _label_counts(evaluation_set, evaluations)
+    counts = _label_counts(evaluations)
     if counts:
         rows.append(("examples per class", counts))
     return rows

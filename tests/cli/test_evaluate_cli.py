@@ -69,3 +69,19 @@ def test_predict_data_writes_csv_and_refuses_other_suffixes(run_cli, digits, tmp
     assert refused.exit_code == 2 and ".csv or .jsonl" in refused.stderr and not (tmp_path / "p.txt").exists()
     alone = run_cli("predict", MODEL, "--data", digits)
     assert alone.exit_code == 2 and "-o" in alone.stderr
+
+
+@pytest.mark.parametrize("command", [["evaluate", str(MODEL), "data.npz"],
+                                     ["tune", str(MODEL), "data.npz", "--validation", "data.npz"],
+                                     ["predict", str(MODEL), "--data", "data.npz", "-o", "p.csv"]])
+def test_without_torch_each_command_exits_2_saying_what_to_install(command, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", "import sys\nsys.modules['torch'] = None\n"
+                           f"from mlsurgery.cli import main\nsys.exit(main({command!r}))"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "pip install 'mlsurgery[train]'" in done.stderr
