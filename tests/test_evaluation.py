@@ -135,7 +135,7 @@ def test_a_converted_regressor_agrees_with_numpy_on_pytorch_outputs_from_npz_and
 # --- real third-party models on scikit-learn's digits (known labels) ----------------------------------------
 
 def _digits_28(scale: float = 1.0):
-    """The 8 × 8 digits resized (bilinear) to 20 × 20 and centred in 28 × 28, as MNIST digits are, values 0–scale."""
+    """The 8 × 8 digits resized (bilinear) to 20 × 20, centred in 28 × 28 as MNIST digits are; values 0–scale."""
     digits = load_digits()
     images = [np.asarray(Image.fromarray((image / 16 * 255).astype(np.uint8)).resize((20, 20), Image.BILINEAR),
                          dtype=np.float32) / 255 * scale for image in digits.images]
