@@ -59,10 +59,17 @@ def check_report_path(path, *inputs) -> Path:
 
 # ---- building the report from a run ---------------------------------------------------------------------------
 
-def _evaluations(spec_before, spec_after, dataset):
-    from .evaluation import evaluate_dataset
+def _evaluations(spec_before, spec_after, data):
+    """(before, after, dataset) measured on ``data``; when no output of the model can be compared with the data
+    (the loss reads an inner blob, not an output), empty lists and None: the report says so instead."""
+    from .engine.errors import InputError
+    from .evaluation import evaluate_dataset, load_evaluation_data
 
-    return evaluate_dataset(spec_before, dataset), evaluate_dataset(spec_after, dataset)
+    try:
+        dataset = load_evaluation_data(spec_before, data)
+        return evaluate_dataset(spec_before, dataset), evaluate_dataset(spec_after, dataset), dataset
+    except InputError:
+        return [], [], None
 
 
 def _label_counts(evaluations) -> str:
@@ -78,6 +85,9 @@ def _data_rows(data, examples, batches, validation, evaluation_set, evaluations)
     rows = [("training data", f"{data}: {examples} examples, {batches} mini-batches per epoch")]
     if validation is not None:
         rows.append(("validation data", str(validation)))
+    if evaluation_set is None:
+        rows.append(("measured on", "nothing: no output of the model has true values in the data"))
+        return rows
     rows.append(("measured on", f"{evaluation_set.source}: {evaluation_set.count} examples"))
     for name, values in evaluation_set.features.items():
         shape = getattr(values, "shape", None)
@@ -92,13 +102,10 @@ def _data_rows(data, examples, batches, validation, evaluation_set, evaluations)
 def write_train_report(path, model_path, data, validation, result) -> Path:
     """``train --report``: ``result`` is the trainer's ``TrainResult``; the confusion matrices are measured on the
     validation data (the training data without it), before and after training."""
-    from .evaluation import load_evaluation_data
     from .io import load_spec
 
-    before_spec = load_spec(model_path)
     measured_on = validation if validation is not None else data
-    dataset = load_evaluation_data(before_spec, measured_on)
-    before, after = _evaluations(before_spec, result.spec, dataset)
+    before, after, dataset = _evaluations(load_spec(model_path), result.spec, measured_on)
     report = RunReport(f"Training {Path(str(model_path)).name}", str(model_path), result.parameters.to_dict(),
                        _data_rows(data, result.examples, result.batches_per_epoch, validation, dataset, after),
                        result.history, before, after, str(measured_on))
@@ -109,19 +116,17 @@ def write_tune_report(path, model_path, data, validation, outcome) -> Path:
     """``tune --report``: the best trial trained once more (the same run) to measure the model it gives."""
     from dataclasses import replace
 
-    from .evaluation import load_evaluation_data
     from .tuning import train_run
 
     result = outcome.tune
     best = result.best
-    dataset = load_evaluation_data(outcome.spec, validation)
     parameters = result.parameters
     after_spec = outcome.spec
     if best is not None:
         parameters = replace(parameters, learning_rate=best.learning_rate, mini_batch_size=best.mini_batch_size,
                              epochs=best.epochs)
         after_spec = train_run(outcome.spec, outcome.training, parameters, None).spec
-    before, after = _evaluations(outcome.spec, after_spec, dataset)
+    before, after, dataset = _evaluations(outcome.spec, after_spec, validation)
     batches = -(-result.examples // parameters.mini_batch_size)
     report = RunReport(f"Tuning {Path(str(model_path)).name}", str(model_path), parameters.to_dict(),
                        _data_rows(data, result.examples, batches, validation, dataset, after),
