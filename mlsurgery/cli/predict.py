@@ -17,7 +17,8 @@ import click
               help="Every example of DATA (as train reads it) instead of one; needs -o predictions.csv|.jsonl.")
 @click.option("-o", "--output", type=click.Path(path_type=str), help="With --data: one row per example.")
 def predict_command(model, inputs, features, random, seed, top, output_format, data, output):
-    """Run MODEL on one example on this machine (float32, CPU; needs PyTorch: pip install 'mlsurgery[train]')."""
+    """Run MODEL on one example, or on every example of --data, on this machine (float32, CPU; needs PyTorch:
+    pip install 'mlsurgery[train]')."""
     from ..engine.errors import require_torch
 
     require_torch()
