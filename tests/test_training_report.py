@@ -144,3 +144,20 @@ def test_without_matplotlib_train_report_is_one_line_naming_the_extra_and_nothin
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "mlsurgery[train]" in result.stderr and "matplotlib" in result.stderr
     assert not (tmp_path / "out.mlmodel").exists() and not (tmp_path / "run.html").exists()
+
+
+def test_a_loss_on_an_inner_blob_gets_a_report_that_says_nothing_could_be_compared(run_cli, tmp_path):
+    """The loss reads dense_1, which no output exposes: there is nothing to measure before and after, and the
+    report says so rather than failing after the model was written."""
+    assert run_cli("make-updatable", FIXTURES / "regressor.mlmodel", "--layers", "dense_1", "--loss", "mse",
+                   "--loss-input", "dense_1", "--target-shape", "16", "--epochs", "2",
+                   "-o", tmp_path / "inner.mlmodel").exit_code == 0
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "train.npz", features=rng.normal(size=(20, 8)).astype(np.float32),
+             dense_1_true=rng.normal(size=(20, 16)).astype(np.float32))
+    result = run_cli("train", tmp_path / "inner.mlmodel", tmp_path / "train.npz", "-o", tmp_path / "out.mlmodel",
+                     "--report", tmp_path / "run.html")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "run.html").read_text()
+    assert "no output of the model has true values in the data" in text
+    assert 'data-chart="loss"' in text and "Before and after" not in text
