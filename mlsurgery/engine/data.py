@@ -9,7 +9,7 @@ import numpy as np
 
 from .errors import InputError
 from .features import array_shape, feature_kind, image_array
-from .training import Dataset
+from .dataset import Dataset
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".webp"}
 

@@ -240,26 +240,3 @@ def _folder_labels(data, knn_model, target: str) -> list:
         except ValueError:
             raise InputError(f"{data}: the model's labels are integers; class folder names must be too") from None
     return labels
-
-
-def train_knn_file(model_path, data, output, *, features: dict[str, str] | None = None, force: bool = False,
-                   in_place: bool = False):
-    """``mlsurgery train`` on a k-NN model: store ``data``'s examples, validate, write ``output``.
-
-    Returns (KnnTrainResult, SurgeryResult); nothing is written when anything fails.
-    """
-    from ..api import run_job
-    from ..io import load_spec
-    from ..ops.changes import Changes
-
-    outcome = {}
-
-    def store(spec) -> Changes:
-        result = train_knn(spec, knn_examples(spec, data, features))
-        outcome["result"] = result
-        changes = Changes("train")
-        changes.add("k-NN", f"{result.added} examples stored ({result.examples} in all)")
-        return changes
-
-    saved = run_job(model_path, store, output, force=force, in_place=in_place, load=load_spec)
-    return outcome["result"], saved

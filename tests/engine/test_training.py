@@ -8,9 +8,12 @@ import pytest
 from conversion import convert, torch
 
 from mlsurgery.engine import build_model
+from mlsurgery.engine.batching import epoch_batches, epoch_orders
+from mlsurgery.engine.dataset import Dataset
 from mlsurgery.engine.errors import InputError
-from mlsurgery.engine.training import (Dataset, TrainingParameters, apply_overrides, epoch_batches, epoch_orders,
-                                       read_parameters, train, updatable_parameters)
+from mlsurgery.engine.training import train
+from mlsurgery.engine.update_parameters import TrainingParameters, apply_overrides, read_parameters
+from mlsurgery.engine.updatable import updatable_parameters
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.training import EpochSettings, OptimizerSettings
 
