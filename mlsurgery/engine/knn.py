@@ -24,7 +24,9 @@ import torch
 from ..coreml import PIPELINE_KINDS
 from ..errors import UsageError
 from ..graph import pipeline_stages
+from .dataset import refuse_non_finite
 from .errors import InputError, UnsupportedModelError
+from .features import read_npy
 from .models import ClassProbabilities, EngineModel, build_model, register_model_runner
 
 
@@ -212,10 +214,9 @@ def knn_examples(spec, data, features: dict[str, str] | None = None) -> list[tup
 
 
 def _npy(path: str) -> np.ndarray:
-    try:
-        values = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot be read as .npy ({error.__class__.__name__})") from None
+    values = read_npy(path)
+    if values.dtype.kind in "fc":
+        refuse_non_finite(values, f"{path}: array")
     return values.reshape(len(values), -1) if values.ndim else values.reshape(1, -1)
 
 
