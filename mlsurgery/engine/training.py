@@ -204,7 +204,7 @@ class _Prepared:
         with torch.no_grad():
             for start in range(0, self.dataset.count, chunk):
                 indices = np.arange(start, min(self.dataset.count, start + chunk))
-                values = module(self._input_blobs(indices), len(indices), only=frozen)
+                values = module(self._input_blobs(indices), len(indices), only=frozen, keep=handed)
                 for name in handed:
                     cached[name].append(values[name])
                 if start == 0 and sum(values[n].element_size() * values[n][0].numel() for n in handed) * \
@@ -214,11 +214,14 @@ class _Prepared:
         self.live = set(range(len(module.steps))) - frozen
 
     def _blobs(self, indices: np.ndarray):
+        """The blobs the loss reads for these examples; the others are dropped after their last reader, so a
+        training step keeps only what autograd saved for the backward pass."""
+        keep = self.loss_fn.reads
         if self.cache is not None:
             index = torch.as_tensor(indices)
             return self.network_model.module({name: values[index] for name, values in self.cache.items()},
-                                             len(indices), only=self.live)
-        return self.network_model.module(self._input_blobs(indices), len(indices))
+                                             len(indices), only=self.live, keep=keep)
+        return self.network_model.module(self._input_blobs(indices), len(indices), keep=keep)
 
     def loss(self, indices: np.ndarray) -> torch.Tensor:
         return self.loss_fn(self._blobs(indices), self.targets[torch.as_tensor(indices)])
