@@ -169,7 +169,7 @@ def main() -> None:
     bound = 4 * live + weights
     figures = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "package_root": str(options.package_root), "size": options.size, "layers": len(spec.neuralNetwork.layers),
+        "package_root": "." if options.package_root.resolve() == ROOT else str(options.package_root), "size": options.size, "layers": len(spec.neuralNetwork.layers),
         "largest_live_bytes": live, "largest_live_at": where, "weight_bytes": weights,
         "every_blob_bytes": every_blob, "floor_bytes": floor, "peak_bytes": peak,
         "peak_above_floor_bytes": peak - floor, "bound_bytes": bound, "within_bound": peak - floor <= bound,
