@@ -223,9 +223,10 @@ class NeuralNetworkModel(EngineModel):
             return self.network.labelProbabilityLayerName
         named = self.spec.description.predictedProbabilitiesName
         produced = {output for layer in self.network.layers for output in layer.output}
-        if named in produced:
-            return named
-        return self.network.layers[-1].output[0]
+        last = self.network.layers[-1].output if self.network.layers else []
+        if named in produced or not last:
+            return named  # not produced: ``probabilities`` refuses the model naming it
+        return last[0]
 
     def probabilities(self, values: dict[str, torch.Tensor]) -> torch.Tensor:
         blob = self.probability_blob()
