@@ -27,8 +27,7 @@ from .losses import Loss, training_target
 from .models import build_model
 from .update_parameters import (TrainingParameters, apply_overrides, read_parameters, smaller_learning_rates,
                                 update_parameters)
-from .updatable import network_model as _network_model
-from .updatable import updatable_parameters, write_back
+from .updatable import network_model, updatable_parameters, write_back
 
 # What callers built on the trainer import from here (``tune``, ``evaluate``, the train job).
 __all__ = ["Dataset", "EpochRecord", "TrainResult", "TrainingParameters", "apply_overrides", "read_parameters",
@@ -85,7 +84,7 @@ def train(spec, dataset: Dataset, parameters: TrainingParameters | None = None, 
         if data is not None:
             data.refuse_non_finite()
     model = build_model(trained_spec)
-    trained_network = _network_model(model)
+    trained_network = network_model(model)
     loss = Loss(trained_network, update.lossLayers[0], location.model)
     trainable = updatable_parameters(model)
     if not trainable:
