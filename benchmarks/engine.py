@@ -36,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from mlsurgery.engine import build_model  # noqa: E402
 from mlsurgery.engine.data import load_dataset  # noqa: E402
-from mlsurgery.engine.training import apply_overrides, read_parameters, train, training_target  # noqa: E402
+from mlsurgery.engine.losses import training_target  # noqa: E402
+from mlsurgery.engine.training import train  # noqa: E402
+from mlsurgery.engine.update_parameters import apply_overrides, read_parameters  # noqa: E402
 from mlsurgery.io import load_spec  # noqa: E402
 from mlsurgery.weights import float_values  # noqa: E402
 

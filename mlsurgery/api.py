@@ -184,3 +184,66 @@ def fix_file(model, output, *, only: list[str] | None = None, force: bool = Fals
 
     surgery = run_job(model, rewrite, output, dry_run=dry_run, force=force, in_place=in_place)
     return FixFileResult(outcome[0], surgery)
+
+def train_file(model_path, data, output, *, overrides: dict[str, str] | None = None, validation=None,
+               on_batch=None, on_epoch=None, force: bool = False, dry_run: bool = False, in_place: bool = False):
+    """``mlsurgery train`` as a job: check ``output``, load, check the overrides and data, train, validate, save.
+
+    ``overrides`` are ``--set`` values (MLParameterKey → text); ``data`` and ``validation`` are files or folders
+    ``mlsurgery.engine.data.load_dataset`` reads; ``on_batch`` / ``on_epoch`` see the progress
+    (``mlsurgery.engine.training.train``). ``force`` also writes a run whose loss or weights became NaN.
+    Returns (TrainResult, SurgeryResult); nothing is written when anything fails before or during training.
+    """
+    from .engine.errors import require_torch
+
+    require_torch()
+    from .engine.data import load_dataset
+    from .engine.losses import training_target
+    from .engine.training import train
+    from .engine.update_parameters import apply_overrides, loss_target, read_parameters, update_parameters
+
+    outcome = []
+
+    def train_spec(spec) -> Changes:
+        location, update = update_parameters(spec)
+        parameters = apply_overrides(spec, read_parameters(spec), overrides or {})
+        target = training_target(location.model, location.kind == "neuralNetworkClassifier", loss_target(update))
+        dataset = load_dataset(data, spec, target)
+        validation_set = load_dataset(validation, spec, target) if validation is not None else None
+        result = train(spec, dataset, parameters, validation=validation_set, on_batch=on_batch, on_epoch=on_epoch,
+                       allow_divergence=force)
+        spec.CopyFrom(result.spec)
+        outcome.append(result)
+        changes = Changes("train")
+        for name in result.trained:
+            layer, weights = name.split(".", 1)
+            changes.add(f"layer {layer}", f"{weights} trained")
+        return changes
+
+    saved = run_job(model_path, train_spec, output, dry_run=dry_run, force=force, in_place=in_place, load=load_spec)
+    return outcome[0], saved
+
+
+def train_knn_file(model_path, data, output, *, features: dict[str, str] | None = None, force: bool = False,
+                   dry_run: bool = False, in_place: bool = False):
+    """``mlsurgery train`` on a k-NN model (or a pipeline ending in one): store ``data``'s examples
+    (``mlsurgery.engine.knn.knn_examples``), validate, write ``output``.
+
+    Returns (KnnTrainResult, SurgeryResult); nothing is written when anything fails.
+    """
+    from .engine.errors import require_torch
+
+    require_torch()
+    from .engine.knn import knn_examples, train_knn
+
+    outcome = []
+
+    def store(spec) -> Changes:
+        result = train_knn(spec, knn_examples(spec, data, features))
+        outcome.append(result)
+        changes = Changes("train")
+        changes.add("k-NN", f"{result.added} examples stored ({result.examples} in all)")
+        return changes
+
+    saved = run_job(model_path, store, output, dry_run=dry_run, force=force, in_place=in_place, load=load_spec)
+    return outcome[0], saved

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .dataset import Dataset, refuse_non_finite
 from .errors import InputError
-from .features import array_shape, feature_kind, image_array
-from .training import Dataset
+from .features import UNREADABLE_FILE_ERRORS, array_shape, feature_kind, image_array
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".webp"}
 
@@ -73,8 +73,9 @@ def _npz(path: Path, features: dict) -> Dataset:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot be read as .npz ({error})") from None
+    except UNREADABLE_FILE_ERRORS as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"{path}: cannot be read as .npz, it is corrupt or truncated ({message})") from None
     missing = [name for name in features if name not in arrays]
     if missing:
         raise InputError(f"{path}: has no array {missing[0]!r}; it must hold one array per training input "
@@ -85,6 +86,8 @@ def _npz(path: Path, features: dict) -> Dataset:
     data = {}
     for name, feature in features.items():
         values = arrays[name]
+        if values.dtype.kind in "fc":
+            refuse_non_finite(values, f"{path}: array {name!r}")
         kind = feature_kind(feature)
         if kind in ("stringType", "int64Type"):
             data[name] = _typed_labels(values.reshape(len(values), -1)[:, 0].tolist(), feature, path)
@@ -104,6 +107,10 @@ def _csv(path: Path, features: dict) -> Dataset:
         raise InputError(f"{path}: cannot be read as CSV ({error.__class__.__name__})") from None
     if not rows:
         raise InputError(f"{path}: has no rows")
+    short = next((index for index, row in enumerate(rows) if None in row.values() or None in row), None)
+    if short is not None:
+        raise InputError(f"{path}: example {short} (line {short + 2}) has not as many values as the header has "
+                         "columns; the file is truncated or damaged")
     data = {}
     for name, feature in features.items():
         kind = feature_kind(feature)
@@ -114,7 +121,8 @@ def _csv(path: Path, features: dict) -> Dataset:
                 shape = array_shape(feature)
                 size = int(np.prod(shape)) if shape else 1
                 columns = [name] if size == 1 and name in rows[0] else [f"{name}[{i}]" for i in range(size)]
-                values = np.array([[float(row[column]) for column in columns] for row in rows], dtype=np.float32)
+                values = np.array([[_number(row, column, index, path) for column in columns]
+                                   for index, row in enumerate(rows)], dtype=np.float32)
                 data[name] = values.reshape(len(rows), *shape) if shape else values
             else:
                 raise InputError(f"{path}: a CSV cannot hold {kind} input {name!r}; use an image folder or .npz")
@@ -123,3 +131,13 @@ def _csv(path: Path, features: dict) -> Dataset:
         except ValueError as error:
             raise InputError(f"{path}: a value of {name!r} is not a number ({error})") from None
     return Dataset(data, len(rows), str(path))
+
+
+def _number(row: dict, column: str, index: int, path: Path) -> float:
+    """One CSV cell as a number; NaN or infinity is refused naming the column and the example."""
+    text = row[column]
+    value = float(text)
+    if not np.isfinite(value):
+        raise InputError(f"{path}: column {column!r} holds {text.strip()} at example {index}; training on it would "
+                         "make every weight NaN — remove or fix that example")
+    return value

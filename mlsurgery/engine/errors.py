@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import MLSurgeryError, UsageError
+from ..errors import EXIT_INVALID, MLSurgeryError, UsageError
 
 INSTALL_HINT = "pip install 'mlsurgery[train]' (PyTorch >= 2.1, CPU build is enough)"
 
@@ -38,3 +38,17 @@ def require_torch() -> None:
         found = None
     if found is None:
         raise EngineUnavailableError(f"running models needs PyTorch, which is not installed: {INSTALL_HINT}")
+
+
+class TrainingDivergedError(MLSurgeryError):
+    """The loss (or a trained weight) became NaN or infinite: the run would not train, nothing is written.
+
+    ``epoch`` and ``batch`` (1-based) say where; both are None when only the weights were found non-finite.
+    """
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, message: str, epoch: int | None = None, batch: int | None = None):
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch

@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 import os
+import tokenize
+import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, UnsupportedModelError
+from .errors import INSTALL_HINT, EngineUnavailableError, InputError, UnsupportedModelError
 
 GRAYSCALE, RGB, BGR, GRAYSCALE_FLOAT16 = 10, 20, 30, 40
+
+# What numpy's and pillow's readers raise on a corrupt or truncated file (found by corrupting and cutting every
+# kind we read): a short or damaged zip, deflate stream, .npy header (parsed as a Python literal) or image.
+UNREADABLE_FILE_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+                          tokenize.TokenError, SyntaxError)
+
+
+def pillow():
+    """PIL's ``Image`` module, or ``EngineUnavailableError`` (one line, exit 2) naming the extra to install."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise EngineUnavailableError(f"reading and making images needs pillow, which is not installed: "
+                                     f"{INSTALL_HINT}") from None
+    return Image
+
+
+def read_npy(path) -> np.ndarray:
+    """An ``.npy`` array (no pickled objects); a corrupt or truncated file is one ``InputError`` naming it."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except UNREADABLE_FILE_ERRORS as error:
+        raise InputError(f"{path}: cannot be read as a .npy array ({_first_line(error)})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def feature_kind(feature) -> str:
@@ -53,15 +85,16 @@ def image_array(value, feature) -> np.ndarray:
     model's channel order (RGB, BGR or gray), resized with pillow to the model's size (bilinear)."""
     if isinstance(value, np.ndarray):
         return _array_image(value, feature)
-    from PIL import Image, UnidentifiedImageError
-
+    Image = pillow()
     if isinstance(value, (str, os.PathLike)):
         try:
-            with Image.open(value) as opened:
-                value = opened.copy()
-        except (OSError, UnidentifiedImageError) as error:
+            with warnings.catch_warnings():  # a damaged file's warnings (corrupt EXIF…) precede the error below
+                warnings.simplefilter("ignore")
+                with Image.open(value) as opened:
+                    value = opened.copy()
+        except (*UNREADABLE_FILE_ERRORS, Image.DecompressionBombError) as error:
             raise InputError(f"{value}: cannot be read as an image for input {feature.name!r} "
-                             f"({error.__class__.__name__})") from None
+                             f"({_first_line(error)})") from None
     if not isinstance(value, Image.Image):
         raise InputError(f"input {feature.name!r} is an image: give a PIL image, an image file or an array, "
                          f"not {type(value).__name__}")
@@ -130,8 +163,7 @@ def _random_value(feature, rng: np.random.Generator, index_limit: int | None):
             return rng.integers(0, index_limit or 2, size=shape).astype(np.float32)
         return rng.standard_normal(shape).astype(np.float32)
     if kind == "imageType":
-        from PIL import Image
-
+        Image = pillow()
         width, height = image_size(feature)
         if image_channels(feature) == 1:
             return Image.fromarray(rng.integers(0, 256, (height, width), dtype=np.uint8), "L")
@@ -174,10 +206,7 @@ def read_input_file(path: str, feature):
 
     suffix = Path(path).suffix.lower()
     if suffix == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise InputError(f"{path}: cannot be read as a .npy array ({error})") from None
+        return read_npy(path)
     if feature is not None and feature_kind(feature) == "imageType":
         return path
     if Path(path).is_file():

@@ -24,7 +24,9 @@ import torch
 from ..coreml import PIPELINE_KINDS
 from ..errors import UsageError
 from ..graph import pipeline_stages
+from .dataset import refuse_non_finite
 from .errors import InputError, UnsupportedModelError
+from .features import read_npy
 from .models import ClassProbabilities, EngineModel, build_model, register_model_runner
 
 
@@ -212,10 +214,9 @@ def knn_examples(spec, data, features: dict[str, str] | None = None) -> list[tup
 
 
 def _npy(path: str) -> np.ndarray:
-    try:
-        values = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot be read as .npy ({error.__class__.__name__})") from None
+    values = read_npy(path)
+    if values.dtype.kind in "fc":
+        refuse_non_finite(values, f"{path}: array")
     return values.reshape(len(values), -1) if values.ndim else values.reshape(1, -1)
 
 
@@ -240,26 +241,3 @@ def _folder_labels(data, knn_model, target: str) -> list:
         except ValueError:
             raise InputError(f"{data}: the model's labels are integers; class folder names must be too") from None
     return labels
-
-
-def train_knn_file(model_path, data, output, *, features: dict[str, str] | None = None, force: bool = False,
-                   in_place: bool = False):
-    """``mlsurgery train`` on a k-NN model: store ``data``'s examples, validate, write ``output``.
-
-    Returns (KnnTrainResult, SurgeryResult); nothing is written when anything fails.
-    """
-    from ..api import run_job
-    from ..io import load_spec
-    from ..ops.changes import Changes
-
-    outcome = {}
-
-    def store(spec) -> Changes:
-        result = train_knn(spec, knn_examples(spec, data, features))
-        outcome["result"] = result
-        changes = Changes("train")
-        changes.add("k-NN", f"{result.added} examples stored ({result.examples} in all)")
-        return changes
-
-    saved = run_job(model_path, store, output, force=force, in_place=in_place, load=load_spec)
-    return outcome["result"], saved

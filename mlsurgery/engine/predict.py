@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ..io import load_spec
 from .errors import InputError
@@ -43,7 +44,8 @@ def predict_file(model_path: str, inputs: dict[str, str], *, features: dict[str,
             # An input only an opaque pipeline stage reads is not needed when that stage's output is given.
             if name not in values and not (opaque_outputs and opaque_outputs <= set(values)):
                 values[name] = value
-    return model.predict(values)
+    with torch.inference_mode():  # no autograd records, no version counters: inference only
+        return model.predict(values)
 
 
 def jsonable(outputs: dict[str, object]) -> dict[str, object]:

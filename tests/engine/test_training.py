@@ -8,9 +8,12 @@ import pytest
 from conversion import convert, torch
 
 from mlsurgery.engine import build_model
-from mlsurgery.engine.errors import InputError
-from mlsurgery.engine.training import (Dataset, TrainingParameters, apply_overrides, epoch_batches, epoch_orders,
-                                       read_parameters, train, updatable_parameters)
+from mlsurgery.engine.batching import epoch_batches, epoch_orders
+from mlsurgery.engine.dataset import Dataset
+from mlsurgery.engine.errors import InputError, TrainingDivergedError
+from mlsurgery.engine.training import train
+from mlsurgery.engine.update_parameters import TrainingParameters, apply_overrides, read_parameters
+from mlsurgery.engine.updatable import updatable_parameters
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.training import EpochSettings, OptimizerSettings
 
@@ -110,6 +113,46 @@ def test_ten_steps_equal_the_same_steps_in_pytorch(converted, loss, kind):
     moved = np.abs(weights - start.reshape(weights.shape)).max()
     assert moved > 1e-3, "the head must actually have been trained"
     assert result.history[0].loss == pytest.approx(float(value.detach()), abs=1e-5)  # the last mini-batch's loss
+
+
+def test_a_diverging_loss_stops_at_the_batch_where_pytorch_first_sees_a_non_finite_loss(converted):
+    module, spec = converted["mse"]
+    rate = 1000.0  # the head sees tanh features: only a large step makes its error grow past float32
+    updatable, _ = _updatable(spec, "mse", OptimizerSettings(kind="sgd", learning_rate=rate, batch=BATCH,
+                                                             learning_rate_range=(0.0, rate)))
+    x, y = _data("mse")
+    x, y = x * 50, y * 50
+    loss_layer = updatable.neuralNetwork.updateParams.lossLayers[0]
+    target = getattr(loss_layer, loss_layer.WhichOneof("LossLayerType")).target
+
+    # The same plain SGD steps in the original PyTorch module: where does its loss first stop being finite?
+    reference = type(module)()
+    reference.load_state_dict(module.state_dict())
+    optimizer = torch.optim.SGD(reference.head.parameters(), lr=rate)
+    first_bad = None
+    with np.errstate(all="ignore"):
+        for step in range(STEPS):
+            batch = slice(step * BATCH, (step + 1) * BATCH)
+            optimizer.zero_grad()
+            value = nn.functional.mse_loss(reference(torch.from_numpy(x[batch, 0])), torch.from_numpy(y[batch]))
+            if not torch.isfinite(value):
+                first_bad = step + 1
+                break
+            value.backward()
+            optimizer.step()
+    assert first_bad is not None, "the reference run must diverge for this test to mean anything"
+
+    seen = []
+    with pytest.raises(TrainingDivergedError) as stopped:
+        train(updatable, Dataset({"x0": x, target: y.reshape(len(y), 1, 2)}, len(x)),
+              on_batch=lambda epoch, index, batches, loss: seen.append(loss))
+    assert (stopped.value.epoch, stopped.value.batch) == (1, first_bad)
+    assert f"epoch 1, mini-batch {first_bad} of {STEPS}" in str(stopped.value)
+    assert len(seen) == first_bad - 1 and all(np.isfinite(seen))
+    assert stopped.value.exit_code == 1
+
+    allowed = train(updatable, Dataset({"x0": x, target: y.reshape(len(y), 1, 2)}, len(x)), allow_divergence=True)
+    assert len(allowed.history) == 1 and not np.isfinite(allowed.history[0].loss)
 
 
 def test_only_updatable_weights_change_and_the_input_spec_is_untouched(converted):
