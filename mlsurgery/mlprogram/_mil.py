@@ -13,7 +13,7 @@ import numpy as np
 from coremltools.converters.mil.mil import Builder as mb
 from coremltools.converters.mil.mil import types
 
-from .ops import CLASSIFY, CONSTEXPR_PREFIX
+from .ops import ATTENTION, CLASSIFY, CONSTEXPR_PREFIX
 
 
 @dataclass
@@ -53,10 +53,9 @@ def expand_weights(program, notes: list[str]) -> bool:
     function = _main(program)
     expanded: Counter = Counter()
     fp16_constants = fp16_casts = 0
-    for name, var in function.inputs.items():
+    for var in function.inputs.values():
         if _is_fp16(var):
             var._sym_type = types.tensor(types.fp32, var.shape) if types.is_tensor(var.sym_type) else types.fp32
-            notes.append(f"input {name!r}: fp16 → fp32 (NeuralNetwork inputs are fp32)")
     for block in _blocks(function):
         with block:
             for operation in list(block.operations):
@@ -124,6 +123,37 @@ def _retype(block) -> None:
             for nested in operation.blocks:
                 _retype(nested)
             operation.type_value_inference(overwrite_output=True)
+
+
+def decompose_attention(program, notes: list[str]) -> None:
+    """Replace every ``scaled_dot_product_attention`` op (iOS 18) by what it computes, in ops with NeuralNetwork
+    layers: ``softmax(query @ keyᵀ / √d + mask) @ value``, a boolean mask adding −∞ where it is false
+    (coremltools/converters/mil/mil/ops/defs/iOS18/transformers.py documents these semantics)."""
+    count = 0
+    for block in list(_blocks(_main(program))):
+        for operation in [op for op in block.operations if op.op_type == ATTENTION]:
+            with block:
+                _decompose_one(block, operation)
+            count += 1
+    if count:
+        notes.append(f"{count} scaled_dot_product_attention op(s) decomposed into matmul, softmax, matmul")
+
+
+def _decompose_one(block, operation) -> None:
+    query, key, value, mask = operation.query, operation.key, operation.value, operation.attn_mask
+    dtype = types.nptype_from_builtin(query.dtype)
+    scores = mb.matmul(x=query, y=key, transpose_y=True, before_op=operation)
+    scores = mb.mul(x=scores, y=dtype(float(query.shape[-1]) ** -0.5), before_op=operation)
+    if mask is not None:
+        if mask.dtype == types.bool and mask.val is not None:  # e.g. PyTorch's is_causal=True
+            mask = mb.const(val=np.where(mask.val, 0, -np.inf).astype(dtype), before_op=operation)
+        elif mask.dtype == types.bool:
+            shape = mask.shape  # select's branches are tensors: a scalar branch makes its result a scalar
+            mask = mb.select(cond=mask, a=np.zeros(shape, dtype), b=np.full(shape, -np.inf, dtype),
+                             before_op=operation)
+        scores = mb.add(x=scores, y=mask, before_op=operation)
+    weights = mb.softmax(x=scores, axis=-1, before_op=operation)
+    _replace(block, operation, mb.matmul(x=weights, y=value, before_op=operation))
 
 
 def take_image_preprocessing(program, description) -> dict[str, ImagePreprocessing]:

@@ -108,7 +108,7 @@ def _weight_params(message):
     for descriptor, value in message.ListFields():
         if descriptor.message_type is None:
             continue
-        values = value if descriptor.label == descriptor.LABEL_REPEATED else [value]
+        values = value if descriptor.is_repeated else [value]
         for item in values:
             if isinstance(item, weight_type):
                 if len(item.floatValue):
