@@ -248,3 +248,16 @@ def set_input_types(program, description) -> None:
             shape = tuple(var.shape)
         input_types.append(ct.TensorType(name=feature.name, shape=shape))
     function.set_input_types(tuple(input_types))
+
+
+def blob_shapes(program) -> dict[str, tuple[int, ...]]:
+    """The static shape of every tensor the program computes, by name (the backend names blobs after them)."""
+    function = _main(program)
+    shapes = {name: var.shape for name, var in function.inputs.items() if types.is_tensor(var.sym_type)}
+    for block in _blocks(function):
+        for operation in block.operations:
+            for var in operation.outputs:
+                if types.is_tensor(var.sym_type):
+                    shapes[var.name] = var.shape
+    return {name: tuple(int(d) for d in shape) for name, shape in shapes.items()
+            if all(isinstance(d, (int, np.integer)) for d in shape)}

@@ -92,9 +92,14 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
         network = _run_backend(program, source)
         if classifier is not None:
             classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
+        shapes = _mil.blob_shapes(program)
     from .assemble import assemble
 
     result = assemble(network, spec, images=images, classifier=classifier, notes=notes)
+    if classifier is not None:
+        from .head import lift_classifier_head
+
+        lift_classifier_head(result, shapes, notes)
     if keep_fp16 and had_fp16:
         from .assemble import store_weights_fp16
 
@@ -118,7 +123,7 @@ def _quiet_coremltools():
 
 
 def _refuse_unconvertible(spec, source: str) -> None:
-    functions = list(spec.mlProgram.functions)
+    functions = sorted(spec.mlProgram.functions)
     if len(functions) > 1:
         raise ConversionError(
             f"{source}: has {len(functions)} functions ({', '.join(functions)}); a NeuralNetwork holds one: save "
