@@ -100,6 +100,9 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
         from .head import lift_classifier_head
 
         lift_classifier_head(result, shapes, notes)
+    version = result.specificationVersion
+    why = "iOS 13, the first that trains on device" if version == IOS13_SPEC_VERSION else "the lowest for its layers"
+    notes.append(f"specification version {version} ({why})")
     if keep_fp16 and had_fp16:
         from .assemble import store_weights_fp16
 

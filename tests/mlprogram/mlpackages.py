@@ -17,7 +17,7 @@ def save_package(module, examples: list[torch.Tensor], inputs: list, path: Path,
     module.eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(module, tuple(examples))
+        traced = torch.jit.trace(module, tuple(examples), check_trace=False)
         model = ct.convert(
             traced, convert_to="mlprogram", inputs=inputs, outputs=outputs, states=states,
             classifier_config=ct.ClassifierConfig(classifier_labels) if classifier_labels is not None else None,

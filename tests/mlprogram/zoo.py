@@ -128,6 +128,25 @@ class CausalAttention(nn.Module):
         return nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
 
 
+class TokenTransformer(nn.Module):
+    """Integer tokens → embedding + positions → fused multi-head attention → layer norm, GELU → classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(30, 16)
+        self.positions = nn.Parameter(torch.randn(1, 6, 16) * 0.1)
+        self.qkv, self.out = nn.Linear(16, 48), nn.Linear(16, 16)
+        self.norm1, self.norm2 = nn.LayerNorm(16), nn.LayerNorm(16)
+        self.ff1, self.ff2 = nn.Linear(16, 32), nn.Linear(32, 3)
+
+    def forward(self, tokens):
+        x = self.embedding(tokens) + self.positions
+        q, k, v = self.qkv(x).reshape(1, 6, 3, 4, 4).permute(2, 0, 3, 1, 4).unbind(0)
+        attended = nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(1, 6, 16)
+        x = self.norm1(x + self.out(attended))
+        return torch.softmax(self.ff2(nn.functional.gelu(self.norm2(x).mean(dim=1) @ self.ff1.weight.T)), dim=1)
+
+
 @dataclass
 class Image:
     """An ImageType input: ``scale`` and ``bias`` (one per channel, in the tensor's channel order)."""
@@ -213,4 +232,8 @@ CASES = {
     "layer_norm_gelu_fp32_ios18": Case(NormGelu, [(1, 5, 8)], "iOS18"),
     "upsampling_fp16_ios15": Case(Upsampler, [(1, 2, 4, 4)], "iOS15", fp16=True),
     "causal_attention_fp16_ios18": Case(CausalAttention, [(1, 5, 8)], "iOS18", fp16=True),
+    # iOS 18 fp16: coremltools narrows integer indices to int16, which a NeuralNetwork widens back
+    "token_transformer_classifier_fp16_ios18": Case(TokenTransformer, [(1, 6)], "iOS18", fp16=True,
+                                                    labels=["negative", "neutral", "positive"], tokens=30,
+                                                    names=["tokens"]),
 }
