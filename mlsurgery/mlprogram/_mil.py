@@ -228,7 +228,7 @@ def _other_constant(operation, var):
     return np.asarray(other.val, dtype=np.float64)
 
 
-def take_classify(program, source: str) -> ClassifierOutputs | None:
+def take_classify(program) -> ClassifierOutputs | None:
     """Remove the ``classify`` op, making its probabilities input a function output; return its labels."""
     function = _main(program)
     classify = [operation for operation in function.operations if operation.op_type == CLASSIFY]

@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConversionError
+from ..errors import ConversionError, MLSurgeryError
 from .ops import has_neural_network_layer
 
 NEURAL_NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
@@ -81,18 +81,26 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
     _refuse_unconvertible(spec, source)
     notes: list[str] = []
     with _quiet_coremltools():
-        program = _load_program(spec, weights_dir, source)
-        from . import _mil
+        try:
+            program = _load_program(spec, weights_dir, source)
+            from . import _mil
 
-        had_fp16 = _mil.expand_weights(program, notes)
-        _mil.decompose_attention(program, notes)
-        images = _mil.take_image_preprocessing(program, spec.description)
-        classifier = _mil.take_classify(program, source)
-        _mil.set_input_types(program, spec.description)
-        network = _run_backend(program, source)
-        if classifier is not None:
-            classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
-        shapes = _mil.blob_shapes(program)
+            had_fp16 = _mil.expand_weights(program, notes)
+            _mil.decompose_attention(program, notes)
+            images = _mil.take_image_preprocessing(program, spec.description)
+            classifier = _mil.take_classify(program)
+            _mil.set_input_types(program, spec.description)
+            network = _run_backend(program, source)
+            if classifier is not None:
+                classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
+            shapes = _mil.blob_shapes(program)
+        except MLSurgeryError:
+            raise
+        except Exception as error:  # noqa: BLE001 (coremltools on a program it was not written for: any error)
+            raise ConversionError(
+                f"{source}: the conversion stopped ({type(error).__name__}: {_one_line(error)}); please report it "
+                "with the package, or convert the source model with coremltools.convert(..., "
+                "convert_to=\"neuralnetwork\")") from None
     from .assemble import assemble
 
     result = assemble(network, spec, images=images, classifier=classifier, notes=notes)

@@ -112,3 +112,21 @@ def test_missing_package_is_one_line_exit_2(run_cli, tmp_path):
     result = run_cli("convert", tmp_path / "nope.mlpackage", "-o", tmp_path / "out.mlmodel")
     assert result.exit_code == 2
     assert "nope.mlpackage" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_keep_fp16_then_split_gives_a_frozen_fp16_stage_and_an_updatable_head(run_cli, classifier_package,
+                                                                               tmp_path):
+    from mlsurgery.graph import pipeline_stages
+
+    half = tmp_path / "half.mlmodel"
+    assert run_cli("convert", classifier_package, "-o", half, "--keep-fp16").exit_code == 0
+    layers = load_spec(half).neuralNetworkClassifier.layers
+    head_input = next(layer for layer in layers if layer.WhichOneof("layer") == "innerProduct").input[0]
+    split = tmp_path / "split.mlmodel"
+    result = run_cli("split", half, "--at", head_input, "-o", split)
+    assert result.exit_code == 0, result.stderr
+    spec = load_spec(split)
+    assert spec.isUpdatable and validate_spec(spec).valid
+    frozen, head = pipeline_stages(spec)
+    assert any(layer.convolution.weights.float16Value for layer in frozen.neuralNetwork.layers)
+    assert any(layer.isUpdatable for layer in head.neuralNetworkClassifier.layers)
