@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConversionError, MLSurgeryError
-from .ops import has_neural_network_layer
+from .scan import scan
 
 NEURAL_NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 
@@ -42,24 +42,11 @@ class Conversion:
 
 
 def unconvertible_ops(spec) -> list[tuple[str, str]]:
-    """``(op type, first output name)`` of every op of ``spec``'s ML Program that no NeuralNetwork layer computes,
-    in program order (nested blocks included); empty for a convertible program or a spec that is not one."""
-    if spec.WhichOneof("Type") != "mlProgram":
-        return []
-    found: list[tuple[str, str]] = []
-    for function in spec.mlProgram.functions.values():
-        block = function.block_specializations.get(function.opset)
-        if block is not None:
-            _collect_unconvertible(block, found)
-    return found
-
-
-def _collect_unconvertible(block, found: list) -> None:
-    for operation in block.operations:
-        if not has_neural_network_layer(operation.type):
-            found.append((operation.type, operation.outputs[0].name if operation.outputs else ""))
-        for nested in operation.blocks:
-            _collect_unconvertible(nested, found)
+    """``(op type, first output name)`` of every op of ``spec``'s ML Program that no NeuralNetwork layer computes
+    (or computes differently: nearest-neighbour upsampling by a fractional factor), in program order, nested
+    blocks included; empty for a convertible program or a spec that is not an ML Program. Reads the protobuf only.
+    """
+    return [(found.op_type, found.output) for found in scan(spec)]
 
 
 def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16: bool = False) -> Conversion:
@@ -145,14 +132,11 @@ def _refuse_unconvertible(spec, source: str) -> None:
         raise ConversionError(
             f"{source}: is stateful (state {state!r}); NeuralNetwork models have no state: export the model "
             "without ct.StateType inputs (e.g. pass the state as an input and return it as an output)")
-    unconvertible = unconvertible_ops(spec)
+    unconvertible = scan(spec)
     if unconvertible:
-        op_type, output = unconvertible[0]
+        first = unconvertible[0]
         more = f" (and {len(unconvertible) - 1} more)" if len(unconvertible) > 1 else ""
-        raise ConversionError(
-            f"{source}: op {op_type!r} (output {output!r}){more} has no NeuralNetwork layer; export the source "
-            f"model with an equivalent that has one, or convert it with "
-            f"coremltools.convert(..., convert_to=\"neuralnetwork\")")
+        raise ConversionError(f"{source}: op {first.op_type!r} (output {first.output!r}){more} {first.reason}")
 
 
 def _load_program(spec, weights_dir: Path | None, source: str):

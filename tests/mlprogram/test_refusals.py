@@ -109,3 +109,21 @@ def test_unconvertible_ops_is_empty_for_a_convertible_program(folder):
                         folder / "fine.mlpackage", target="iOS16", fp16=True)
     package, _ = read_package(path)
     assert unconvertible_ops(package) == []
+
+
+class FractionalNearest(nn.Module):
+    def forward(self, x):
+        return nn.functional.interpolate(x, size=(8, 12), mode="nearest")
+
+
+def test_nearest_upsampling_by_a_fractional_factor_is_refused(folder):
+    """coremltools' backend would write bilinear interpolation there: other numbers than the package computes."""
+    import coremltools as ct
+
+    path = save_package(FractionalNearest(), [torch.randn(1, 2, 6, 6)], [ct.TensorType(name="x", shape=(1, 2, 6, 6))],
+                        folder / "nearest.mlpackage", target="iOS16")
+    package, _ = read_package(path)
+    (found,) = unconvertible_ops(package)
+    assert found[0] in ("upsample_nearest_neighbor", "resize_nearest_neighbor")
+    message = _refusal(path)
+    assert f"(output {found[1]!r}) scales by 1.33" in message and "whole factors only" in message
