@@ -138,3 +138,23 @@ def test_a_neural_network_spec_is_returned_unchanged():
     conversion = to_neural_network(spec, None, source="mnist_mlp.mlmodel")
     assert isinstance(conversion, Conversion)
     assert conversion.spec == spec and conversion.spec is not spec
+
+
+def test_make_updatable_auto_gives_a_valid_model(converted):
+    """The point of the conversion: Core ML can train the result (its last trainable layer, by default)."""
+    import copy
+
+    from mlsurgery.ops.make_updatable import make_updatable
+    from mlsurgery.validate import validate_spec
+
+    from mlsurgery.errors import InvalidModelError
+
+    case, module, package, conversion = converted
+    spec = copy.deepcopy(conversion.spec)
+    if not case.trainable:  # its output comes from a layer Core ML cannot backpropagate through: said, not hidden
+        with pytest.raises(InvalidModelError, match="does not backpropagate through"):
+            make_updatable(spec, ["auto"])
+        return
+    make_updatable(spec, ["auto"])
+    report = validate_spec(spec)
+    assert spec.isUpdatable and report.valid, [f"{f.code} {f.message}" for f in report.findings]
