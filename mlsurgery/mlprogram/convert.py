@@ -66,6 +66,7 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
     if kind != "mlProgram":
         raise ConversionError(f"{source}: is a {kind} model, not an ML Program; only ML Programs are converted")
     _refuse_unconvertible(spec, source)
+    description = interface(spec)
     notes: list[str] = []
     with _quiet_coremltools():
         try:
@@ -74,9 +75,9 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
 
             had_fp16 = _mil.expand_weights(program, notes)
             _mil.decompose_attention(program, notes)
-            images = _mil.take_image_preprocessing(program, spec.description)
+            images = _mil.take_image_preprocessing(program, description)
             classifier = _mil.take_classify(program)
-            _mil.set_input_types(program, spec.description)
+            _mil.set_input_types(program, description)
             network = _run_backend(program, source)
             if classifier is not None:
                 classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
@@ -90,7 +91,7 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
                 "convert_to=\"neuralnetwork\")") from None
     from .assemble import assemble
 
-    result = assemble(network, spec, images=images, classifier=classifier, notes=notes)
+    result = assemble(network, description, images=images, classifier=classifier, notes=notes)
     if classifier is not None:
         from .head import lift_classifier_head
 
@@ -103,6 +104,24 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
 
         store_weights_fp16(result, notes)
     return Conversion(result, notes)
+
+
+def interface(spec):
+    """The package's description with its one function's inputs, outputs and class names at the top level,
+    where a NeuralNetwork has them (coremltools 8+ describes a multifunction package's functions separately,
+    even when it keeps only one)."""
+    description = type(spec.description)()
+    description.CopyFrom(spec.description)
+    if description.functions:
+        (function,) = description.functions
+        for name in ("input", "output", "state"):
+            del getattr(description, name)[:]
+            getattr(description, name).extend(getattr(function, name))
+        description.predictedFeatureName = function.predictedFeatureName
+        description.predictedProbabilitiesName = function.predictedProbabilitiesName
+    del description.functions[:]
+    description.defaultFunctionName = ""
+    return description
 
 
 @contextlib.contextmanager
@@ -127,8 +146,9 @@ def _refuse_unconvertible(spec, source: str) -> None:
             f"{source}: has {len(functions)} functions ({', '.join(functions)}); a NeuralNetwork holds one: save "
             "the function to convert as its own package (coremltools.utils.save_multifunction with one function) "
             "and convert that")
-    if spec.description.state:
-        state = spec.description.state[0].name
+    states = [state for function in [spec.description, *spec.description.functions] for state in function.state]
+    if states:
+        state = states[0].name
         raise ConversionError(
             f"{source}: is stateful (state {state!r}); NeuralNetwork models have no state: export the model "
             "without ct.StateType inputs (e.g. pass the state as an input and return it as an output)")
