@@ -6,8 +6,8 @@ from .options import writing_options
 @click.command("convert")
 @click.argument("model", type=click.Path(path_type=str))
 @click.option("--keep-fp16", is_flag=True,
-              help="Store the weights that are fp16 in the package as fp16 (a frozen part; Core ML trains only "
-                   "fp32 layers, so train an fp32 head with `mlsurgery split`). Default: all weights fp32.")
+              help="If the package computes in fp16, keep the layers' weights fp16 (a frozen part; Core ML trains "
+                   "only fp32 layers, so train an fp32 head with `mlsurgery split`). Default: all weights fp32.")
 @writing_options("converted", what="the NeuralNetwork model")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def convert_command(model, keep_fp16, output, in_place, force, dry_run, output_format):

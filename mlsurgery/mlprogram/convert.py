@@ -53,9 +53,9 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
     """The NeuralNetwork equivalent of ML Program ``spec`` (the package's root spec; ``weights_dir`` its
     ``Data/com.apple.CoreML/weights`` folder, ``None`` when it has none).
 
-    Weights become fp32; ``keep_fp16`` stores the weights that were fp16 in the package as fp16 again (a frozen
-    part: Core ML trains only fp32 layers, so such a model is made updatable with ``split``, which trains an fp32
-    head after it). Raises ``ConversionError`` (one line naming the op and its output) for what a NeuralNetwork
+    Weights become fp32; with ``keep_fp16``, a package that computes in fp16 keeps its layers' weights as fp16 (a
+    frozen part: Core ML trains only fp32 layers, so such a model is made updatable with ``split``, which trains
+    an fp32 head after it); a package without fp16 is unaffected. Raises ``ConversionError`` (one line naming the op and its output) for what a NeuralNetwork
     cannot express: an op with no layer, a stateful model, several functions.
     """
     kind = spec.WhichOneof("Type")
