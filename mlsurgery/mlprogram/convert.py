@@ -5,13 +5,17 @@ coremltools can read an ML Program back into its MIL representation
 (``mil_convert(..., convert_from="milinternal", convert_to="neuralnetwork")``). Between the two this module:
 
 - expands fp16 constants and compressed weights (every ``constexpr_*`` op: fp16 cast, palettization, linear
-  quantization, sparsity) into fp32 constants, and turns casts to fp16 into casts to fp32, so every layer of the
-  result holds fp32 weights and can be made updatable;
+  quantization, sparsity) into fp32 constants, and turns casts to fp16 into casts to fp32 (int16 / int8 into
+  int32), so every layer of the result holds fp32 weights and can be made updatable;
+- decomposes iOS 18's ``scaled_dot_product_attention`` into the ops it stands for;
 - takes the image preprocessing coremltools writes as the first ops of an ML Program (``mul`` by the scale, then
   ``add`` of the per-channel bias) back into the NeuralNetwork's ``preprocessing`` scaler;
 - takes the ``classify`` op out (the backend cannot write its dictionary output) and makes the result a
   ``neuralNetworkClassifier`` with the same labels and the same predicted-feature and probability names;
+- runs a classifier's softmax head on rank-4 blobs (``head``), as cross-entropy training needs;
 - gives the result the package's own description (input and output names, types, flexible shapes, metadata).
+
+What it cannot express is refused before any work, from the protobuf alone (``scan``).
 
 coremltools is imported only inside ``to_neural_network``: ``unconvertible_ops`` reads the protobuf alone.
 """
@@ -55,8 +59,9 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
 
     Weights become fp32; with ``keep_fp16``, a package that computes in fp16 keeps its layers' weights as fp16 (a
     frozen part: Core ML trains only fp32 layers, so such a model is made updatable with ``split``, which trains
-    an fp32 head after it); a package without fp16 is unaffected. Raises ``ConversionError`` (one line naming the op and its output) for what a NeuralNetwork
-    cannot express: an op with no layer, a stateful model, several functions.
+    an fp32 head after it); a package without fp16 is unaffected. Raises ``ConversionError`` (one line naming the
+    op and its output) for what a NeuralNetwork cannot express: an op with no layer (or whose layer computes
+    something else), a stateful model, several functions.
     """
     kind = spec.WhichOneof("Type")
     if kind in NEURAL_NETWORK_TYPES:
