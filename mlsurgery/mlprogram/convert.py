@@ -171,8 +171,9 @@ def _load_program(spec, weights_dir: Path | None, source: str):
     try:
         program = load(spec, spec.specificationVersion, str(weights_dir) if weights_dir is not None else "")
     except (ValueError, KeyError, TypeError, NotImplementedError, RuntimeError) as error:
-        raise ConversionError(f"{source}: coremltools cannot read this ML Program ({_one_line(error)}); re-save "
-                              "it with coremltools 9") from None
+        weights = f" or its weights in {weights_dir}" if weights_dir is not None else ""
+        raise ConversionError(f"{source}: coremltools cannot read this ML Program{weights} ({_one_line(error)}); "
+                              "re-save it with coremltools 9") from None
     (name,) = program.functions
     if name != "main":
         program.functions["main"] = program.functions.pop(name)

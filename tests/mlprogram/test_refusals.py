@@ -127,3 +127,23 @@ def test_nearest_upsampling_by_a_fractional_factor_is_refused(folder):
     assert found[0] in ("upsample_nearest_neighbor", "resize_nearest_neighbor")
     message = _refusal(path)
     assert f"(output {found[1]!r}) scales by 1.33" in message and "whole factors only" in message
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_unreadable_weights_are_one_line(folder, tmp_path, damage):
+    """(The package reader of mlsurgery.io checks weight offsets up front; the converter never crashes either.)"""
+    import shutil
+
+    import coremltools as ct
+
+    source = folder / "weights.mlpackage"
+    if not source.exists():
+        save_package(nn.Linear(16, 8), [torch.randn(1, 16)], [ct.TensorType(name="x", shape=(1, 16))], source)
+    path = shutil.copytree(source, tmp_path / "damaged.mlpackage")
+    weight_file = path / "Data" / "com.apple.CoreML" / "weights" / "weight.bin"
+    if damage == "truncated":
+        weight_file.write_bytes(weight_file.read_bytes()[:100])
+    else:
+        weight_file.unlink()
+    message = _refusal(path)
+    assert "cannot read this ML Program" in message
