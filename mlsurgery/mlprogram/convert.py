@@ -53,6 +53,16 @@ def unconvertible_ops(spec) -> list[tuple[str, str]]:
     return [(found.op_type, found.output) for found in scan(spec)]
 
 
+def why_not_convertible(spec, source: str) -> str | None:
+    """The one line ``to_neural_network`` would refuse ``spec`` with before converting (several functions, state,
+    an op with no NeuralNetwork layer), or ``None``; reads the protobuf only, for ``inspect``'s verdict."""
+    try:
+        _refuse_unconvertible(spec, source)
+    except ConversionError as refused:
+        return str(refused)
+    return None
+
+
 def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16: bool = False) -> Conversion:
     """The NeuralNetwork equivalent of ML Program ``spec`` (the package's root spec; ``weights_dir`` its
     ``Data/com.apple.CoreML/weights`` folder, ``None`` when it has none).

@@ -8,7 +8,7 @@ import pytest
 from mlpackages import save_package, save_program, torch
 
 from mlsurgery.errors import ConversionError, EXIT_USAGE
-from mlsurgery.mlprogram.convert import to_neural_network, unconvertible_ops
+from mlsurgery.mlprogram.convert import to_neural_network, unconvertible_ops, why_not_convertible
 from mlsurgery.mlprogram.package import read_package
 
 nn = torch.nn
@@ -40,13 +40,16 @@ def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("refused")
 
 
-def _refusal(path) -> str:
+def _refusal(path, *, found_before_conversion: bool = True) -> str:
+    """The one-line refusal of ``path``; ``why_not_convertible`` (inspect's verdict) says the same up front,
+    except for what only reading the weights shows."""
     package, weights = read_package(path)
     with pytest.raises(ConversionError) as refused:
         to_neural_network(package, weights, source=str(path))
     message = str(refused.value)
     assert "\n" not in message and message.startswith(str(path))
     assert refused.value.exit_code == EXIT_USAGE
+    assert why_not_convertible(package, str(path)) == (message if found_before_conversion else None)
     return message
 
 
@@ -109,6 +112,7 @@ def test_unconvertible_ops_is_empty_for_a_convertible_program(folder):
                         folder / "fine.mlpackage", target="iOS16", fp16=True)
     package, _ = read_package(path)
     assert unconvertible_ops(package) == []
+    assert why_not_convertible(package, str(path)) is None
 
 
 class FractionalNearest(nn.Module):
@@ -145,5 +149,5 @@ def test_unreadable_weights_are_one_line(folder, tmp_path, damage):
         weight_file.write_bytes(weight_file.read_bytes()[:100])
     else:
         weight_file.unlink()
-    message = _refusal(path)
+    message = _refusal(path, found_before_conversion=False)
     assert "cannot read this ML Program" in message
