@@ -34,6 +34,7 @@ COMMANDS = [
     ("graph", "graph", "graph_command"),
     ("evaluate", "evaluate", "evaluate_command"),
     ("tune", "tune", "tune_command"),
+    ("convert", "convert", "convert_command"),
 ]
 
 
