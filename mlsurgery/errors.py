@@ -52,3 +52,8 @@ class NotUpdatableError(MLSurgeryError):
     """The model has no on-device training interface (it is not updatable); the message says how to get one."""
 
     exit_code = EXIT_INVALID
+
+
+class ConversionError(MLSurgeryError):
+    """An ML Program that cannot become a NeuralNetwork (an op with no NeuralNetwork layer, a stateful model,
+    several functions); the message names the op and its output and what to do."""

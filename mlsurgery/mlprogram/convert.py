@@ -1,0 +1,158 @@
+"""ML Program → NeuralNetwork: coremltools' MIL-proto reader and NeuralNetwork backend, joined, plus what they lack.
+
+coremltools can read an ML Program back into its MIL representation
+(``coremltools.converters.mil.frontend.milproto.load``) and can write a MIL program as a NeuralNetwork
+(``mil_convert(..., convert_from="milinternal", convert_to="neuralnetwork")``). Between the two this module:
+
+- expands fp16 constants and compressed weights (every ``constexpr_*`` op: fp16 cast, palettization, linear
+  quantization, sparsity) into fp32 constants, and turns casts to fp16 into casts to fp32, so every layer of the
+  result holds fp32 weights and can be made updatable;
+- takes the image preprocessing coremltools writes as the first ops of an ML Program (``mul`` by the scale, then
+  ``add`` of the per-channel bias) back into the NeuralNetwork's ``preprocessing`` scaler;
+- takes the ``classify`` op out (the backend cannot write its dictionary output) and makes the result a
+  ``neuralNetworkClassifier`` with the same labels and the same predicted-feature and probability names;
+- gives the result the package's own description (input and output names, types, flexible shapes, metadata).
+
+coremltools is imported only inside ``to_neural_network``: ``unconvertible_ops`` reads the protobuf alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConversionError
+from .ops import CLASSIFY, CONSTEXPR_PREFIX, has_neural_network_layer
+
+NEURAL_NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
+
+# Core ML's first specification version with rank-N (EXACT_ARRAY_MAPPING) networks and on-device training (iOS 13).
+IOS13_SPEC_VERSION = 4
+
+
+@dataclass
+class Conversion:
+    spec: object  # a Model_pb2.Model whose Type is neuralNetwork / neuralNetworkClassifier / neuralNetworkRegressor
+    notes: list[str] = field(default_factory=list)  # one line each: what the conversion did
+
+
+def unconvertible_ops(spec) -> list[tuple[str, str]]:
+    """``(op type, first output name)`` of every op of ``spec``'s ML Program that no NeuralNetwork layer computes,
+    in program order (nested blocks included); empty for a convertible program or a spec that is not one."""
+    if spec.WhichOneof("Type") != "mlProgram":
+        return []
+    found: list[tuple[str, str]] = []
+    for function in spec.mlProgram.functions.values():
+        block = function.block_specializations.get(function.opset)
+        if block is not None:
+            _collect_unconvertible(block, found)
+    return found
+
+
+def _collect_unconvertible(block, found: list) -> None:
+    for operation in block.operations:
+        if not has_neural_network_layer(operation.type):
+            found.append((operation.type, operation.outputs[0].name if operation.outputs else ""))
+        for nested in operation.blocks:
+            _collect_unconvertible(nested, found)
+
+
+def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16: bool = False) -> Conversion:
+    """The NeuralNetwork equivalent of ML Program ``spec`` (the package's root spec; ``weights_dir`` its
+    ``Data/com.apple.CoreML/weights`` folder, ``None`` when it has none).
+
+    Weights become fp32; ``keep_fp16`` stores the weights that were fp16 in the package as fp16 again (a frozen
+    part: Core ML trains only fp32 layers, so such a model is made updatable with ``split``, which trains an fp32
+    head after it). Raises ``ConversionError`` (one line naming the op and its output) for what a NeuralNetwork
+    cannot express: an op with no layer, a stateful model, several functions.
+    """
+    kind = spec.WhichOneof("Type")
+    if kind in NEURAL_NETWORK_TYPES:
+        result = copy.deepcopy(spec)
+        return Conversion(result, [f"already a {kind} (specification version {spec.specificationVersion}); "
+                                   "nothing to convert"])
+    if kind != "mlProgram":
+        raise ConversionError(f"{source}: is a {kind} model, not an ML Program; only ML Programs are converted")
+    _refuse_unconvertible(spec, source)
+    notes: list[str] = []
+    program = _load_program(spec, weights_dir, source)
+    from . import _mil
+
+    had_fp16 = _mil.expand_weights(program, notes)
+    images = _mil.take_image_preprocessing(program, spec.description)
+    classifier = _mil.take_classify(program, source)
+    _mil.set_input_types(program, spec.description)
+    network = _run_backend(program, source)
+    if classifier is not None:
+        classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
+    from .assemble import assemble
+
+    result = assemble(network, spec, images=images, classifier=classifier, notes=notes)
+    if keep_fp16 and had_fp16:
+        from .assemble import store_weights_fp16
+
+        store_weights_fp16(result, notes)
+    return Conversion(result, notes)
+
+
+def _refuse_unconvertible(spec, source: str) -> None:
+    functions = list(spec.mlProgram.functions)
+    if len(functions) > 1:
+        raise ConversionError(
+            f"{source}: has {len(functions)} functions ({', '.join(functions)}); a NeuralNetwork holds one: save "
+            "the function to convert as its own package (coremltools.utils.save_multifunction with one function) "
+            "and convert that")
+    if spec.description.state:
+        state = spec.description.state[0].name
+        raise ConversionError(
+            f"{source}: is stateful (state {state!r}); NeuralNetwork models have no state: export the model "
+            "without ct.StateType inputs (e.g. pass the state as an input and return it as an output)")
+    unconvertible = unconvertible_ops(spec)
+    if unconvertible:
+        op_type, output = unconvertible[0]
+        more = f" (and {len(unconvertible) - 1} more)" if len(unconvertible) > 1 else ""
+        raise ConversionError(
+            f"{source}: op {op_type!r} (output {output!r}){more} has no NeuralNetwork layer; export the source "
+            f"model with an equivalent that has one, or convert it with "
+            f"coremltools.convert(..., convert_to=\"neuralnetwork\")")
+
+
+def _load_program(spec, weights_dir: Path | None, source: str):
+    """The ML Program as a coremltools MIL ``Program`` whose one function is named ``main``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from coremltools.converters.mil.frontend.milproto.load import load
+
+    try:
+        program = load(spec, spec.specificationVersion, str(weights_dir) if weights_dir is not None else "")
+    except (ValueError, KeyError, TypeError, NotImplementedError, RuntimeError) as error:
+        raise ConversionError(f"{source}: coremltools cannot read this ML Program ({_one_line(error)}); re-save "
+                              "it with coremltools 9") from None
+    (name,) = program.functions
+    if name != "main":
+        program.functions["main"] = program.functions.pop(name)
+    return program
+
+
+def _run_backend(program, source: str):
+    """coremltools' NeuralNetwork backend on ``program``: the network spec it writes (descriptions to be replaced)."""
+    import coremltools as ct
+    from coremltools.converters.mil.converter import mil_convert
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = mil_convert(program, convert_from="milinternal", convert_to="neuralnetwork",
+                                compute_units=ct.ComputeUnit.CPU_ONLY, skip_model_load=True)
+    except (ValueError, NotImplementedError, TypeError, AssertionError, KeyError) as error:
+        raise ConversionError(f"{source}: coremltools' NeuralNetwork backend refused the program "
+                              f"({_one_line(error)}); convert the source model with "
+                              "coremltools.convert(..., convert_to=\"neuralnetwork\")") from None
+    return model.get_spec()
+
+
+def _one_line(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 200 else text[:197] + "..."
