@@ -150,6 +150,9 @@ def check_output_path(path: str | os.PathLike, *, source: str | os.PathLike | No
         raise UsageError(f"{path}: output is the input model; choose another -o path or pass --in-place")
     if path.is_dir():
         raise UsageError(f"{path}: is a directory; give an output file path ending in .mlmodel")
+    if path.suffix.lower() == ".mlpackage":
+        raise UsageError(f"{path}: mlsurgery writes NeuralNetwork models, which are single .mlmodel files; give an "
+                         "output path ending in .mlmodel")
     if not path.parent.exists():
         raise UsageError(f"{path}: folder {path.parent} does not exist")
     return path

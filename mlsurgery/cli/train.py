@@ -28,11 +28,15 @@ def train_command(model, data, output, validation, overrides, output_format, fea
     from ..engine.training import train_file
     from ..report import console, print_json, training_progress
 
+    from .options import read_model
+
     settings = parse_assignments(overrides, "--set")
-    if _train_knn(model, data, output, parse_assignments(features, "--features"), output_format, force):
+    spec = read_model(model)
+    if _train_knn(spec, model, data, output, parse_assignments(features, "--features"), output_format, force):
         return
     if output_format == "json":
-        result, saved = train_file(model, data, output, overrides=settings, validation=validation, force=force)
+        result, saved = train_file(model, data, output, overrides=settings, validation=validation, force=force,
+                                   spec=spec)
         print_json({"model": model, "output": str(saved.written), "parameters": result.parameters.to_dict(),
                     "examples": result.examples, "batches_per_epoch": result.batches_per_epoch,
                     "trained": result.trained, "history": [record.to_dict() for record in result.history]})
@@ -40,21 +44,20 @@ def train_command(model, data, output, validation, overrides, output_format, fea
     out = console()
     with training_progress(out) as progress:
         result, saved = train_file(model, data, output, overrides=settings, validation=validation, force=force,
-                                   on_batch=progress.batch, on_epoch=progress.epoch)
+                                   on_batch=progress.batch, on_epoch=progress.epoch, spec=spec)
     out.print(f"trained {', '.join(result.trained)} on {result.examples} examples "
               f"({result.batches_per_epoch} mini-batches of {result.parameters.mini_batch_size} per epoch, "
               f"{result.parameters.optimizer}, learning rate {result.parameters.learning_rate:g}); "
               f"wrote {saved.written}")
 
 
-def _train_knn(model, data, output, features: dict, output_format: str, force: bool) -> bool:
+def _train_knn(spec, model, data, output, features: dict, output_format: str, force: bool) -> bool:
     """A k-NN model (or a pipeline ending in one) trains by storing the examples; False for any other model."""
     from ..engine.knn import is_knn_model, train_knn_file
     from ..errors import UsageError
-    from ..io import load_spec
     from ..report import console, print_json
 
-    if not is_knn_model(load_spec(model)):
+    if not is_knn_model(spec):
         if features:
             raise UsageError("--features gives a k-NN's input; this model does not end in a k-NN classifier")
         return False

@@ -248,8 +248,7 @@ def train_knn_file(model_path, data, output, *, features: dict[str, str] | None 
 
     Returns (KnnTrainResult, SurgeryResult); nothing is written when anything fails.
     """
-    from ..api import run_job
-    from ..io import load_spec
+    from ..api import open_model, run_job
     from ..ops.changes import Changes
 
     outcome = {}
@@ -261,5 +260,5 @@ def train_knn_file(model_path, data, output, *, features: dict[str, str] | None 
         changes.add("k-NN", f"{result.added} examples stored ({result.examples} in all)")
         return changes
 
-    saved = run_job(model_path, store, output, force=force, in_place=in_place, load=load_spec)
+    saved = run_job(model_path, store, output, force=force, in_place=in_place, load=open_model)
     return outcome["result"], saved

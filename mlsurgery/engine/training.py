@@ -496,8 +496,9 @@ def _write_back(network_model: NeuralNetworkModel, trainable) -> None:
 
 
 def train_file(model_path, data, output, *, overrides: dict[str, str] | None = None, validation=None,
-               on_batch: OnBatch | None = None, on_epoch: OnEpoch | None = None, force: bool = False):
-    """``mlsurgery train`` as a function: load, check overrides and data, train, validate, save atomically.
+               on_batch: OnBatch | None = None, on_epoch: OnEpoch | None = None, force: bool = False, spec=None):
+    """``mlsurgery train`` as a function: load, check overrides and data, train, validate, save atomically
+    (``spec``: the model at ``model_path`` already read, e.g. by ``mlsurgery.api.open_model``).
 
     Returns (TrainResult, SurgeryResult). Nothing is written when anything fails before or during training.
     """
@@ -506,7 +507,7 @@ def train_file(model_path, data, output, *, overrides: dict[str, str] | None = N
     from ..ops.changes import Changes
     from .data import load_dataset
 
-    spec = load_spec(model_path)
+    spec = load_spec(model_path) if spec is None else spec
     _, update = _update_params(spec)
     parameters = apply_overrides(spec, read_parameters(spec), overrides or {})
     location = trainable_network(spec)
