@@ -42,3 +42,40 @@ def copy_package(package: Path, folder: Path, name: str | None = None) -> Path:
     target = folder / (name or package.name)
     shutil.copytree(package, target)
     return target
+
+
+def compressed_package(folder: Path, compression: str) -> Path:
+    """An MLP (8 → 64 → 3, iOS 16) whose two weight matrices coremltools.optimize compressed: ``palettized``
+    (4-bit), ``linearly quantized`` (int8) or ``sparse`` (50 % pruned); the biases stay fp16."""
+    import coremltools as ct
+    import coremltools.optimize.coreml as cto
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 64), torch.nn.ReLU(), torch.nn.Linear(64, 3)).eval()
+    converted = ct.convert(torch.jit.trace(model, torch.zeros(1, 8)), inputs=[ct.TensorType(name="x", shape=(1, 8))],
+                           minimum_deployment_target=ct.target.iOS16)
+    configs = {"palettized": (cto.palettize_weights, cto.OpPalettizerConfig(nbits=4, weight_threshold=100)),
+               "linearly quantized": (cto.linear_quantize_weights, cto.OpLinearQuantizerConfig(weight_threshold=100)),
+               "sparse": (cto.prune_weights, cto.OpMagnitudePrunerConfig(target_sparsity=0.5, weight_threshold=100))}
+    compress, config = configs[compression]
+    path = folder / f"{compression.replace(' ', '_')}.mlpackage"
+    compress(converted, cto.OptimizationConfig(global_config=config)).save(str(path))
+    return path
+
+
+def attention_package(folder: Path) -> Path:
+    """scaled_dot_product_attention for iOS 18: an ML Program op no NeuralNetwork layer computes."""
+    import coremltools as ct
+    import torch
+
+    class Attention(torch.nn.Module):
+        def forward(self, q):
+            return torch.nn.functional.scaled_dot_product_attention(q, q, q)
+
+    converted = ct.convert(torch.jit.trace(Attention().eval(), torch.zeros(1, 2, 4, 8)),
+                           inputs=[ct.TensorType(name="q", shape=(1, 2, 4, 8))],
+                           minimum_deployment_target=ct.target.iOS18)
+    path = folder / "Attention.mlpackage"
+    converted.save(str(path))
+    return path
