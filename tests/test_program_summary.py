@@ -85,3 +85,11 @@ def test_inspect_of_an_ml_program_does_not_import_coremltools(folder):
     done = subprocess.run([sys.executable, "-c", probe, str(package)], cwd=ROOT, capture_output=True, text=True,
                           check=True)
     assert done.stderr.strip().splitlines()[-1] == "False False 0"
+
+
+def test_validate_says_an_ml_program_is_valid_but_its_ops_were_not_checked(run_cli, folder):
+    result = run_cli("validate", ml_program_package(folder, name="Valid.mlpackage"), "--format", "json")
+    assert result.exit_code == 0
+    [report] = json.loads(result.stdout)
+    assert report["valid"] and [f["code"] for f in report["findings"]] == ["MLS505"]
+    assert "not its operations" in report["findings"][0]["message"]
