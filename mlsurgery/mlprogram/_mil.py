@@ -13,7 +13,7 @@ import numpy as np
 from coremltools.converters.mil.mil import Builder as mb
 from coremltools.converters.mil.mil import types
 
-from .ops import CLASSIFY, CONSTEXPR_PREFIX
+from .ops import ATTENTION, CLASSIFY, CONSTEXPR_PREFIX
 
 
 @dataclass
@@ -41,22 +41,38 @@ def _blocks(block):
             yield from _blocks(nested)
 
 
-def _is_fp16(var) -> bool:
+# Types a NeuralNetwork does not compute in, and the type each becomes: fp16 weights and activations (an fp16
+# package) and the narrow integers coremltools' iOS 17/18 passes write (``add_int16_cast`` for gather indices).
+_WIDER_DTYPE = {"fp16": "fp32", "int16": "int32", "uint16": "int32", "int8": "int32", "uint8": "int32"}
+_NUMPY_WIDER = {np.dtype(np.float16): np.float32, np.dtype(np.int16): np.int32, np.dtype(np.uint16): np.int32,
+                np.dtype(np.int8): np.int32, np.dtype(np.uint8): np.int32}
+
+
+def _dtype_name(var) -> str | None:
     dtype = var.dtype if types.is_tensor(var.sym_type) else var.sym_type
-    return dtype == types.fp16
+    try:
+        return types.builtin_to_string(dtype)
+    except (KeyError, TypeError):
+        return None
+
+
+def _is_fp16(var) -> bool:
+    return _dtype_name(var) == "fp16"
 
 
 def expand_weights(program, notes: list[str]) -> bool:
-    """Replace compressed weights (``constexpr_*`` ops) and fp16 constants by fp32 constants and casts to fp16 by
-    casts to fp32, then re-infer every type, so the whole program computes in fp32. Returns whether anything
-    was fp16."""
+    """Replace compressed weights (``constexpr_*`` ops) by dense constants, and make every fp16 constant, cast and
+    input fp32 (narrow integers int32), then re-infer every type, so the program computes as a NeuralNetwork
+    does. Returns whether anything was fp16."""
     function = _main(program)
     expanded: Counter = Counter()
-    fp16_constants = fp16_casts = 0
+    widened: Counter = Counter()
     for name, var in function.inputs.items():
-        if _is_fp16(var):
-            var._sym_type = types.tensor(types.fp32, var.shape) if types.is_tensor(var.sym_type) else types.fp32
-            notes.append(f"input {name!r}: fp16 → fp32 (NeuralNetwork inputs are fp32)")
+        wider = _WIDER_DTYPE.get(_dtype_name(var))
+        if wider is not None:
+            widened[f"{_dtype_name(var)} input"] += 1
+            dtype = types.string_to_builtin(wider)
+            var._sym_type = types.tensor(dtype, var.shape) if types.is_tensor(var.sym_type) else dtype
     for block in _blocks(function):
         with block:
             for operation in list(block.operations):
@@ -69,21 +85,22 @@ def expand_weights(program, notes: list[str]) -> bool:
                     _replace(block, operation, mb.const(val=value, before_op=operation))
         _remove_dead_constexpr(block)
         # Changed in place, not replaced: coremltools checks that a replacement has the consumer's dtype, and
-        # every consumer is re-typed below once all of its inputs are fp32.
+        # every consumer is re-typed below once all of its inputs are wide.
         with block:
             for operation in list(block.operations):
-                if operation.op_type == "const" and _is_fp16(operation.outputs[0]):
-                    fp16_constants += 1
-                    operation.val._sym_val.val = _fp32(np.asarray(operation.outputs[0].val))
-                elif operation.op_type == "cast" and operation.dtype.val == "fp16":
-                    fp16_casts += 1
-                    operation.set_inputs(dtype=mb.const(val="fp32", before_op=operation))
+                if operation.op_type == "const" and _dtype_name(operation.outputs[0]) in _WIDER_DTYPE:
+                    widened[f"{_dtype_name(operation.outputs[0])} constant"] += 1
+                    operation.val._sym_val.val = _widened(np.asarray(operation.outputs[0].val))
+                elif operation.op_type == "cast" and operation.dtype.val in _WIDER_DTYPE:
+                    widened[f"cast to {operation.dtype.val}"] += 1
+                    operation.set_inputs(dtype=mb.const(val=_WIDER_DTYPE[operation.dtype.val], before_op=operation))
     _retype(function)
     for op_type, count in sorted(expanded.items()):
         notes.append(f"{count} {op_type} weight(s) expanded to dense fp32")
-    if fp16_constants or fp16_casts:
-        notes.append(f"fp16 → fp32: {fp16_constants} constant(s), {fp16_casts} cast(s)")
-    return bool(fp16_constants or fp16_casts or any(_is_fp16(v) for v in function.inputs.values()))
+    if widened:
+        notes.append("widened to fp32 / int32: " + ", ".join(f"{what} ×{count}" for what, count in
+                                                            sorted(widened.items())))
+    return any(what.startswith("fp16") or what == "cast to fp16" for what in widened)
 
 
 def _feeds_only_constexpr(operation, block) -> bool:
@@ -94,9 +111,11 @@ def _feeds_only_constexpr(operation, block) -> bool:
             and any(var.child_ops for var in outputs))
 
 
-def _fp32(value: np.ndarray):
-    value = value.astype(np.float32) if value.dtype == np.float16 else value
-    return value if value.shape else value.item() if value.dtype.kind == "f" else value
+def _widened(value: np.ndarray):
+    wider = _NUMPY_WIDER.get(value.dtype)
+    value = value.astype(wider) if wider is not None else value
+    # A 0-d value becomes a Python scalar, which MIL types as a scalar of the wide type.
+    return value if value.shape else value.item()
 
 
 def _replace(block, operation, new_var) -> None:
@@ -124,6 +143,37 @@ def _retype(block) -> None:
             for nested in operation.blocks:
                 _retype(nested)
             operation.type_value_inference(overwrite_output=True)
+
+
+def decompose_attention(program, notes: list[str]) -> None:
+    """Replace every ``scaled_dot_product_attention`` op (iOS 18) by what it computes, in ops with NeuralNetwork
+    layers: ``softmax(query @ keyᵀ / √d + mask) @ value``, a boolean mask adding −∞ where it is false
+    (coremltools/converters/mil/mil/ops/defs/iOS18/transformers.py documents these semantics)."""
+    count = 0
+    for block in list(_blocks(_main(program))):
+        for operation in [op for op in block.operations if op.op_type == ATTENTION]:
+            with block:
+                _decompose_one(block, operation)
+            count += 1
+    if count:
+        notes.append(f"{count} scaled_dot_product_attention op(s) decomposed into matmul, softmax, matmul")
+
+
+def _decompose_one(block, operation) -> None:
+    query, key, value, mask = operation.query, operation.key, operation.value, operation.attn_mask
+    dtype = types.nptype_from_builtin(query.dtype)
+    scores = mb.matmul(x=query, y=key, transpose_y=True, before_op=operation)
+    scores = mb.mul(x=scores, y=dtype(float(query.shape[-1]) ** -0.5), before_op=operation)
+    if mask is not None:
+        if mask.dtype == types.bool and mask.val is not None:  # e.g. PyTorch's is_causal=True
+            mask = mb.const(val=np.where(mask.val, 0, -np.inf).astype(dtype), before_op=operation)
+        elif mask.dtype == types.bool:
+            shape = mask.shape  # select's branches are tensors: a scalar branch makes its result a scalar
+            mask = mb.select(cond=mask, a=np.zeros(shape, dtype), b=np.full(shape, -np.inf, dtype),
+                             before_op=operation)
+        scores = mb.add(x=scores, y=mask, before_op=operation)
+    weights = mb.softmax(x=scores, axis=-1, before_op=operation)
+    _replace(block, operation, mb.matmul(x=weights, y=value, before_op=operation))
 
 
 def take_image_preprocessing(program, description) -> dict[str, ImagePreprocessing]:
@@ -178,7 +228,7 @@ def _other_constant(operation, var):
     return np.asarray(other.val, dtype=np.float64)
 
 
-def take_classify(program, source: str) -> ClassifierOutputs | None:
+def take_classify(program) -> ClassifierOutputs | None:
     """Remove the ``classify`` op, making its probabilities input a function output; return its labels."""
     function = _main(program)
     classify = [operation for operation in function.operations if operation.op_type == CLASSIFY]
@@ -218,3 +268,16 @@ def set_input_types(program, description) -> None:
             shape = tuple(var.shape)
         input_types.append(ct.TensorType(name=feature.name, shape=shape))
     function.set_input_types(tuple(input_types))
+
+
+def blob_shapes(program) -> dict[str, tuple[int, ...]]:
+    """The static shape of every tensor the program computes, by name (the backend names blobs after them)."""
+    function = _main(program)
+    shapes = {name: var.shape for name, var in function.inputs.items() if types.is_tensor(var.sym_type)}
+    for block in _blocks(function):
+        for operation in block.operations:
+            for var in operation.outputs:
+                if types.is_tensor(var.sym_type):
+                    shapes[var.name] = var.shape
+    return {name: tuple(int(d) for d in shape) for name, shape in shapes.items()
+            if all(isinstance(d, (int, np.integer)) for d in shape)}

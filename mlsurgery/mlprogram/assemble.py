@@ -39,8 +39,6 @@ def assemble(network, package, *, images: dict, classifier, notes: list[str]):
         target.labelProbabilityLayerName = classifier.probability_name
         notes.append(f"classify → neuralNetworkClassifier: {len(labels)} class labels kept, probabilities from "
                      f"blob {classifier.probability_name!r}")
-    notes.append(f"specification version {result.specificationVersion} "
-                 f"({'iOS 13, updatable' if result.specificationVersion == IOS13_SPEC_VERSION else 'newer layers'})")
     return result
 
 
@@ -50,15 +48,33 @@ def _fit_description(description, notes: list[str]) -> None:
     images = feature_types_pb2().ImageFeatureType
     for feature in list(description.input) + list(description.output):
         kind = feature.type.WhichOneof("Type")
-        if kind == "multiArrayType" and feature.type.multiArrayType.dataType == arrays.FLOAT16:
-            feature.type.multiArrayType.dataType = arrays.FLOAT32
-            notes.append(f"feature {feature.name!r}: fp16 multi-array → fp32 (NeuralNetwork features are fp32)")
+        if kind == "multiArrayType" and feature.type.multiArrayType.dataType in (arrays.FLOAT16, arrays.INT8):
+            narrow = feature.type.multiArrayType.dataType
+            wide = arrays.FLOAT32 if narrow == arrays.FLOAT16 else arrays.INT32
+            feature.type.multiArrayType.dataType = wide
+            notes.append(f"feature {feature.name!r}: {arrays.ArrayDataType.Name(narrow)} multi-array → "
+                         f"{arrays.ArrayDataType.Name(wide)} (a NeuralNetwork's features are 32-bit)")
         elif kind == "imageType" and feature.type.imageType.colorSpace == images.GRAYSCALE_FLOAT16:
             feature.type.imageType.colorSpace = images.GRAYSCALE
             notes.append(f"feature {feature.name!r}: GRAYSCALE_FLOAT16 image → GRAYSCALE (8-bit; NeuralNetwork "
                          "images have no fp16 layout)")
+    for feature in description.input:
+        flexible = _flexibility(feature.type)
+        if flexible:
+            notes.append(f"input {feature.name!r}: {flexible} kept")
     del description.functions[:]
     description.defaultFunctionName = ""
+
+
+def _flexibility(feature_type) -> str | None:
+    kind = feature_type.WhichOneof("Type")
+    if kind == "multiArrayType":
+        which = feature_type.multiArrayType.WhichOneof("ShapeFlexibility")
+        return {"shapeRange": "shape ranges", "enumeratedShapes": "enumerated shapes"}.get(which)
+    if kind == "imageType":
+        which = feature_type.imageType.WhichOneof("SizeFlexibility")
+        return {"imageSizeRange": "image size ranges", "enumeratedSizes": "enumerated image sizes"}.get(which)
+    return None
 
 
 def _colour(description, name: str) -> int:
@@ -108,7 +124,7 @@ def _weight_params(message):
     for descriptor, value in message.ListFields():
         if descriptor.message_type is None:
             continue
-        values = value if descriptor.label == descriptor.LABEL_REPEATED else [value]
+        values = value if descriptor.is_repeated else [value]
         for item in values:
             if isinstance(item, weight_type):
                 if len(item.floatValue):

@@ -18,13 +18,16 @@ coremltools is imported only inside ``to_neural_network``: ``unconvertible_ops``
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConversionError
-from .ops import CLASSIFY, CONSTEXPR_PREFIX, has_neural_network_layer
+from ..errors import ConversionError, MLSurgeryError
+from .ops import has_neural_network_layer
 
 NEURAL_NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 
@@ -77,19 +80,37 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
         raise ConversionError(f"{source}: is a {kind} model, not an ML Program; only ML Programs are converted")
     _refuse_unconvertible(spec, source)
     notes: list[str] = []
-    program = _load_program(spec, weights_dir, source)
-    from . import _mil
+    with _quiet_coremltools():
+        try:
+            program = _load_program(spec, weights_dir, source)
+            from . import _mil
 
-    had_fp16 = _mil.expand_weights(program, notes)
-    images = _mil.take_image_preprocessing(program, spec.description)
-    classifier = _mil.take_classify(program, source)
-    _mil.set_input_types(program, spec.description)
-    network = _run_backend(program, source)
-    if classifier is not None:
-        classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
+            had_fp16 = _mil.expand_weights(program, notes)
+            _mil.decompose_attention(program, notes)
+            images = _mil.take_image_preprocessing(program, spec.description)
+            classifier = _mil.take_classify(program)
+            _mil.set_input_types(program, spec.description)
+            network = _run_backend(program, source)
+            if classifier is not None:
+                classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
+            shapes = _mil.blob_shapes(program)
+        except MLSurgeryError:
+            raise
+        except Exception as error:  # noqa: BLE001 (coremltools on a program it was not written for: any error)
+            raise ConversionError(
+                f"{source}: the conversion stopped ({type(error).__name__}: {_one_line(error)}); please report it "
+                "with the package, or convert the source model with coremltools.convert(..., "
+                "convert_to=\"neuralnetwork\")") from None
     from .assemble import assemble
 
     result = assemble(network, spec, images=images, classifier=classifier, notes=notes)
+    if classifier is not None:
+        from .head import lift_classifier_head
+
+        lift_classifier_head(result, shapes, notes)
+    version = result.specificationVersion
+    why = "iOS 13, the first that trains on device" if version == IOS13_SPEC_VERSION else "the lowest for its layers"
+    notes.append(f"specification version {version} ({why})")
     if keep_fp16 and had_fp16:
         from .assemble import store_weights_fp16
 
@@ -97,8 +118,23 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
     return Conversion(result, notes)
 
 
+@contextlib.contextmanager
+def _quiet_coremltools():
+    """coremltools' import-time warnings (untested torch / scikit-learn versions, no Core ML runtime on Linux)
+    and its progress bars say nothing about the user's model: hold them back while it works for us."""
+    logger = logging.getLogger("coremltools")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
 def _refuse_unconvertible(spec, source: str) -> None:
-    functions = list(spec.mlProgram.functions)
+    functions = sorted(spec.mlProgram.functions)
     if len(functions) > 1:
         raise ConversionError(
             f"{source}: has {len(functions)} functions ({', '.join(functions)}); a NeuralNetwork holds one: save "
@@ -121,9 +157,7 @@ def _refuse_unconvertible(spec, source: str) -> None:
 
 def _load_program(spec, weights_dir: Path | None, source: str):
     """The ML Program as a coremltools MIL ``Program`` whose one function is named ``main``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from coremltools.converters.mil.frontend.milproto.load import load
+    from coremltools.converters.mil.frontend.milproto.load import load
 
     try:
         program = load(spec, spec.specificationVersion, str(weights_dir) if weights_dir is not None else "")
@@ -142,10 +176,8 @@ def _run_backend(program, source: str):
     from coremltools.converters.mil.converter import mil_convert
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = mil_convert(program, convert_from="milinternal", convert_to="neuralnetwork",
-                                compute_units=ct.ComputeUnit.CPU_ONLY, skip_model_load=True)
+        model = mil_convert(program, convert_from="milinternal", convert_to="neuralnetwork",
+                            compute_units=ct.ComputeUnit.CPU_ONLY, skip_model_load=True)
     except (ValueError, NotImplementedError, TypeError, AssertionError, KeyError) as error:
         raise ConversionError(f"{source}: coremltools' NeuralNetwork backend refused the program "
                               f"({_one_line(error)}); convert the source model with "

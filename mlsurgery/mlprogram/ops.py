@@ -31,10 +31,13 @@ NN_BACKEND_OPS = frozenset({
 })
 
 # ``classify`` becomes the neuralNetworkClassifier's labels; every ``constexpr_*`` op (fp16 cast, palettization,
-# linear quantization, sparsity) is expanded into a dense constant before the backend sees the program.
+# linear quantization, sparsity) is expanded into a dense constant before the backend sees the program;
+# iOS 18's ``scaled_dot_product_attention`` is decomposed into matmul, softmax and matmul by coremltools' own pass.
 CLASSIFY = "classify"
 CONSTEXPR_PREFIX = "constexpr_"
+ATTENTION = "scaled_dot_product_attention"
 
 
 def has_neural_network_layer(op_type: str) -> bool:
-    return op_type in NN_BACKEND_OPS or op_type == CLASSIFY or op_type.startswith(CONSTEXPR_PREFIX)
+    return (op_type in NN_BACKEND_OPS or op_type in (CLASSIFY, ATTENTION)
+            or op_type.startswith(CONSTEXPR_PREFIX))
