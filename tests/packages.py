@@ -64,18 +64,14 @@ def compressed_package(folder: Path, compression: str) -> Path:
     return path
 
 
-def attention_package(folder: Path) -> Path:
-    """scaled_dot_product_attention for iOS 18: an ML Program op no NeuralNetwork layer computes."""
+def unshuffle_package(folder: Path) -> Path:
+    """PixelUnshuffle for iOS 16: an ML Program whose pixel_unshuffle op no NeuralNetwork layer computes."""
     import coremltools as ct
     import torch
 
-    class Attention(torch.nn.Module):
-        def forward(self, q):
-            return torch.nn.functional.scaled_dot_product_attention(q, q, q)
-
-    converted = ct.convert(torch.jit.trace(Attention().eval(), torch.zeros(1, 2, 4, 8)),
-                           inputs=[ct.TensorType(name="q", shape=(1, 2, 4, 8))],
-                           minimum_deployment_target=ct.target.iOS18)
-    path = folder / "Attention.mlpackage"
+    converted = ct.convert(torch.jit.trace(torch.nn.PixelUnshuffle(2).eval(), torch.zeros(1, 1, 4, 4)),
+                           inputs=[ct.TensorType(name="x", shape=(1, 1, 4, 4))],
+                           minimum_deployment_target=ct.target.iOS16)
+    path = folder / "Unshuffle.mlpackage"
     converted.save(str(path))
     return path

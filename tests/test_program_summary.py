@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from packages import attention_package, compressed_package, ml_program_package
+from packages import compressed_package, ml_program_package, unshuffle_package
 
 VERDICT = "an ML Program: Core ML trains only NeuralNetwork models; `mlsurgery convert` makes one"
 # The MLPs' sizes: 8 → 16 → 3 (weights 8·16 + 16·3, biases 16 + 3) and 8 → 64 → 3.
@@ -60,15 +60,14 @@ def test_compressed_weights_are_named_by_their_storage(run_cli, folder, compress
 
 
 def test_an_op_without_a_neural_network_layer_is_named_in_the_verdict(run_cli, folder):
-    package = attention_package(folder)
+    package = unshuffle_package(folder)
     program = _inspect(run_cli, package)["ml_program"]
-    assert program["deployment_target"] == "iOS 18 / macOS 15"
-    assert [item["op"] for item in program["unconvertible"]] == ["scaled_dot_product_attention"]
+    assert program["deployment_target"] == "iOS 16 / macOS 13"
+    assert [item["op"] for item in program["unconvertible"]] == ["pixel_unshuffle"]
     output = program["unconvertible"][0]["output"]
-    assert program["verdict"].endswith(f"no NeuralNetwork layer computes scaled_dot_product_attention "
-                                       f"(output {output!r})")
+    assert program["verdict"].endswith(f"no NeuralNetwork layer computes pixel_unshuffle (output {output!r})")
     table = run_cli("inspect", package)
-    assert table.exit_code == 0 and "scaled_dot_product_attention" in table.stdout
+    assert table.exit_code == 0 and "pixel_unshuffle" in table.stdout
 
 
 def test_the_table_shows_the_verdict_and_weight_storage(run_cli, folder):
