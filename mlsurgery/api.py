@@ -15,7 +15,6 @@ from pathlib import Path
 from .errors import InvalidModelError, UsageError
 from .graph import trainable_network
 from .io import check_output_path, load_package, load_spec, save_spec
-from .package import is_package
 from .ops.changes import Changes
 from .ops.make_updatable import make_updatable
 
@@ -42,11 +41,15 @@ def open_model(path) -> OpenedModel:
     on NeuralNetworks takes it: an ML Program is converted to its NeuralNetwork equivalent first
     (``mlsurgery.mlprogram.convert``, the only path that imports coremltools), saying so in ``conversion``."""
     path = Path(path)
-    if path.is_dir() and is_package(path):
-        loaded = load_package(path)
-        spec, weights_dir = loaded.spec, loaded.weights_dir
-    else:
-        spec, weights_dir = load_spec(path), None
+    spec, weights_dir = None, None
+    if path.is_dir():  # a package holds its ML Program's weights beside the spec; load_package finds them
+        from .package import is_package
+
+        if is_package(path):
+            loaded = load_package(path)
+            spec, weights_dir = loaded.spec, loaded.weights_dir
+    if spec is None:
+        spec = load_spec(path)
     if spec.WhichOneof("Type") != "mlProgram":
         return OpenedModel(spec)
     from .mlprogram.convert import to_neural_network

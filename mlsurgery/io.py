@@ -15,7 +15,6 @@ from google.protobuf.message import DecodeError
 from ._proto import model_pb2
 from .errors import ModelLoadError, UsageError
 from .graph import pipeline_stages
-from .package import Package, check_weights, is_package, open_package, zipped_package_refusal
 from .wire import end_of_message
 
 
@@ -23,21 +22,27 @@ def load_spec(path: str | os.PathLike):
     """Load a ``.mlmodel`` file or an ``.mlpackage`` folder into a ``Model`` protobuf message, or raise
     ``ModelLoadError`` saying why not. An ML Program's weights stay in the package (``load_package`` says where)."""
     path = Path(path)
-    if path.is_dir() and is_package(path):
-        return load_package(path).spec
+    if path.is_dir():
+        # Imported here: reading packages costs an .mlmodel's start-up nothing.
+        from .package import is_package
+
+        if is_package(path):
+            return load_package(path).spec
     return _load_spec_file(path)
 
 
 @dataclass(frozen=True)
 class LoadedPackage:
     spec: object
-    package: Package
+    package: object  # mlsurgery.package.Package: where the manifest, spec and weights are
     weights_dir: Path | None  # the folder of the ML Program's weight files; None when the spec holds every weight
 
 
 def load_package(path: str | os.PathLike) -> LoadedPackage:
     """Load an ``.mlpackage``: its root model's spec and, for an ML Program, the checked weights folder it points
     into (``mlsurgery.package`` states the format and what is refused)."""
+    from .package import check_weights, open_package
+
     package = open_package(Path(path))
     spec = _load_spec_file(package.spec_file)
     weights_dir = check_weights(spec, package) if spec.WhichOneof("Type") == "mlProgram" else None
@@ -49,9 +54,12 @@ def _load_spec_file(path: Path):
         raise ModelLoadError(f"{path}: no such file")
     if path.is_dir():
         raise ModelLoadError(f"{path}: is a directory; give the path of an .mlmodel file or an .mlpackage folder")
-    refusal = zipped_package_refusal(path)
-    if refusal is not None:
-        raise ModelLoadError(refusal)
+    if path.suffix.lower() in (".zip", ".mlpackage"):
+        from .package import zipped_package_refusal
+
+        refusal = zipped_package_refusal(path)
+        if refusal is not None:
+            raise ModelLoadError(refusal)
     try:
         with path.open("rb") as stream:
             size = os.fstat(stream.fileno()).st_size
@@ -135,8 +143,11 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     _write_atomically(path, lambda stream: write_message(spec, stream.write))
     if source is not None:
         source = Path(source)
-        if source.is_dir() and is_package(source):  # the package's spec is the file the spec was read from
-            source = open_package(source).spec_file
+        if source.is_dir():  # a package: its spec is the file the spec was read from
+            from .package import is_package, open_package
+
+            if is_package(source):
+                source = open_package(source).spec_file
         _keep_source_bytes_if_unchanged(spec, path, source)
     return path
 

@@ -9,7 +9,6 @@ from .backprop import explain_updatable_layers
 from .coreml import LossKind
 from ._proto import enum_name
 from .graph import LayerGraph, find_networks, pipeline_stages
-from .program_summary import summarize_program
 
 
 def feature_type(feature_type_message) -> dict:
@@ -217,7 +216,11 @@ def summarize(spec, path: str | None = None, *, unconvertible: list[tuple[str, s
     """Everything ``inspect`` reports about ``spec``, as JSON-ready data; for an ML Program, ``unconvertible``
     lists the ``(op type, output)`` pairs no NeuralNetwork layer computes (``mlprogram.convert.unconvertible_ops``)."""
     description = spec.description
-    program = summarize_program(spec, unconvertible) if spec.WhichOneof("Type") == "mlProgram" else None
+    program = None
+    if spec.WhichOneof("Type") == "mlProgram":
+        from .program_summary import summarize_program
+
+        program = summarize_program(spec, unconvertible)
     networks = []
     for location in find_networks(spec):
         graph = LayerGraph(location)

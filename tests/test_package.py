@@ -176,3 +176,9 @@ def test_a_package_holding_a_network_loads_as_its_spec_file_does(tmp_path):
     package = network_package(FIXTURES / "mnist_mlp.mlmodel", tmp_path)
     assert load_spec(package) == load_spec(FIXTURES / "mnist_mlp.mlmodel")
     assert load_package(package).weights_dir is None
+
+
+def test_a_plain_folder_is_no_package(tmp_path, run_cli):
+    result = run_cli("make-updatable", tmp_path, "-o", tmp_path / "out.mlmodel")
+    assert result.exit_code == 2 and "is a directory; give the path of an .mlmodel file or an .mlpackage folder" \
+        in result.stderr
