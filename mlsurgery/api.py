@@ -57,7 +57,7 @@ def open_model(path) -> OpenedModel:
     converted = to_neural_network(spec, weights_dir, source=str(path))
     details = "; ".join(converted.notes)
     return OpenedModel(converted.spec, f"{path}: ML Program converted to a NeuralNetwork"
-                                       f"{f' ({details})' if details else ''}; the result is written as an .mlmodel")
+                                       f"{f' ({details})' if details else ''}")
 
 
 def open_network_model(path, *, allow_glm_head: bool = False) -> OpenedModel:
