@@ -6,10 +6,11 @@ from .options import writing_options
 @click.command("convert")
 @click.argument("model", type=click.Path(path_type=str))
 @click.option("--keep-fp16", is_flag=True,
-              help="Store the weights that are fp16 in the package as fp16 (a frozen part; Core ML trains only "
-                   "fp32 layers, so train an fp32 head with `mlsurgery split`). Default: all weights fp32.")
+              help="If the package computes in fp16, keep the layers' weights fp16 (a frozen part; Core ML trains "
+                   "only fp32 layers, so train an fp32 head with `mlsurgery split`). Default: all weights fp32.")
 @writing_options("converted", what="the NeuralNetwork model")
-def convert_command(model, keep_fp16, output, in_place, force, dry_run):
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def convert_command(model, keep_fp16, output, in_place, force, dry_run, output_format):
     """Convert the ML Program MODEL (.mlpackage) into a NeuralNetwork .mlmodel Core ML can train.
 
     Classifiers stay classifiers (same labels, same output names); image inputs keep their size and
@@ -34,8 +35,20 @@ def convert_command(model, keep_fp16, output, in_place, force, dry_run):
             changes.add("model", note)
         return changes
 
-    report_job(lambda: run_job(model, record_notes, output, load=load, force=force, dry_run=dry_run,
-                               in_place=in_place), dry_run=dry_run)
+    def job():
+        return run_job(model, record_notes, output, load=load, force=force, dry_run=dry_run, in_place=in_place)
+
+    if output_format == "text":
+        report_job(job, dry_run=dry_run)
+        return 0
+    from ..report import print_json
+
+    result = job()
+    print_json({"path": model, "written": str(result.written) if result.written else None,
+                "valid": result.report.valid, "type": conversions[-1].spec.WhichOneof("Type"),
+                "specification_version": conversions[-1].spec.specificationVersion,
+                "notes": conversions[-1].notes})
+    return 0
 
 
 def _default_output(model: str) -> str:

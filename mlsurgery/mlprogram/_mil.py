@@ -235,16 +235,13 @@ def take_classify(program) -> ClassifierOutputs | None:
     if not classify:
         return None
     (operation,) = classify
-    labels = list(operation.classes.sym_val if hasattr(operation.classes, "sym_val") else operation.classes.val)
-    labels = [label.item() if isinstance(label, np.generic) else label for label in labels]
+    labels = [label.item() if isinstance(label, np.generic) else label for label in operation.classes.val]
     probabilities = operation.probabilities
     outputs = [var for var in function.outputs if var not in operation.outputs]
     if probabilities not in outputs:
         outputs.append(probabilities)
     function.set_outputs(outputs)
     function.remove_ops([operation])
-    if hasattr(function, "output_types") and function.output_types:
-        function.set_output_types(None)
     return ClassifierOutputs(labels, outputs.index(probabilities))
 
 

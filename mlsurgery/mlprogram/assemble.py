@@ -14,12 +14,13 @@ from .._proto import feature_types_pb2, nn_pb2
 from .convert import IOS13_SPEC_VERSION
 
 
-def assemble(network, package, *, images: dict, classifier, notes: list[str]):
-    """``network``: the backend's spec; ``package``: the ML Program spec; ``images``: input name →
-    ``ImagePreprocessing``; ``classifier``: ``ClassifierOutputs`` or ``None``, its probability name resolved."""
-    result = type(package)()
+def assemble(network, description, *, images: dict, classifier, notes: list[str]):
+    """``network``: the backend's spec; ``description``: the package's (``convert.interface``); ``images``: input
+    name → ``ImagePreprocessing``; ``classifier``: ``ClassifierOutputs`` or ``None``, its probability name
+    resolved."""
+    result = type(network)()
     result.specificationVersion = max(network.specificationVersion, IOS13_SPEC_VERSION)
-    result.description.CopyFrom(package.description)
+    result.description.CopyFrom(description)
     _fit_description(result.description, notes)
     source = network.neuralNetwork
     target = result.neuralNetworkClassifier if classifier is not None else result.neuralNetwork
@@ -62,8 +63,6 @@ def _fit_description(description, notes: list[str]) -> None:
         flexible = _flexibility(feature.type)
         if flexible:
             notes.append(f"input {feature.name!r}: {flexible} kept")
-    del description.functions[:]
-    description.defaultFunctionName = ""
 
 
 def _flexibility(feature_type) -> str | None:

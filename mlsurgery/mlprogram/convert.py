@@ -5,13 +5,17 @@ coremltools can read an ML Program back into its MIL representation
 (``mil_convert(..., convert_from="milinternal", convert_to="neuralnetwork")``). Between the two this module:
 
 - expands fp16 constants and compressed weights (every ``constexpr_*`` op: fp16 cast, palettization, linear
-  quantization, sparsity) into fp32 constants, and turns casts to fp16 into casts to fp32, so every layer of the
-  result holds fp32 weights and can be made updatable;
+  quantization, sparsity) into fp32 constants, and turns casts to fp16 into casts to fp32 (int16 / int8 into
+  int32), so every layer of the result holds fp32 weights and can be made updatable;
+- decomposes iOS 18's ``scaled_dot_product_attention`` into the ops it stands for;
 - takes the image preprocessing coremltools writes as the first ops of an ML Program (``mul`` by the scale, then
   ``add`` of the per-channel bias) back into the NeuralNetwork's ``preprocessing`` scaler;
 - takes the ``classify`` op out (the backend cannot write its dictionary output) and makes the result a
   ``neuralNetworkClassifier`` with the same labels and the same predicted-feature and probability names;
+- runs a classifier's softmax head on rank-4 blobs (``head``), as cross-entropy training needs;
 - gives the result the package's own description (input and output names, types, flexible shapes, metadata).
+
+What it cannot express is refused before any work, from the protobuf alone (``scan``).
 
 coremltools is imported only inside ``to_neural_network``: ``unconvertible_ops`` reads the protobuf alone.
 """
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConversionError, MLSurgeryError
-from .ops import has_neural_network_layer
+from .scan import scan
 
 NEURAL_NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 
@@ -42,34 +46,32 @@ class Conversion:
 
 
 def unconvertible_ops(spec) -> list[tuple[str, str]]:
-    """``(op type, first output name)`` of every op of ``spec``'s ML Program that no NeuralNetwork layer computes,
-    in program order (nested blocks included); empty for a convertible program or a spec that is not one."""
-    if spec.WhichOneof("Type") != "mlProgram":
-        return []
-    found: list[tuple[str, str]] = []
-    for function in spec.mlProgram.functions.values():
-        block = function.block_specializations.get(function.opset)
-        if block is not None:
-            _collect_unconvertible(block, found)
-    return found
+    """``(op type, first output name)`` of every op of ``spec``'s ML Program that no NeuralNetwork layer computes
+    (or computes differently: nearest-neighbour upsampling by a fractional factor), in program order, nested
+    blocks included; empty for a convertible program or a spec that is not an ML Program. Reads the protobuf only.
+    """
+    return [(found.op_type, found.output) for found in scan(spec)]
 
 
-def _collect_unconvertible(block, found: list) -> None:
-    for operation in block.operations:
-        if not has_neural_network_layer(operation.type):
-            found.append((operation.type, operation.outputs[0].name if operation.outputs else ""))
-        for nested in operation.blocks:
-            _collect_unconvertible(nested, found)
+def why_not_convertible(spec, source: str) -> str | None:
+    """The one line ``to_neural_network`` would refuse ``spec`` with before converting (several functions, state,
+    an op with no NeuralNetwork layer), or ``None``; reads the protobuf only, for ``inspect``'s verdict."""
+    try:
+        _refuse_unconvertible(spec, source)
+    except ConversionError as refused:
+        return str(refused)
+    return None
 
 
 def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16: bool = False) -> Conversion:
     """The NeuralNetwork equivalent of ML Program ``spec`` (the package's root spec; ``weights_dir`` its
     ``Data/com.apple.CoreML/weights`` folder, ``None`` when it has none).
 
-    Weights become fp32; ``keep_fp16`` stores the weights that were fp16 in the package as fp16 again (a frozen
-    part: Core ML trains only fp32 layers, so such a model is made updatable with ``split``, which trains an fp32
-    head after it). Raises ``ConversionError`` (one line naming the op and its output) for what a NeuralNetwork
-    cannot express: an op with no layer, a stateful model, several functions.
+    Weights become fp32; with ``keep_fp16``, a package that computes in fp16 keeps its layers' weights as fp16 (a
+    frozen part: Core ML trains only fp32 layers, so such a model is made updatable with ``split``, which trains
+    an fp32 head after it); a package without fp16 is unaffected. Raises ``ConversionError`` (one line naming the
+    op and its output) for what a NeuralNetwork cannot express: an op with no layer (or whose layer computes
+    something else), a stateful model, several functions.
     """
     kind = spec.WhichOneof("Type")
     if kind in NEURAL_NETWORK_TYPES:
@@ -79,6 +81,7 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
     if kind != "mlProgram":
         raise ConversionError(f"{source}: is a {kind} model, not an ML Program; only ML Programs are converted")
     _refuse_unconvertible(spec, source)
+    description = interface(spec)
     notes: list[str] = []
     with _quiet_coremltools():
         try:
@@ -87,9 +90,9 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
 
             had_fp16 = _mil.expand_weights(program, notes)
             _mil.decompose_attention(program, notes)
-            images = _mil.take_image_preprocessing(program, spec.description)
+            images = _mil.take_image_preprocessing(program, description)
             classifier = _mil.take_classify(program)
-            _mil.set_input_types(program, spec.description)
+            _mil.set_input_types(program, description)
             network = _run_backend(program, source)
             if classifier is not None:
                 classifier.probability_name = program.functions["main"].outputs[classifier.probability_output].name
@@ -103,7 +106,7 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
                 "convert_to=\"neuralnetwork\")") from None
     from .assemble import assemble
 
-    result = assemble(network, spec, images=images, classifier=classifier, notes=notes)
+    result = assemble(network, description, images=images, classifier=classifier, notes=notes)
     if classifier is not None:
         from .head import lift_classifier_head
 
@@ -116,6 +119,24 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
 
         store_weights_fp16(result, notes)
     return Conversion(result, notes)
+
+
+def interface(spec):
+    """The package's description with its one function's inputs, outputs and class names at the top level,
+    where a NeuralNetwork has them (coremltools 8+ describes a multifunction package's functions separately,
+    even when it keeps only one)."""
+    description = type(spec.description)()
+    description.CopyFrom(spec.description)
+    if description.functions:
+        (function,) = description.functions
+        for name in ("input", "output", "state"):
+            del getattr(description, name)[:]
+            getattr(description, name).extend(getattr(function, name))
+        description.predictedFeatureName = function.predictedFeatureName
+        description.predictedProbabilitiesName = function.predictedProbabilitiesName
+    del description.functions[:]
+    description.defaultFunctionName = ""
+    return description
 
 
 @contextlib.contextmanager
@@ -140,19 +161,17 @@ def _refuse_unconvertible(spec, source: str) -> None:
             f"{source}: has {len(functions)} functions ({', '.join(functions)}); a NeuralNetwork holds one: save "
             "the function to convert as its own package (coremltools.utils.save_multifunction with one function) "
             "and convert that")
-    if spec.description.state:
-        state = spec.description.state[0].name
+    states = [state for function in [spec.description, *spec.description.functions] for state in function.state]
+    if states:
+        state = states[0].name
         raise ConversionError(
             f"{source}: is stateful (state {state!r}); NeuralNetwork models have no state: export the model "
             "without ct.StateType inputs (e.g. pass the state as an input and return it as an output)")
-    unconvertible = unconvertible_ops(spec)
+    unconvertible = scan(spec)
     if unconvertible:
-        op_type, output = unconvertible[0]
+        first = unconvertible[0]
         more = f" (and {len(unconvertible) - 1} more)" if len(unconvertible) > 1 else ""
-        raise ConversionError(
-            f"{source}: op {op_type!r} (output {output!r}){more} has no NeuralNetwork layer; export the source "
-            f"model with an equivalent that has one, or convert it with "
-            f"coremltools.convert(..., convert_to=\"neuralnetwork\")")
+        raise ConversionError(f"{source}: op {first.op_type!r} (output {first.output!r}){more} {first.reason}")
 
 
 def _load_program(spec, weights_dir: Path | None, source: str):
@@ -162,8 +181,9 @@ def _load_program(spec, weights_dir: Path | None, source: str):
     try:
         program = load(spec, spec.specificationVersion, str(weights_dir) if weights_dir is not None else "")
     except (ValueError, KeyError, TypeError, NotImplementedError, RuntimeError) as error:
-        raise ConversionError(f"{source}: coremltools cannot read this ML Program ({_one_line(error)}); re-save "
-                              "it with coremltools 9") from None
+        weights = f" or its weights in {weights_dir}" if weights_dir is not None else ""
+        raise ConversionError(f"{source}: coremltools cannot read this ML Program{weights} ({_one_line(error)}); "
+                              "re-save it with coremltools 9") from None
     (name,) = program.functions
     if name != "main":
         program.functions["main"] = program.functions.pop(name)

@@ -130,3 +130,15 @@ def test_keep_fp16_then_split_gives_a_frozen_fp16_stage_and_an_updatable_head(ru
     frozen, head = pipeline_stages(spec)
     assert any(layer.convolution.weights.float16Value for layer in frozen.neuralNetwork.layers)
     assert any(layer.isUpdatable for layer in head.neuralNetworkClassifier.layers)
+
+
+def test_json_output_names_what_was_written(run_cli, classifier_package, tmp_path):
+    import json
+
+    out = tmp_path / "out.mlmodel"
+    result = run_cli("convert", classifier_package, "-o", out, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["written"] == str(out) and report["valid"] is True
+    assert report["type"] == "neuralNetworkClassifier" and report["specification_version"] == 4
+    assert any("3 class labels kept" in note for note in report["notes"])

@@ -166,3 +166,39 @@ def test_keep_fp16_stores_the_weights_as_fp16(tmp_path):
     (want,) = torch_outputs(module, [x])
     name = kept.description.output[0].name
     assert_close(build_model(kept).predict({"x": x})[name], want, fp16=True)
+
+
+def test_joint_compression_chains_expand_as_coremltools_decompresses(tmp_path):
+    """Pruned then palettized (iOS 18: constexpr_lut_to_sparse → constexpr_sparse_to_dense) and pruned then
+    quantized: the expanded weights are what coremltools' own decompress_weights gives."""
+    import coremltools as ct
+    import coremltools.optimize.coreml as cto
+
+    from mlsurgery.engine import build_model
+
+    torch.manual_seed(0)
+    module = Net().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ct.convert(torch.jit.trace(module, torch.randn(1, 3, 6, 6)),
+                           inputs=[ct.TensorType(name="x", shape=(1, 3, 6, 6))],
+                           minimum_deployment_target=ct.target.iOS18)
+        pruned = cto.prune_weights(model, cto.OptimizationConfig(
+            global_config=cto.OpMagnitudePrunerConfig(target_sparsity=0.5, weight_threshold=1)))
+        variants = {
+            "lut_to_sparse": cto.palettize_weights(pruned, cto.OptimizationConfig(
+                global_config=cto.OpPalettizerConfig(nbits=2, weight_threshold=1)), joint_compression=True),
+            "sparse_blockwise_shift_scale": cto.linear_quantize_weights(pruned, cto.OptimizationConfig(
+                global_config=cto.OpLinearQuantizerConfig(weight_threshold=1)), joint_compression=True),
+        }
+    x = np.random.default_rng(3).standard_normal((1, 3, 6, 6)).astype(np.float32)
+    for name, compressed in variants.items():
+        outputs = []
+        for label, version in (("compressed", compressed), ("decompressed", cto.decompress_weights(compressed))):
+            path = tmp_path / f"{name}_{label}.mlpackage"
+            version.save(str(path))
+            package, weights = read_package(path)
+            assert (label == "compressed") == any(f"constexpr_{name}" == op.type for op in _operations(package))
+            spec = to_neural_network(package, weights, source=str(path)).spec
+            outputs.append(build_model(spec).predict({"x": x})[spec.description.output[0].name])
+        np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-6, rtol=0)

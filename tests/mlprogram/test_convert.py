@@ -138,3 +138,46 @@ def test_a_neural_network_spec_is_returned_unchanged():
     conversion = to_neural_network(spec, None, source="mnist_mlp.mlmodel")
     assert isinstance(conversion, Conversion)
     assert conversion.spec == spec and conversion.spec is not spec
+
+
+def test_make_updatable_auto_gives_a_valid_model(converted):
+    """The point of the conversion: Core ML can train the result (its last trainable layer, by default)."""
+    import copy
+
+    from mlsurgery.ops.make_updatable import make_updatable
+    from mlsurgery.validate import validate_spec
+
+    from mlsurgery.errors import InvalidModelError
+
+    case, module, package, conversion = converted
+    spec = copy.deepcopy(conversion.spec)
+    if not case.trainable:  # its output comes from a layer Core ML cannot backpropagate through: said, not hidden
+        with pytest.raises(InvalidModelError, match="does not backpropagate through"):
+            make_updatable(spec, ["auto"])
+        return
+    make_updatable(spec, ["auto"])
+    report = validate_spec(spec)
+    assert spec.isUpdatable and report.valid, [f"{f.code} {f.message}" for f in report.findings]
+
+
+def test_a_package_describing_its_one_function_separately_converts(tmp_path):
+    """coremltools' save_multifunction with one function keeps the interface under description.functions."""
+    import coremltools as ct
+
+    from mlsurgery.engine import build_model
+
+    torch.manual_seed(0)
+    module = torch.nn.Linear(4, 2).eval()
+    source = save_package(module, [torch.randn(1, 4)], [ct.TensorType(name="x", shape=(1, 4))],
+                          tmp_path / "source.mlpackage", target="iOS18")
+    descriptor = ct.utils.MultiFunctionDescriptor()
+    descriptor.add_function(str(source), src_function_name="main", target_function_name="only")
+    descriptor.default_function_name = "only"
+    ct.utils.save_multifunction(descriptor, str(tmp_path / "one.mlpackage"))
+    package, weights = read_package(tmp_path / "one.mlpackage")
+    assert not package.description.input and len(package.description.functions) == 1
+    spec = to_neural_network(package, weights, source="one.mlpackage").spec
+    assert [f.name for f in spec.description.input] == ["x"] and not spec.description.functions
+    x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
+    (want,) = torch_outputs(module, [x])
+    assert_close(build_model(spec).predict({"x": x})[spec.description.output[0].name], want, fp16=False)

@@ -8,7 +8,7 @@ import pytest
 from mlpackages import save_package, save_program, torch
 
 from mlsurgery.errors import ConversionError, EXIT_USAGE
-from mlsurgery.mlprogram.convert import to_neural_network, unconvertible_ops
+from mlsurgery.mlprogram.convert import to_neural_network, unconvertible_ops, why_not_convertible
 from mlsurgery.mlprogram.package import read_package
 
 nn = torch.nn
@@ -40,13 +40,16 @@ def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("refused")
 
 
-def _refusal(path) -> str:
+def _refusal(path, *, found_before_conversion: bool = True) -> str:
+    """The one-line refusal of ``path``; ``why_not_convertible`` (inspect's verdict) says the same up front,
+    except for what only reading the weights shows."""
     package, weights = read_package(path)
     with pytest.raises(ConversionError) as refused:
         to_neural_network(package, weights, source=str(path))
     message = str(refused.value)
     assert "\n" not in message and message.startswith(str(path))
     assert refused.value.exit_code == EXIT_USAGE
+    assert why_not_convertible(package, str(path)) == (message if found_before_conversion else None)
     return message
 
 
@@ -109,3 +112,42 @@ def test_unconvertible_ops_is_empty_for_a_convertible_program(folder):
                         folder / "fine.mlpackage", target="iOS16", fp16=True)
     package, _ = read_package(path)
     assert unconvertible_ops(package) == []
+    assert why_not_convertible(package, str(path)) is None
+
+
+class FractionalNearest(nn.Module):
+    def forward(self, x):
+        return nn.functional.interpolate(x, size=(8, 12), mode="nearest")
+
+
+def test_nearest_upsampling_by_a_fractional_factor_is_refused(folder):
+    """coremltools' backend would write bilinear interpolation there: other numbers than the package computes."""
+    import coremltools as ct
+
+    path = save_package(FractionalNearest(), [torch.randn(1, 2, 6, 6)], [ct.TensorType(name="x", shape=(1, 2, 6, 6))],
+                        folder / "nearest.mlpackage", target="iOS16")
+    package, _ = read_package(path)
+    (found,) = unconvertible_ops(package)
+    assert found[0] in ("upsample_nearest_neighbor", "resize_nearest_neighbor")
+    message = _refusal(path)
+    assert f"(output {found[1]!r}) scales by 1.33" in message and "whole factors only" in message
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_unreadable_weights_are_one_line(folder, tmp_path, damage):
+    """(The package reader of mlsurgery.io checks weight offsets up front; the converter never crashes either.)"""
+    import shutil
+
+    import coremltools as ct
+
+    source = folder / "weights.mlpackage"
+    if not source.exists():
+        save_package(nn.Linear(16, 8), [torch.randn(1, 16)], [ct.TensorType(name="x", shape=(1, 16))], source)
+    path = shutil.copytree(source, tmp_path / "damaged.mlpackage")
+    weight_file = path / "Data" / "com.apple.CoreML" / "weights" / "weight.bin"
+    if damage == "truncated":
+        weight_file.write_bytes(weight_file.read_bytes()[:100])
+    else:
+        weight_file.unlink()
+    message = _refusal(path, found_before_conversion=False)
+    assert "cannot read this ML Program" in message

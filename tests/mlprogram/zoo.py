@@ -165,6 +165,7 @@ class Case:
     image: Image | None = None  # the first input is an image
     tokens: int = 0  # the first input holds integer tokens below this count
     names: list[str] = field(default_factory=list)
+    trainable: bool = True  # whether a layer Core ML can train (dense, convolution) computes the output
 
     def input_names(self) -> list[str]:
         return self.names or [f"x{i}" for i in range(len(self.shapes))]
@@ -228,10 +229,10 @@ CASES = {
         image=Image("G", 1 / 127.5, [-1.0])),
     "tensor_classifier_ints_fp32_ios16": Case(SoftmaxMLP, [(1, 6)], "iOS16", labels=[10, 20, 30, 40]),
     "tokens_lstm_gru_fp32_ios17": Case(TokenRecurrent, [(1, 7)], "iOS17", tokens=20, names=["tokens"]),
-    "lstm_gru_fp16_ios16": Case(Recurrent, [(1, 5, 4)], "iOS16", fp16=True),
-    "layer_norm_gelu_fp32_ios18": Case(NormGelu, [(1, 5, 8)], "iOS18"),
-    "upsampling_fp16_ios15": Case(Upsampler, [(1, 2, 4, 4)], "iOS15", fp16=True),
-    "causal_attention_fp16_ios18": Case(CausalAttention, [(1, 5, 8)], "iOS18", fp16=True),
+    "lstm_gru_fp16_ios16": Case(Recurrent, [(1, 5, 4)], "iOS16", fp16=True, trainable=False),
+    "layer_norm_gelu_fp32_ios18": Case(NormGelu, [(1, 5, 8)], "iOS18", trainable=False),
+    "upsampling_fp16_ios15": Case(Upsampler, [(1, 2, 4, 4)], "iOS15", fp16=True, trainable=False),
+    "causal_attention_fp16_ios18": Case(CausalAttention, [(1, 5, 8)], "iOS18", fp16=True, trainable=False),
     # iOS 18 fp16: coremltools narrows integer indices to int16, which a NeuralNetwork widens back
     "token_transformer_classifier_fp16_ios18": Case(TokenTransformer, [(1, 6)], "iOS18", fp16=True,
                                                     labels=["negative", "neutral", "positive"], tokens=30,
