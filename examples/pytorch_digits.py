@@ -1,7 +1,7 @@
 """A PyTorch digit classifier converted with coremltools' defaults (an ML Program in Digits.mlpackage), plus the
 scikit-learn digits as training data (digits_train.npz, digits_test.npz) and one example (example.npy).
 
-    python examples/pytorch_digits.py [FOLDER]
+    python examples/pytorch_digits.py [FOLDER]      # needs torch and scikit-learn: pip install '.[train,test]'
 
 The network is left untrained on purpose: the device (here, `mlsurgery train`) teaches it. README's
 "ML Programs" section runs this and then mlsurgery's convert → make-updatable → train → predict on the result.
