@@ -7,8 +7,8 @@ An ``.mlpackage`` (coremltools 5+; every ML Program is saved as one) is a folder
         Data/com.apple.CoreML/model.mlmodel        the root model's spec (the item the manifest names)
         Data/com.apple.CoreML/weights/weight.bin   an ML Program's weights, in MIL blob storage format
 
-Facts, as apple/coremltools states them: the manifest keys and the ``Data`` folder (modelpackage/src/
-ModelPackage.cpp, ``kModelPackage*``: an item's path is relative to ``Data``); an ML Program's ``const`` values
+Facts, as apple/coremltools states them: the manifest keys, its format version (1.0.0) and the ``Data`` folder
+(modelpackage/src/ModelPackage.cpp, ``kModelPackage*``: an item's path is relative to ``Data``); an ML Program's ``const`` values
 name their file ``@model_path/weights/weight.bin``, ``@model_path`` being the root model's folder
 (coremltools/converters/mil/backend/mil/load.py), with the byte offset of the blob's metadata; the weight file
 layout (mlmodel/src/MILBlob/Blob/StorageFormat.hpp): a 64-byte ``storage_header`` (uint32 count, uint32 version = 2,
@@ -32,6 +32,7 @@ from pathlib import Path
 from .errors import ModelLoadError
 
 MANIFEST = "Manifest.json"
+SUPPORTED_FORMAT_VERSION = (1, 0, 0)
 DATA_FOLDER = "Data"
 # The prefix of every weight file name in an ML Program: the folder holding the root model's spec.
 MODEL_PATH_PREFIX = "@model_path/"
@@ -102,6 +103,7 @@ def open_package(path: Path) -> Package:
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ModelLoadError(f"{manifest_path}: is not valid JSON ({_first_line(error)}); re-save the package "
                              "with coremltools") from None
+    _check_format_version(manifest, manifest_path)
     root = manifest.get("rootModelIdentifier") if isinstance(manifest, dict) else None
     entries = manifest.get("itemInfoEntries") if isinstance(manifest, dict) else None
     entry = entries.get(root) if isinstance(entries, dict) and isinstance(root, str) else None
@@ -117,6 +119,20 @@ def open_package(path: Path) -> Package:
     if not spec_file.is_file():
         raise ModelLoadError(f"{spec_file}: missing; {MANIFEST} names it as the package's root model")
     return Package(path, spec_file)
+
+
+def _check_format_version(manifest, manifest_path: Path) -> None:
+    """ModelPackage.cpp reads manifests up to fileFormatVersion 1.0.0 (``kModelPackageFileFormat*Version``) and
+    refuses a missing, malformed or newer one."""
+    version = manifest.get("fileFormatVersion") if isinstance(manifest, dict) else None
+    parts = version.split(".") if isinstance(version, str) else []
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise ModelLoadError(f"{manifest_path}: fileFormatVersion {version!r} is not major.minor.patch; re-save "
+                             "the package with coremltools")
+    if tuple(int(part) for part in parts) > SUPPORTED_FORMAT_VERSION:
+        raise ModelLoadError(f"{manifest_path}: fileFormatVersion {version} is newer than the "
+                             f"{'.'.join(map(str, SUPPORTED_FORMAT_VERSION))} Core ML's package reader knows; "
+                             "re-save the package with coremltools 9")
 
 
 @dataclass(frozen=True)
