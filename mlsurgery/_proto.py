@@ -56,3 +56,8 @@ def enum_name(enum, value: int) -> str:
         return enum.Name(value)
     except ValueError:
         return str(value)
+
+
+def mil_pb2() -> types.ModuleType:
+    """An ML Program's messages (MIL.proto): functions, blocks, operations, values."""
+    return proto_module("MIL_pb2")

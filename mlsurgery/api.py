@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import InvalidModelError, UsageError
 from .graph import trainable_network
-from .io import check_output_path, load_spec, save_spec
+from .io import check_output_path, load_package, load_spec, save_spec
 from .ops.changes import Changes
 from .ops.make_updatable import make_updatable
 
@@ -28,41 +28,84 @@ class SurgeryResult:
     written: Path | None
 
 
-def load_network_spec(path, *, allow_glm_head: bool = False):
-    """Load a model that surgery can work on: a neural network, or a pipeline ending in one (or, with
-    ``allow_glm_head``, in a GLM classifier, which make-updatable replaces by a network).
+@dataclass
+class OpenedModel:
+    """A model as commands read it, and what reading it took."""
+
+    spec: object
+    conversion: str | None = None  # one line when an ML Program was converted to a NeuralNetwork to read it
+
+
+def open_model(path) -> OpenedModel:
+    """Read the model at ``path`` (an ``.mlmodel`` file or an ``.mlpackage`` folder) as every command that works
+    on NeuralNetworks takes it: an ML Program is converted to its NeuralNetwork equivalent first
+    (``mlsurgery.mlprogram.convert``, the only path that imports coremltools), saying so in ``conversion``."""
+    path = Path(path)
+    spec, weights_dir = None, None
+    if path.is_dir():  # a package holds its ML Program's weights beside the spec; load_package finds them
+        from .package import is_package
+
+        if is_package(path):
+            loaded = load_package(path)
+            spec, weights_dir = loaded.spec, loaded.weights_dir
+    if spec is None:
+        spec = load_spec(path)
+    if spec.WhichOneof("Type") != "mlProgram":
+        return OpenedModel(spec)
+    from .mlprogram.convert import to_neural_network
+
+    converted = to_neural_network(spec, weights_dir, source=str(path))
+    details = "; ".join(converted.notes)
+    return OpenedModel(converted.spec, f"{path}: ML Program converted to a NeuralNetwork"
+                                       f"{f' ({details})' if details else ''}")
+
+
+def open_network_model(path, *, allow_glm_head: bool = False) -> OpenedModel:
+    """``open_model`` for surgery: a neural network, or a pipeline ending in one (or, with ``allow_glm_head``, in
+    a GLM classifier, which make-updatable replaces by a network).
 
     Anything else is refused here, naming the file and the model type found, before any work is done.
     """
     from .ops.glm_head import glm_head_stage_path
 
-    spec = load_spec(path)
-    if not (allow_glm_head and glm_head_stage_path(spec) is not None):
-        trainable_network(spec, str(path))
-    return spec
+    opened = open_model(path)
+    if not (allow_glm_head and glm_head_stage_path(opened.spec) is not None):
+        trainable_network(opened.spec, str(path))
+    return opened
+
+
+def load_network_spec(path, *, allow_glm_head: bool = False):
+    """The spec ``open_network_model`` reads."""
+    return open_network_model(path, allow_glm_head=allow_glm_head).spec
 
 
 def run_job(model_path, operations: Operation | Sequence[Operation], output, *, dry_run: bool = False,
             force: bool = False, in_place: bool = False,
-            load: Callable[[object], object] = load_network_spec) -> SurgeryResult:
+            load: Callable[[object], object] = open_network_model) -> SurgeryResult:
     """Load ``model_path``, apply ``operations`` (one, or several in order) to it, validate the result as Core ML
     would, and write it to ``output`` only if Core ML would accept it.
 
     Refuses before any work an ``output`` that cannot be written (the input itself needs ``in_place``).
     ``dry_run`` writes nothing (the result still carries the changes and the verdict); ``force`` writes a model
     the validator rejects. A rejected model raises ``InvalidModelError`` carrying the report (exit 1). ``load``
-    reads the model (default: ``load_network_spec``, a network or a pipeline ending in one).
+    reads the model and returns its spec, or an ``OpenedModel`` when reading took a conversion (default:
+    ``open_network_model``, a network or a pipeline ending in one; an ML Program is converted first, and the
+    conversion is the first of the changes).
     """
     steps = [operations] if callable(operations) else list(operations)
     if not steps:
         raise UsageError("no operations given; a job needs at least one")
     if not dry_run:
         check_output_path(output, source=model_path, in_place=in_place)
-    spec = load(model_path)
+    loaded = load(model_path)
+    opened = loaded if isinstance(loaded, OpenedModel) else OpenedModel(loaded)
+    spec = opened.spec
     done = [step(spec) for step in steps]
     changes = done[0]
-    if len(done) > 1:
+    if len(done) > 1 or opened.conversion:
         changes = Changes(" + ".join(part.operation for part in done))
+        if opened.conversion:
+            changes.add(str(model_path), opened.conversion.removeprefix(f"{model_path}: "))
         for part in done:
             changes.extend(part)
     return save_if_valid(spec, output, source=model_path, changes=changes, force=force, dry_run=dry_run,
@@ -116,7 +159,7 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
     """
     return run_job(model, lambda spec: make_updatable(spec, layers, allow_blocked=force, **options), output,
                    force=force, dry_run=dry_run, in_place=in_place,
-                   load=functools.partial(load_network_spec, allow_glm_head=True))
+                   load=functools.partial(open_network_model, allow_glm_head=True))
 
 
 def make_knn_file(model, output, features: str | None = None, settings=None, *, force: bool = False,
@@ -128,7 +171,7 @@ def make_knn_file(model, output, features: str | None = None, settings=None, *, 
     from .ops.knn import KnnSettings, make_knn
 
     return run_job(model, lambda spec: make_knn(spec, features, settings or KnnSettings(), source=str(model)),
-                   output, force=force, dry_run=dry_run, in_place=in_place, load=load_spec)
+                   output, force=force, dry_run=dry_run, in_place=in_place, load=open_model)
 
 
 def split_file(model, output, at: str, *, layers: list[str] | None = None, force: bool = False,
@@ -149,7 +192,7 @@ def split_file(model, output, at: str, *, layers: list[str] | None = None, force
         return changes
 
     return run_job(model, split_and_train_head, output, force=force, dry_run=dry_run, in_place=in_place,
-                   load=load_spec)
+                   load=open_model)
 
 
 def _softmax_output(spec) -> str | None:
@@ -186,12 +229,14 @@ def fix_file(model, output, *, only: list[str] | None = None, force: bool = Fals
     return FixFileResult(outcome[0], surgery)
 
 def train_file(model_path, data, output, *, overrides: dict[str, str] | None = None, validation=None,
-               on_batch=None, on_epoch=None, force: bool = False, dry_run: bool = False, in_place: bool = False):
+               on_batch=None, on_epoch=None, force: bool = False, dry_run: bool = False, in_place: bool = False,
+               spec=None):
     """``mlsurgery train`` as a job: check ``output``, load, check the overrides and data, train, validate, save.
 
     ``overrides`` are ``--set`` values (MLParameterKey → text); ``data`` and ``validation`` are files or folders
     ``mlsurgery.engine.data.load_dataset`` reads; ``on_batch`` / ``on_epoch`` see the progress
     (``mlsurgery.engine.training.train``). ``force`` also writes a run whose loss or weights became NaN.
+    ``spec``: the model at ``model_path`` already read by ``open_model`` (an ML Program is not converted twice).
     Returns (TrainResult, SurgeryResult); nothing is written when anything fails before or during training.
     """
     from .engine.errors import require_torch
@@ -220,12 +265,13 @@ def train_file(model_path, data, output, *, overrides: dict[str, str] | None = N
             changes.add(f"layer {layer}", f"{weights} trained")
         return changes
 
-    saved = run_job(model_path, train_spec, output, dry_run=dry_run, force=force, in_place=in_place, load=load_spec)
+    saved = run_job(model_path, train_spec, output, dry_run=dry_run, force=force, in_place=in_place,
+                    load=_already_read(spec))
     return outcome[0], saved
 
 
 def train_knn_file(model_path, data, output, *, features: dict[str, str] | None = None, force: bool = False,
-                   dry_run: bool = False, in_place: bool = False):
+                   dry_run: bool = False, in_place: bool = False, spec=None):
     """``mlsurgery train`` on a k-NN model (or a pipeline ending in one): store ``data``'s examples
     (``mlsurgery.engine.knn.knn_examples``), validate, write ``output``.
 
@@ -245,5 +291,11 @@ def train_knn_file(model_path, data, output, *, features: dict[str, str] | None 
         changes.add("k-NN", f"{result.added} examples stored ({result.examples} in all)")
         return changes
 
-    saved = run_job(model_path, store, output, dry_run=dry_run, force=force, in_place=in_place, load=load_spec)
+    saved = run_job(model_path, store, output, dry_run=dry_run, force=force, in_place=in_place,
+                    load=_already_read(spec))
     return outcome[0], saved
+
+
+def _already_read(spec) -> Callable[[object], object]:
+    """A job's ``load`` for a model the caller has already read (``spec``), else ``open_model``."""
+    return open_model if spec is None else (lambda _path: spec)

@@ -20,6 +20,27 @@ PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 # (upstream: mlmodel/src/Model.cpp, validateGeneric).
 MIN_UPDATABLE_SPEC_VERSION = 4
 
+# The operating systems that first read each specification version: the model's deployment target
+# (upstream: mlmodel/format/Model.proto, the specificationVersion comment; coremltools/__init__.py
+# _SPECIFICATION_VERSION_IOS_*; coremltools/converters/mil/_deployment_compatibility.py, AvailableTarget).
+DEPLOYMENT_TARGETS = {1: "iOS 11 / macOS 10.13", 2: "iOS 11.2 / macOS 10.13.2", 3: "iOS 12 / macOS 10.14",
+                      4: "iOS 13 / macOS 10.15", 5: "iOS 14 / macOS 11", 6: "iOS 15 / macOS 12",
+                      7: "iOS 16 / macOS 13", 8: "iOS 17 / macOS 14", 9: "iOS 18 / macOS 15",
+                      10: "iOS 26 / macOS 26"}
+
+# How an ML Program stores a weight, by the constexpr op that expands it when the model loads (upstream:
+# coremltools/converters/mil/mil/ops/defs/iOS16/constexpr_ops.py and iOS18/compression.py); a plain ``const``
+# stores it as its tensor type (fp16, fp32, …).
+MIL_WEIGHT_STORAGE = {
+    "constexpr_cast": "fp16",
+    "constexpr_lut_to_dense": "palettized",
+    "constexpr_affine_dequantize": "linearly quantized",
+    "constexpr_blockwise_shift_scale": "linearly quantized",
+    "constexpr_sparse_to_dense": "sparse",
+    "constexpr_lut_to_sparse": "palettized sparse",
+    "constexpr_sparse_blockwise_shift_scale": "linearly quantized sparse",
+}
+
 # Layer kinds Core ML lets the user mark updatable, in the order its messages name them
 # (upstream: mlmodel/src/Validation/NeuralNetwork/UpdatableNeuralNetworkValidator.cpp, validateUpdatableLayerSupport).
 UPDATABLE_LAYER_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
 import re
 import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf.message import DecodeError
@@ -19,14 +19,47 @@ from .wire import end_of_message
 
 
 def load_spec(path: str | os.PathLike):
-    """Load a ``.mlmodel`` file into a ``Model`` protobuf message, or raise ``ModelLoadError`` saying why not."""
+    """Load a ``.mlmodel`` file or an ``.mlpackage`` folder into a ``Model`` protobuf message, or raise
+    ``ModelLoadError`` saying why not. An ML Program's weights stay in the package (``load_package`` says where)."""
     path = Path(path)
+    if path.is_dir():
+        # Imported here: reading packages costs an .mlmodel's start-up nothing.
+        from .package import is_package
+
+        if is_package(path):
+            return load_package(path).spec
+    return _load_spec_file(path)
+
+
+@dataclass(frozen=True)
+class LoadedPackage:
+    spec: object
+    package: object  # mlsurgery.package.Package: where the manifest, spec and weights are
+    weights_dir: Path | None  # the folder of the ML Program's weight files; None when the spec holds every weight
+
+
+def load_package(path: str | os.PathLike) -> LoadedPackage:
+    """Load an ``.mlpackage``: its root model's spec and, for an ML Program, the checked weights folder it points
+    into (``mlsurgery.package`` states the format and what is refused)."""
+    from .package import check_weights, open_package
+
+    package = open_package(Path(path))
+    spec = _load_spec_file(package.spec_file)
+    weights_dir = check_weights(spec, package) if spec.WhichOneof("Type") == "mlProgram" else None
+    return LoadedPackage(spec, package, weights_dir)
+
+
+def _load_spec_file(path: Path):
     if not path.exists():
         raise ModelLoadError(f"{path}: no such file")
     if path.is_dir():
-        if path.suffix == ".mlpackage" or (path / "Manifest.json").exists():
-            raise ModelLoadError(_mlpackage_refusal(path))
-        raise ModelLoadError(f"{path}: is a directory; give the path of an .mlmodel file")
+        raise ModelLoadError(f"{path}: is a directory; give the path of an .mlmodel file or an .mlpackage folder")
+    if path.suffix.lower() in (".zip", ".mlpackage"):
+        from .package import zipped_package_refusal
+
+        refusal = zipped_package_refusal(path)
+        if refusal is not None:
+            raise ModelLoadError(refusal)
     try:
         with path.open("rb") as stream:
             size = os.fstat(stream.fileno()).st_size
@@ -47,46 +80,6 @@ def load_spec(path: str | os.PathLike):
 
 # Protobuf's hard limit on a serialized message (a signed 32-bit length), so on an .mlmodel file.
 PROTOBUF_LIMIT = 2**31 - 1
-
-_PACKAGE_DATA = Path("Data")
-_PACKAGE_SPEC = Path("com.apple.CoreML") / "model.mlmodel"
-
-
-def _mlpackage_refusal(package: Path) -> str:
-    """Why an .mlpackage is refused, naming what it holds: weights outside the spec, an ML Program, or a spec
-    that can be used directly."""
-    convert = ("convert the source model with coremltools.convert(..., convert_to=\"neuralnetwork\") to get an "
-               ".mlmodel")
-    spec_file = package / _PACKAGE_DATA / _package_root_model(package)
-    weights = sorted(path for path in (spec_file.parent / "weights").rglob("*") if path.is_file()) if (
-        spec_file.parent / "weights").is_dir() else []
-    if weights:
-        size = sum(path.stat().st_size for path in weights)
-        return (f"{package}: is an .mlpackage whose weights live outside the spec ({weights[0].relative_to(package)}"
-                f"{f' and {len(weights) - 1} more' if len(weights) > 1 else ''}, {size / 2**20:.1f} MB): an ML "
-                f"Program, which Core ML cannot train on device and mlsurgery does not read; {convert}")
-    kind = None
-    if spec_file.is_file() and 0 < spec_file.stat().st_size <= PROTOBUF_LIMIT:
-        try:
-            kind = parse_spec(spec_file.read_bytes(), str(spec_file)).WhichOneof("Type")
-        except ModelLoadError:
-            kind = None
-    if kind is not None and kind != "mlProgram":
-        return (f"{package}: is an .mlpackage holding a {kind} spec with no weights outside it; give the spec file "
-                f"itself: {spec_file}")
-    return f"{package}: is an .mlpackage (ML Program); Core ML cannot train ML Programs on device — {convert}"
-
-
-def _package_root_model(package: Path) -> Path:
-    """The root model's path inside Data/, as Manifest.json names it (coremltools' default when it does not)."""
-    try:
-        manifest = json.loads((package / "Manifest.json").read_text(encoding="utf-8"))
-        entry = manifest["itemInfoEntries"][manifest["rootModelIdentifier"]]
-        relative = Path(entry["path"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return _PACKAGE_SPEC
-    # A manifest is data: a path that climbs out of Data/ is not followed.
-    return _PACKAGE_SPEC if relative.is_absolute() or ".." in relative.parts else relative
 
 
 def parse_spec(data: bytes, source: str = "<bytes>"):
@@ -121,6 +114,9 @@ def _not_a_model_reason(data: bytes) -> str:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+    if head.startswith(b"PK\x03\x04"):
+        return ("is a zip archive, not a Core ML model; unzip it and give the .mlmodel file or .mlpackage folder it "
+                "holds")
     if text is not None and text.strip() and all(ch.isprintable() or ch.isspace() for ch in text):
         return "is a text file, not a Core ML model; an .mlmodel is a binary protobuf written by coremltools"
     return ("is not a valid Core ML model (the protobuf is corrupt, truncated or not a Model spec); "
@@ -146,7 +142,13 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
     _write_atomically(path, lambda stream: write_message(spec, stream.write))
     if source is not None:
-        _keep_source_bytes_if_unchanged(spec, path, Path(source))
+        source = Path(source)
+        if source.is_dir():  # a package: its spec is the file the spec was read from
+            from .package import is_package, open_package
+
+            if is_package(source):
+                source = open_package(source).spec_file
+        _keep_source_bytes_if_unchanged(spec, path, source)
     return path
 
 
@@ -159,6 +161,9 @@ def check_output_path(path: str | os.PathLike, *, source: str | os.PathLike | No
         raise UsageError(f"{path}: output is the input model; choose another -o path or pass --in-place")
     if path.is_dir():
         raise UsageError(f"{path}: is a directory; give an output file path ending in .mlmodel")
+    if path.suffix.lower() == ".mlpackage":
+        raise UsageError(f"{path}: mlsurgery writes NeuralNetwork models, which are single .mlmodel files; give an "
+                         "output path ending in .mlmodel")
     if not path.parent.exists():
         raise UsageError(f"{path}: folder {path.parent} does not exist")
     return path

@@ -53,6 +53,8 @@ def print_summary(summary: dict, out: Console) -> None:
         shown = ", ".join(map(str, labels[:20])) + (f", … ({len(labels)} in all)" if len(labels) > 20 else "")
         out.print(f"class labels: {shown}")
     _print_pipeline(summary, out)
+    if summary.get("ml_program"):
+        _print_program(summary["ml_program"], out)
     for network in summary["networks"]:
         where = f" ({network['where']})" if network["where"] else ""
         table = Table(title=f"{network['type']}{where}: {len(network['layers'])} layers", title_justify="left",
@@ -70,6 +72,28 @@ def print_summary(summary: dict, out: Console) -> None:
         out.print(table)
         if network["training"]:
             _print_training(network["training"], out)
+
+
+def _print_program(program: dict, out: Console) -> None:
+    """An ML Program's functions, op types with counts, weight storage, deployment target, and the verdict."""
+    out.print(f"deployment target: {program['deployment_target'] or 'unknown specification version'}")
+    for function in program["functions"]:
+        inputs = ", ".join(f"{item['name']} {item['type']}" for item in function["inputs"])
+        out.print(Text(f"function {function['name']} ({function['opset']}, {function['operations']} ops): "
+                       f"{inputs} → {', '.join(function['outputs'])}"))
+    operations = Table(title="operations", title_justify="left", show_edge=False)
+    operations.add_column("op")
+    operations.add_column("count", justify="right")
+    for op, count in program["operations"].items():
+        operations.add_row(Text(op), str(count))
+    out.print(operations)
+    weights = Table(title="weights", title_justify="left", show_edge=False)
+    for column, justify in (("storage", "left"), ("tensors", "right"), ("values", "right")):
+        weights.add_column(column, justify=justify)
+    for entry in program["weights"]:
+        weights.add_row(entry["storage"], f"{entry['tensors']:,}", f"{entry['values']:,}")
+    out.print(weights)
+    out.print(Text(program["verdict"], style="bold"))
 
 
 def _print_pipeline(summary: dict, out: Console) -> None:

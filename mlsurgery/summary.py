@@ -212,9 +212,15 @@ def _glm(where: str, model) -> dict:
     }
 
 
-def summarize(spec, path: str | None = None) -> dict:
-    """Everything ``inspect`` reports about ``spec``, as JSON-ready data."""
+def summarize(spec, path: str | None = None, *, unconvertible: list[tuple[str, str]] | None = None) -> dict:
+    """Everything ``inspect`` reports about ``spec``, as JSON-ready data; for an ML Program, ``unconvertible``
+    lists the ``(op type, output)`` pairs no NeuralNetwork layer computes (``mlprogram.convert.unconvertible_ops``)."""
     description = spec.description
+    program = None
+    if spec.WhichOneof("Type") == "mlProgram":
+        from .program_summary import summarize_program
+
+        program = summarize_program(spec, unconvertible)
     networks = []
     for location in find_networks(spec):
         graph = LayerGraph(location)
@@ -230,7 +236,7 @@ def summarize(spec, path: str | None = None) -> dict:
         "outputs": describe_features(description.output),
         "predicted_feature": description.predictedFeatureName or None,
         "predicted_probabilities": description.predictedProbabilitiesName or None,
-        "class_labels": _class_labels(spec),
+        "class_labels": program["class_labels"] if program else _class_labels(spec),
         "networks": networks,
         "stages": _stages(spec),
         "training_inputs": describe_features(description.trainingInput),
@@ -238,4 +244,5 @@ def summarize(spec, path: str | None = None) -> dict:
                 if model.WhichOneof("Type") == "kNearestNeighborsClassifier"],
         "glm": [_glm(where, model) for where, model in _models_with_where(spec)
                 if model.WhichOneof("Type") == "glmClassifier"],
+        "ml_program": program,
     }

@@ -10,7 +10,7 @@ Coverage: the generic, updatable, optional-feature, pipeline and k-NN checks are
 neural-network checks come from ``rules.interface``/``rules.network``; every other model type (tree ensembles,
 GLMs, SVMs, feature engineering, Create ML models, ...) gets its type-specific validator from
 ``rules.MODEL_TYPE_CHECKS``. ML Programs and serialized models have none: Core ML accepts them after the
-generic checks.
+generic checks (an ML Program gets an info finding, MLS505, saying its operations were not checked).
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def check_model(spec, where: str = "") -> list[Finding]:
         findings += pipeline.check_pipeline(spec, where, check_model)
     elif kind == "kNearestNeighborsClassifier":
         findings += knn.check_knn(spec, where)
+    elif kind == "mlProgram":
+        findings += fixable.check_ml_program(spec, where)
     elif kind in MODEL_TYPE_CHECKS:
         findings += MODEL_TYPE_CHECKS[kind](spec, where)
     else:

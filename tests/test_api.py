@@ -87,3 +87,24 @@ def test_a_model_that_is_not_a_network_is_refused_by_the_default_loader(tmp_path
 def test_no_operations_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="no operations"):
         run_job(SQUEEZENET, [], tmp_path / "out.mlmodel")
+
+
+def test_open_model_reads_an_mlmodel_as_it_is(tmp_path):
+    from mlsurgery.api import open_model
+
+    opened = open_model(SQUEEZENET)
+    assert opened.spec == load_spec(SQUEEZENET) and opened.conversion is None
+
+
+def test_open_model_converts_an_ml_program_and_run_job_lists_that_first(tmp_path):
+    from mlsurgery.api import open_model
+    from packages import ml_program_package
+
+    package = ml_program_package(tmp_path)
+    opened = open_model(package)
+    assert opened.spec.WhichOneof("Type") == "neuralNetwork"
+    assert opened.conversion.startswith(f"{package}: ML Program converted to a NeuralNetwork")
+    result = run_job(package, lambda spec: set_metadata(spec, author="me"), tmp_path / "out.mlmodel")
+    assert result.changes.items[0].target == str(package)
+    assert result.changes.items[0].detail.startswith("ML Program converted to a NeuralNetwork")
+    assert load_spec(tmp_path / "out.mlmodel").description.metadata.author == "me"

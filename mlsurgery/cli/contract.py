@@ -15,11 +15,11 @@ def contract_command(model: str, output_format: str, swift: bool, output: str | 
     """What an app may do with an updatable model: training inputs and every MLParameterKey, or Swift for it."""
     from ..contract import training_contract
     from ..errors import UsageError
-    from ..io import load_spec
+    from .options import read_model
 
     if (output or type_name) and not swift:
         raise UsageError("-o/--output and --name go with --swift; without it the contract is printed")
-    contract = training_contract(load_spec(model), model)
+    contract = training_contract(read_model(model), model)
     if swift:
         _write_swift(contract, model, output, type_name)
     elif output_format == "json":

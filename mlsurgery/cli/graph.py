@@ -10,10 +10,10 @@ def graph_command(model: str, output: str):
     from pathlib import Path
 
     from ..errors import UsageError
-    from ..io import load_spec
     from ..picture import write_picture
+    from .options import read_model
 
     if Path(output).exists() and Path(model).exists() and Path(output).samefile(model):
         raise UsageError(f"{output}: output is the input model; choose another -o path")
-    written = write_picture(load_spec(model), output, Path(model).name)
+    written = write_picture(read_model(model), output, Path(model).name)
     click.echo(f"wrote {written}", err=True)

@@ -6,12 +6,21 @@ import click
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for scripts (shape documented in README).")
 def inspect_command(model: str, output_format: str):
-    """Show a model's interface, its layers, what can be trained and, if updatable, its training setup."""
+    """Show a model's interface, its layers, what can be trained and, if updatable, its training setup.
+
+    An ML Program (.mlpackage) shows its functions, op types, weight storage, deployment target and whether
+    `mlsurgery convert` can make it trainable."""
     from ..io import load_spec
     from ..report import console, print_json, print_summary
     from ..summary import summarize
 
-    summary = summarize(load_spec(model), model)
+    spec = load_spec(model)
+    unconvertible = None
+    if spec.WhichOneof("Type") == "mlProgram":
+        from ..mlprogram.convert import unconvertible_ops
+
+        unconvertible = unconvertible_ops(spec)
+    summary = summarize(spec, model, unconvertible=unconvertible)
     if output_format == "json":
         print_json(summary)
     else:

@@ -53,7 +53,9 @@ def default_output_path(model: str, suffix: str) -> str:
     from pathlib import Path
 
     path = Path(model)
-    return str(path.with_name(f"{path.stem}_{suffix}{path.suffix or '.mlmodel'}"))
+    # An .mlpackage's result is an .mlmodel too: mlsurgery writes NeuralNetwork specs, which need no package.
+    extension = ".mlmodel" if path.suffix.lower() == ".mlpackage" or not path.suffix else path.suffix
+    return str(path.with_name(f"{path.stem}_{suffix}{extension}"))
 
 
 def writing_options(suffix: str, *, what: str = "the result"):
@@ -113,3 +115,14 @@ def seeded_generator(seed: int | None, draws: bool, init: str):
     if seed < 0:
         raise UsageError(f"--seed {seed} is negative; give a whole number ≥ 0")
     return np.random.default_rng(seed)
+
+
+def read_model(model: str):
+    """The spec of MODEL as ``mlsurgery.api.open_model`` reads it (an ML Program converted to a NeuralNetwork),
+    saying on stderr, in one line, when it was converted."""
+    from ..api import open_model
+
+    opened = open_model(model)
+    if opened.conversion:
+        click.echo(opened.conversion, err=True)
+    return opened.spec

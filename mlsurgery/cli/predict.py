@@ -28,9 +28,11 @@ def predict_command(model, inputs, features, random, seed, top, output_format, d
         return predict_data(model, data, output, given=bool(inputs or features or random))
     from ..engine.predict import jsonable, parse_assignments, predict_file
     from ..report import console, print_json, print_predictions
+    from .options import read_model
 
     outputs = predict_file(model, parse_assignments(inputs, "--input"),
-                           features=parse_assignments(features, "--features"), random=random, seed=seed)
+                           features=parse_assignments(features, "--features"), random=random, seed=seed,
+                           spec=read_model(model))
     if output_format == "json":
         print_json(jsonable(outputs))
     else:

@@ -33,15 +33,16 @@ def train_command(model, data, validation, overrides, output_format, features, r
     from ..api import train_file
     from ..engine.predict import parse_assignments
     from ..report import console, print_json, training_progress
-    from .options import default_output_path
+    from .options import default_output_path, read_model
 
     output = output or default_output_path(model, "trained")
     settings = parse_assignments(overrides, "--set")
+    spec = read_model(model)
     if report:  # refused before training if it cannot be written; written after it
         from ..training_report import check_report_path, write_train_report
 
         check_report_path(report, model, data)
-    job = {"force": force, "dry_run": dry_run, "in_place": in_place}
+    job = {"force": force, "dry_run": dry_run, "in_place": in_place, "spec": spec}
     if _train_knn(model, data, output, parse_assignments(features, "--features"), output_format, job):
         return
     if output_format == "json":
@@ -78,10 +79,9 @@ def _train_knn(model, data, output, features: dict, output_format: str, job: dic
     from ..api import train_knn_file
     from ..engine.knn import is_knn_model
     from ..errors import UsageError
-    from ..io import load_spec
     from ..report import console, print_json
 
-    if not is_knn_model(load_spec(model)):
+    if not is_knn_model(spec):
         if features:
             raise UsageError("--features gives a k-NN's input; this model does not end in a k-NN classifier")
         return False

@@ -96,7 +96,8 @@ def _fix_for(spec, layers: list[str], loss, loss_input: str | None):
         graph = facts.graph
         if match.code == loss_input_rewrite.CODE or not graph.has_layer(match.layer):
             return False
-        anchor_blobs = [loss_input] if loss_input else graph.output_names
+        # A classifier's outputs are not layer blobs: its probabilities blob is where the loss attaches.
+        anchor_blobs = [loss_input] if loss_input else [*graph.output_names, graph.probabilities_blob()]
         anchors = [graph.blob_producer[blob] for blob in anchor_blobs if blob in graph.blob_producer]
         layer = graph.layer(match.layer)
         if not any(layer is anchor for anchor in anchors) and layer not in ancestors(anchors):

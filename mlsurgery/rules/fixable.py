@@ -1,4 +1,5 @@
-"""Converter output that ``mlsurgery fix`` can rewrite so Core ML can train it (MLS5xx, severity "info").
+"""Converter output that ``mlsurgery fix`` (or, for an ML Program, ``convert``) can rewrite so Core ML can train
+it (MLS5xx, severity "info").
 
 Core ML accepts these networks; they only keep gradients from reaching the layers a user wants to train, or keep
 a cross-entropy loss from finding its softmax. Each rule reports the matches of one rewrite in
@@ -67,7 +68,18 @@ LOSS_AFTER_RESHAPE = _rule(
     "mlsurgery fix MODEL --only MLS504 (make-updatable places a new loss there itself).",
     f"{_WALK} (isTrainingConfigurationSupported)")
 
-RULES: list[Rule] = [SOFTMAX_ND, BATCHED_MATMUL, RESHAPE_TO_FLATTEN, IDENTITY_LAYER, LOSS_AFTER_RESHAPE]
+ML_PROGRAM = _rule(
+    "MLS505", "ml-program-to-neural-network",
+    "An ML Program can be converted to a NeuralNetwork, which Core ML can train; its operations are not checked.",
+    "Core ML trains only NeuralNetwork models, and coremltools 7+ writes ML Programs (.mlpackage) by default. "
+    "The open-source validator accepts an ML Program after the generic checks without looking at its program "
+    "(Model.cpp: case MLModelType_mlProgram returns {}); Core ML checks the functions and operations only when it "
+    "compiles the model on the device, with a MIL validator that is not public and that mlsurgery has not ported. "
+    "So for an ML Program \"valid\" covers the model description, version and interface rules only.",
+    "mlsurgery convert MODEL.mlpackage -o MODEL.mlmodel (every command that writes a model converts first), then "
+    "validate the NeuralNetwork, which mlsurgery checks fully.", "mlmodel/src/Model.cpp (validate)")
+
+RULES: list[Rule] = [SOFTMAX_ND, BATCHED_MATMUL, RESHAPE_TO_FLATTEN, IDENTITY_LAYER, LOSS_AFTER_RESHAPE, ML_PROGRAM]
 _BY_CODE = {rule.code: rule for rule in RULES}
 
 
@@ -86,3 +98,12 @@ def check_fixable(spec, where: str = "") -> list[Finding]:
             message = f"'{match.layer}' is not rewritten ({rule.name}): {match.detail}"
         findings.append(rule.finding(message, layer=match.layer, where=where))
     return findings
+
+
+def check_ml_program(spec, where: str = "") -> list[Finding]:
+    """An ML Program passes Core ML's generic checks, but its program is not validated here: say so, and how to
+    get a model Core ML can train."""
+    return [ML_PROGRAM.finding(
+        f"an ML Program ({len(spec.mlProgram.functions)} function(s)): mlsurgery checked its description and "
+        "version, not its operations (Core ML checks those only when compiling it on the device); Core ML trains "
+        "only NeuralNetwork models — `mlsurgery convert` makes one", where=where)]

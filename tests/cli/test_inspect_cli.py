@@ -13,7 +13,8 @@ ALL_MODELS = shared_models() + sorted(FIXTURES.glob("*.mlmodel"))
 LAYER_KEYS = {"index", "name", "type", "inputs", "outputs", "parameters", "storage", "updatable",
               "can_be_updatable", "passes_gradients"}
 TOP_KEYS = {"path", "type", "specification_version", "is_updatable", "description", "inputs", "outputs",
-            "predicted_feature", "predicted_probabilities", "class_labels", "networks", "stages", "training_inputs", "knn", "glm"}
+            "predicted_feature", "predicted_probabilities", "class_labels", "networks", "stages", "training_inputs", "knn", "glm",
+            "ml_program"}
 
 
 @pytest.mark.parametrize("model", ALL_MODELS, ids=lambda p: p.name)
@@ -25,6 +26,7 @@ def test_table_and_json_on_every_model(run_cli, model):
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert set(summary) == TOP_KEYS
+    assert summary["ml_program"] is None  # what only an ML Program has (tests/test_program_summary.py)
     for network in summary["networks"]:
         assert set(network) == {"where", "type", "layers", "training"}
         for layer in network["layers"]:

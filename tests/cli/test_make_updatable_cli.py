@@ -166,14 +166,6 @@ def test_a_model_that_is_not_a_neural_network_is_named(run_cli, tmp_path):
                              "ending in one) can be trained on device\n")
 
 
-def test_an_mlpackage_is_refused_with_the_conversion_hint(run_cli, tmp_path):
-    package = tmp_path / "Model.mlpackage"
-    package.mkdir()
-    result = run_cli("make-updatable", package, "--layers", "x")
-    assert result.exit_code == 2
-    assert 'convert_to="neuralnetwork"' in result.stderr and result.stderr.count("\n") == 1
-
-
 def test_auto_prefers_layers_whose_gradients_cross_no_batchnorm(run_cli, tmp_path):
     # simple_mnist_batchnorm: dense_4 → batchnorm → dense_5 → batchnorm → dense_6 → softmax. Core ML accepts
     # all three, but a batchnorm on the gradient path fails on device (MLS903), so auto takes dense_6 only.

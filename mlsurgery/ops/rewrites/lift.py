@@ -202,7 +202,8 @@ def apply_lift(facts: NetworkFacts, plan: LiftPlan, operation: str) -> Changes:
         source_name(chain.end)
 
     region = set(plan.members) | chain_layers
-    outputs = set(graph.output_names)
+    # A classifier reads its probabilities from a blob (labelProbabilityLayerName) that is no declared output.
+    outputs = set(graph.output_names) | {graph.probabilities_blob()} - {None}
     exits = [blob for blob, name in view_name.items() if name != blob and (
         blob in outputs or any(c.index not in region for c in graph.blob_consumers.get(blob, [])))]
 
