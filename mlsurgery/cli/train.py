@@ -81,7 +81,7 @@ def _train_knn(model, data, output, features: dict, output_format: str, job: dic
     from ..errors import UsageError
     from ..report import console, print_json
 
-    if not is_knn_model(spec):
+    if not is_knn_model(job["spec"]):
         if features:
             raise UsageError("--features gives a k-NN's input; this model does not end in a k-NN classifier")
         return False
