@@ -32,6 +32,7 @@ COMMANDS = [
     ("contract", "contract", "contract_command"),
     ("fix", "fix", "fix_command"),
     ("graph", "graph", "graph_command"),
+    ("diff", "diff", "diff_command"),
 ]
 
 
