@@ -373,7 +373,7 @@ def compare_weights(path: str, a, b, *, updatable: bool = False) -> WeightChange
     changed = max_abs = l2 = None
     if holds_float_values(a) and holds_float_values(b) and size_a == size_b:
         changed, max_abs, l2 = _compare_values(float_values(a), float_values(b))
-    elif storage_a == storage_b and a.quantization == b.quantization:
+    elif not holds_float_values(a) and storage_a == storage_b and a.quantization == b.quantization:
         bytes_a = np.frombuffer(a.rawValue or a.int8RawValue, dtype=np.uint8)
         bytes_b = np.frombuffer(b.rawValue or b.int8RawValue, dtype=np.uint8)
         if bytes_a.size == bytes_b.size:
