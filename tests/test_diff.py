@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES
-from mlsurgery.diff import compare_weights, diff_specs
-from mlsurgery.io import load_spec
+from mlsurgery.diff import compare_weights, diff_files, diff_specs
+from mlsurgery.io import load_spec, save_spec
 from updatable_models import updatable_models  # noqa: F401 (a pytest fixture)
 
 
@@ -35,13 +35,26 @@ def mnist():
     return load_spec(FIXTURES / "mnist_mlp.mlmodel")
 
 
-def test_identical_models_are_the_same(mnist):
-    report = diff_specs(mnist, _copy(mnist))
+@pytest.fixture(params=["specs", "files"])
+def diff(request, tmp_path):
+    """diff_specs on the messages, or diff_files on them saved (byte-identical parts skipped, fp32 read in place)."""
+    def compare(a, b):
+        if request.param == "specs":
+            return diff_specs(a, b)
+        save_spec(a, tmp_path / "a.mlmodel")
+        save_spec(b, tmp_path / "b.mlmodel")
+        return diff_files(tmp_path / "a.mlmodel", tmp_path / "b.mlmodel")
+
+    return compare
+
+
+def test_identical_models_are_the_same(mnist, diff):
+    report = diff(mnist, _copy(mnist))
     assert report.same and report.only_updatable_changed
     assert report.to_dict()["same"] is True
 
 
-def test_changed_values_are_counted_with_their_largest_and_l2_difference(mnist):
+def test_changed_values_are_counted_with_their_largest_and_l2_difference(mnist, diff):
     changed = _copy(mnist)
     weights = _layer(changed, "dense_2").innerProduct.weights
     before = np.array(weights.floatValue, dtype=np.float32)
@@ -49,7 +62,7 @@ def test_changed_values_are_counted_with_their_largest_and_l2_difference(mnist):
     indices = np.array([0, 7, 100, before.size - 1])
     after[indices] += np.array([0.5, -0.25, 1e-3, 3.0], dtype=np.float32)
     _set_floats(weights, after)
-    report = diff_specs(mnist, changed)
+    report = diff(mnist, changed)
     assert not report.same
     assert [layer.name for layer in report.layers_changed] == ["dense_2"]
     (change,) = report.layers_changed[0].weights
@@ -64,7 +77,7 @@ def test_changed_values_are_counted_with_their_largest_and_l2_difference(mnist):
     assert not report.only_updatable_changed  # the fixture is not updatable: nothing in it is trained
 
 
-def test_interface_settings_and_topology_changes_are_each_reported(mnist):
+def test_interface_settings_and_topology_changes_are_each_reported(mnist, diff):
     changed = _copy(mnist)
     changed.description.input[0].shortDescription = "a digit"
     changed.description.output.add(name="extra").type.doubleType.SetInParent()
@@ -75,7 +88,7 @@ def test_interface_settings_and_topology_changes_are_each_reported(mnist):
     added = network.layers.add(name="new_layer")
     added.activation.ReLU.SetInParent()
     _layer(changed, "dense_3").innerProduct.hasBias = False
-    report = diff_specs(mnist, changed)
+    report = diff(mnist, changed)
     interface = {change.field: (change.a, change.b) for change in report.interface}
     assert set(interface) == {f"input {mnist.description.input[0].name}", "output extra"}
     assert interface["output extra"] == (None, "double")
@@ -88,7 +101,7 @@ def test_interface_settings_and_topology_changes_are_each_reported(mnist):
     assert dense_3.weights == []  # the bias values are still stored, unchanged
 
 
-def test_fp16_storage_change_and_size_change_are_reported(mnist):
+def test_fp16_storage_change_and_size_change_are_reported(mnist, diff):
     changed = _copy(mnist)
     weights = _layer(changed, "dense_3").innerProduct.weights
     values = np.array(weights.floatValue, dtype=np.float32)
@@ -96,7 +109,7 @@ def test_fp16_storage_change_and_size_change_are_reported(mnist):
     weights.float16Value = values.astype(np.float16).tobytes()
     bias = _layer(changed, "dense_3").innerProduct.bias
     _set_floats(bias, list(bias.floatValue) + [1.0])
-    report = diff_specs(mnist, changed)
+    report = diff(mnist, changed)
     by_field = {change.field: change for change in report.layers_changed[0].weights}
     storage = by_field["innerProduct.weights"]
     assert (storage.storage_a, storage.storage_b) == ("fp32", "fp16")
@@ -164,3 +177,20 @@ def test_quantized_arrays_are_compared_byte_by_byte():
     (weights,) = change.weights
     assert weights.storage_a == weights.storage_b == "8-bit quantized"
     assert (weights.changed, weights.max_abs_diff, weights.l2_diff) == (2, None, None)
+
+
+def test_unpacked_floats_read_from_bytes_give_the_same_numbers():
+    # Protobuf parsers accept a packed field written one value per field; the in-place reader must not misread it.
+    from mlsurgery._proto import nn_pb2
+
+    values_a = np.array([1.0, -2.0, 3.5, 0.25], dtype=np.float32)
+    values_b = values_a + np.array([0, 0.5, 0, -1], dtype=np.float32)
+    unpacked = b"".join(b"\x0d" + value.tobytes() for value in values_a)  # key: field 1, wire type 5 (fixed32)
+    a, b = nn_pb2().WeightParams(), nn_pb2().WeightParams()
+    a.ParseFromString(unpacked)
+    _set_floats(b, values_b)
+    packed = b.SerializeToString()
+    change = compare_weights("w", a, b, raw=(memoryview(unpacked), memoryview(packed)))
+    difference = np.abs(values_b.astype(np.float64) - values_a)
+    assert (change.changed, change.max_abs_diff) == (2, difference.max())
+    assert change.l2_diff == pytest.approx(np.sqrt((difference ** 2).sum()), rel=1e-12)

@@ -15,10 +15,9 @@ def diff_command(model_a: str, model_b: str, output_format: str, only_updatable_
     Exit status, like diff(1): 0 the same, 1 different, 2 a file cannot be loaded. With --only-updatable-changed:
     0 when nothing but updatable parameters' values differ, else 1.
     """
-    from ..diff import diff_specs
-    from ..io import load_spec
+    from ..diff import diff_files
 
-    report = diff_specs(load_spec(model_a), load_spec(model_b), model_a, model_b)
+    report = diff_files(model_a, model_b)
     if output_format == "json":
         from ..report import print_json
 
