@@ -37,10 +37,10 @@ _WEIGHT_PARAMS = "CoreML.Specification.WeightParams"
 _CHUNK = 1 << 22
 # Repeated items and long scalar lists shown one by one up to this many; beyond, a count.
 _SHOWN = 16
-# What training writes into an updatable k-NN classifier (KNearestNeighborsClassifier in
-# NearestNeighbors.proto): the stored examples and their labels.
 # The fields of a WeightParams that hold its values (NeuralNetwork.proto); compare_weights reads them.
 _WEIGHT_VALUES = ("floatValue", "float16Value", "rawValue", "int8RawValue")
+# What training writes into an updatable k-NN classifier (KNearestNeighborsClassifier in
+# NearestNeighbors.proto): the stored examples and their labels.
 _KNN_TRAINED_FIELDS = ("nearestNeighborsIndex.floatSamples", "stringClassLabels", "int64ClassLabels")
 
 
@@ -121,7 +121,7 @@ class DiffReport:
 
 
 # The serialized bytes of the same message in A and in B (memoryviews of the mapped files), when known.
-Raw = "tuple[memoryview, memoryview] | None"
+Raw = tuple[memoryview, memoryview] | None
 
 
 def diff_files(path_a: str | os.PathLike, path_b: str | os.PathLike) -> DiffReport:
@@ -196,7 +196,7 @@ def _sub(raw: Raw, message, name: str) -> Raw:
     return found_a[0], found_b[0]
 
 
-def _items(raw: Raw, message_a, message_b, name: str) -> "tuple[list[memoryview], list[memoryview]] | None":
+def _items(raw: Raw, message_a, message_b, name: str) -> tuple[list[memoryview], list[memoryview]] | None:
     """The bytes of each item of the repeated message field ``name`` on both sides, when they line up."""
     if raw is None:
         return None

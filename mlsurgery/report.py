@@ -300,7 +300,8 @@ def print_diff(report, out: Console) -> None:
         for layer, change in weights:
             storage = change.storage_a if change.storage_a == change.storage_b else \
                 f"{change.storage_a} → {change.storage_b}"
-            size = f"{change.size_a:,}" if change.size_a == change.size_b else f"{change.size_a:,} → {change.size_b:,}"
+            size = f"{change.size_a:,}" if change.size_a == change.size_b else \
+                f"{change.size_a:,} → {change.size_b:,}"
             table.add_row(layer.name, change.field, storage, size,
                           "?" if change.changed is None else f"{change.changed:,}", _number(change.max_abs_diff),
                           _number(change.l2_diff), _yes(change.updatable))

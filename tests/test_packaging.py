@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -135,9 +136,9 @@ def test_the_actions_steps_validate_models_with_annotations(built, tmp_path):
         done = None
         for step in action["runs"]["steps"]:
             environment = dict(base)
+            given = {**inputs, "paths": paths}
             for key, value in step.get("env", {}).items():
-                environment[key] = value.replace("${{ inputs.paths }}", paths) \
-                    .replace("${{ inputs.strict }}", inputs["strict"]).replace("${{ inputs.package }}", inputs["package"])
+                environment[key] = re.sub(r"\$\{\{ inputs\.(\w+) \}\}", lambda match: given[match.group(1)], value)
             done = _run(["bash", "-e", "-c", step["run"]], cwd=workspace, env=environment)
             if done.returncode != 0:
                 return done

@@ -2,9 +2,10 @@
 
 The layout engine is ``graphviz-pure`` (a PyPI wheel for Linux, macOS and Windows holding a self-contained port of
 Graphviz's ``dot`` program), so ``pip install`` brings everything and no system Graphviz is needed or used. One
-process lays out the main graph and every fold's graph together (one input file each); the SVG it writes is then given ``data-*`` attributes (layer name, role, storage, fold) and hover text. The HTML page
-embeds that SVG, the folds' SVGs and a small script of its own (``viewer.js``) for hover and opening folds: no
-network access, nothing to install in the browser.
+process lays out the main graph and every fold's graph together (one input file each); the SVG it writes is then
+given ``data-*`` attributes (layer name, role, storage, fold) and hover text. The HTML page embeds that SVG, the
+folds' SVGs and a small script of its own (``viewer.js``) for hover and opening folds: no network access, nothing
+to install in the browser.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def layout(graphs: list[Graph]) -> list[str]:
 
 
 def _svg_element(document: str) -> str:
-    """The ``<svg>…</svg>`` element of a document the layout engine wrote (without its XML declaration and doctype)."""
+    """The ``<svg>…</svg>`` element of a document the layout engine wrote (no XML declaration, no doctype)."""
     return document[document.index("<svg"):document.rindex("</svg>") + len("</svg>")]
 
 
