@@ -1,8 +1,9 @@
 """What a user installs: `python -m build` makes an sdist and a wheel; the wheel, installed into a clean virtual
-environment, runs from outside the repository (its page, stylesheet, script and Swift templates inside it, its
-layout engine brought by pip); and action.yml is a composite action whose shell steps run README's commands.
+environment by action.yml's own install step, runs from outside the repository (its page, stylesheet, script and
+Swift templates inside it, its layout engine brought by pip); and action.yml is a composite action whose shell steps
+run README's commands.
 
-Slow (two builds and two installs from pip's local index, about a minute): one module-scoped build for all."""
+Slow (a build in isolated environments and an install from pip's index, one to two minutes): one of each for all."""
 
 from __future__ import annotations
 
@@ -39,15 +40,32 @@ def built(tmp_path_factory) -> dict[str, Path]:
     return {"sdist": sdist, "wheel": wheel}
 
 
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+
+
+def _run_step(step: dict, inputs: dict, runner: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """One of the action's steps, as a runner runs it: bash, the step's env with the inputs put in, RUNNER_TEMP
+    and GITHUB_ACTION_PATH (this checkout)."""
+    environment = {**os.environ, "RUNNER_TEMP": str(runner), "GITHUB_ACTION_PATH": str(ROOT)}
+    for key, value in step.get("env", {}).items():
+        environment[key] = re.sub(r"\$\{\{ inputs\.(\w+) \}\}", lambda match: inputs[match.group(1)], value)
+    return _run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=environment)
+
+
 @pytest.fixture(scope="module")
-def installed(built, tmp_path_factory) -> Path:
-    """A clean virtual environment (nothing from this one) with the wheel installed by pip."""
-    venv = tmp_path_factory.mktemp("venv") / "env"
-    assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
-    done = _run([str(_bin(venv, "python")), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                 str(built["wheel"])])
+def runner(built, tmp_path_factory) -> Path:
+    """The action's install step run with the built wheel as its package: a clean virtual environment (nothing
+    from this one) in RUNNER_TEMP/.venv with the wheel installed by pip. The wheel tests below run in it."""
+    folder = tmp_path_factory.mktemp("runner")
+    install = ACTION["runs"]["steps"][0]
+    done = _run_step(install, {"package": str(built["wheel"])}, folder, folder)
     assert done.returncode == 0, done.stderr[-3000:]
-    return venv
+    return folder
+
+
+@pytest.fixture(scope="module")
+def installed(runner) -> Path:
+    return runner / ".venv"
 
 
 def test_the_wheel_is_named_after_the_version_and_holds_every_data_file(built):
@@ -107,11 +125,10 @@ def _readme_command(job: str) -> str:
 
 
 def test_action_is_a_composite_of_shell_steps_running_readmes_commands():
-    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
-    assert action["runs"]["using"] == "composite"
-    steps = action["runs"]["steps"]
+    assert ACTION["runs"]["using"] == "composite"
+    steps = ACTION["runs"]["steps"]
     assert steps and all(set(step) >= {"run", "shell"} and "uses" not in step for step in steps)
-    assert set(action["inputs"]) >= {"paths"} and action["inputs"]["paths"]["required"] is True
+    assert set(ACTION["inputs"]) >= {"paths"} and ACTION["inputs"]["paths"]["required"] is True
     install, validate = steps
     readme_install = _readme_command("main-job").split(" && mlsurgery ")[0].removesuffix(" .")
     assert readme_install == "python3 -m venv .venv && . .venv/bin/activate && pip install"
@@ -119,36 +136,20 @@ def test_action_is_a_composite_of_shell_steps_running_readmes_commands():
     assert "mlsurgery validate --format github" in validate["run"]
 
 
-def test_the_actions_steps_validate_models_with_annotations(built, tmp_path):
-    # The steps' scripts run as the runner would run them (bash, the action's env, RUNNER_TEMP, GITHUB_ACTION_PATH),
-    # installing the built wheel; a glob expands and a broken model is one annotation and exit 2.
-    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
-    runner = tmp_path / "runner"
-    runner.mkdir()
+def test_the_actions_validate_step_annotates_models(runner, tmp_path):
+    # After the install step (the `runner` fixture), the validate step as a runner runs it: a glob expands, valid
+    # models give no annotation and exit 0, a broken one is one error annotation and exit 2.
+    validate = ACTION["runs"]["steps"][1]
     workspace = tmp_path / "workspace"
     (workspace / "models" / "nested").mkdir(parents=True)
     for name in ("mnist_mlp", "regressor"):
         (workspace / "models" / "nested" / f"{name}.mlmodel").write_bytes((FIXTURES / f"{name}.mlmodel").read_bytes())
-    inputs = {"paths": "models/**/*.mlmodel", "strict": "false", "package": str(built["wheel"])}
-    base = {**os.environ, "RUNNER_TEMP": str(runner), "GITHUB_ACTION_PATH": str(ROOT)}
-
-    def run_steps(paths: str) -> subprocess.CompletedProcess:
-        done = None
-        for step in action["runs"]["steps"]:
-            environment = dict(base)
-            given = {**inputs, "paths": paths}
-            for key, value in step.get("env", {}).items():
-                environment[key] = re.sub(r"\$\{\{ inputs\.(\w+) \}\}", lambda match: given[match.group(1)], value)
-            done = _run(["bash", "-e", "-c", step["run"]], cwd=workspace, env=environment)
-            if done.returncode != 0:
-                return done
-        return done
-
-    done = run_steps(inputs["paths"])
+    inputs = {"paths": "models/**/*.mlmodel", "strict": "false", "package": ""}
+    done = _run_step(validate, inputs, runner, workspace)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert not [line for line in done.stdout.splitlines() if line.startswith("::error")]
+    assert not [line for line in done.stdout.splitlines() if line.startswith("::")]
     (workspace / "broken.mlmodel").write_text("not a model")
-    done = run_steps("models/**/*.mlmodel\nbroken.mlmodel")
+    done = _run_step(validate, {**inputs, "paths": "models/**/*.mlmodel\nbroken.mlmodel"}, runner, workspace)
     assert done.returncode == 2
     errors = [line for line in done.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 1 and errors[0].startswith("::error file=broken.mlmodel,")
