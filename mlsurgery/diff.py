@@ -30,6 +30,7 @@ from . import wire
 from .coreml import NETWORK_KINDS, PIPELINE_KINDS, holds_float_values, updatable_parameters
 from .graph import pipeline_stages, weight_count, weight_storage
 from .io import load_spec
+from .summary import feature_type, feature_type_label
 from .weights import FLOAT32_LE, FLOAT_VALUE_FIELD, float_values
 
 _WEIGHT_PARAMS = "CoreML.Specification.WeightParams"
@@ -264,8 +265,6 @@ def _compare_description(a, b, where: str, report: DiffReport) -> None:
 
 
 def _feature_text(feature) -> str:
-    from .summary import feature_type, feature_type_label
-
     described = feature_type(feature.type)
     text = feature_type_label(described) + (" (optional)" if described["optional"] else "")
     return text + (f" — {feature.shortDescription}" if feature.shortDescription else "")
