@@ -2,11 +2,11 @@
 
     python benchmarks/graph_render.py [--repeat 3] [--model PATH]
 
-Target (issue 11): the 757-layer model renders in under 5 s. Reported, for the fastest of the rounds:
+Target (issue 17; issue 11 asked for 5 s): the 757-layer model renders in under 2 s. Reported, for the fastest of the rounds:
 ``graph -o .html`` and ``graph -o .svg`` wall time (a fresh process: Python start, load, Core ML's walk, one
-``dot`` run, writing the file), and headless Chromium opening the page: the page's own ``data-ready-ms``
+graphviz-pure run, writing the file), and headless Chromium opening the page: the page's own ``data-ready-ms``
 (navigation start until parsed, laid out and its script done) and the whole ``chromium --dump-dom`` wall time
-(which includes starting the browser). Needs Graphviz and Chromium.
+(which includes starting the browser). Needs Chromium (no Graphviz: the layout engine is a pip dependency).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "fixtures" / "third_party" / "pose_cpm_757_layers.mlmodel"
-TARGET_SECONDS = 5.0
+TARGET_SECONDS = 2.0
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

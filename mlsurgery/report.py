@@ -270,3 +270,71 @@ class _TrainingProgress:
 
 def training_progress(out: Console) -> _TrainingProgress:
     return _TrainingProgress(out)
+
+
+def print_diff(report, out: Console) -> None:
+    """``mlsurgery diff``: a verdict line, then a table for each kind of difference (``mlsurgery.diff``)."""
+    out.print(f"[bold]A[/bold] {report.a}\n[bold]B[/bold] {report.b}")
+    if report.same:
+        out.print("[green]the same[/green]")
+        return
+    weights = [(layer, change) for layer in report.layers_changed for change in layer.weights]
+    counts = [(len(report.interface), "interface change", "interface changes"),
+              (len(report.update_parameters), "update parameter change", "update parameter changes"),
+              (len(report.model), "other model change", "other model changes"),
+              (len(report.layers_added), "layer added", "layers added"),
+              (len(report.layers_removed), "layer removed", "layers removed"),
+              (len(report.layers_changed), "layer changed", "layers changed"),
+              (len(weights), "weight array changed", "weight arrays changed")]
+    verdict = ", ".join(f"{count} {one if count == 1 else many}" for count, one, many in counts if count)
+    updatable = " (only the values of updatable parameters)" if report.only_updatable_changed else ""
+    out.print(f"[yellow]different[/yellow]: {verdict}{updatable}")
+    for title, changes in (("interface", report.interface), ("update parameters", report.update_parameters),
+                           ("model", report.model)):
+        if changes:
+            table = Table(title=title, title_justify="left", show_edge=False)
+            for column in ("where", "field", "A", "B"):
+                table.add_column(column, overflow="fold")
+            for change in changes:
+                table.add_row(change.where or "·", change.field, _unset(change.a), _unset(change.b))
+            out.print(table)
+    for title, layers in (("layers added (in B only)", report.layers_added),
+                          ("layers removed (in A only)", report.layers_removed)):
+        if layers:
+            table = Table(title=title, title_justify="left", show_edge=False)
+            for column in ("where", "layer", "type"):
+                table.add_column(column)
+            for layer in layers:
+                table.add_row(layer.where or "·", layer.name, layer.type)
+            out.print(table)
+    settings = [(layer, change) for layer in report.layers_changed for change in layer.settings]
+    if settings:
+        table = Table(title="layer settings changed", title_justify="left", show_edge=False)
+        for column in ("where", "layer", "field", "A", "B"):
+            table.add_column(column, overflow="fold")
+        for layer, change in settings:
+            table.add_row(layer.where or "·", layer.name, change.field, _unset(change.a), _unset(change.b))
+        out.print(table)
+    if weights:
+        table = Table(title="weight arrays changed", title_justify="left", show_edge=False)
+        for column, justify in (("layer", "left"), ("array", "left"), ("storage", "left"), ("size", "right"),
+                                ("changed", "right"), ("max |Δ|", "right"), ("L2 Δ", "right"),
+                                ("updatable", "left")):
+            table.add_column(column, justify=justify)
+        for layer, change in weights:
+            storage = change.storage_a if change.storage_a == change.storage_b else \
+                f"{change.storage_a} → {change.storage_b}"
+            size = f"{change.size_a:,}" if change.size_a == change.size_b else \
+                f"{change.size_a:,} → {change.size_b:,}"
+            table.add_row(layer.name, change.field, storage, size,
+                          "?" if change.changed is None else f"{change.changed:,}", _number(change.max_abs_diff),
+                          _number(change.l2_diff), _yes(change.updatable))
+        out.print(table)
+
+
+def _unset(value: str | None) -> str:
+    return "(not set)" if value is None else value
+
+
+def _number(value: float | None) -> str:
+    return "?" if value is None else f"{value:.4g}"

@@ -35,6 +35,7 @@ COMMANDS = [
     ("evaluate", "evaluate", "evaluate_command"),
     ("tune", "tune", "tune_command"),
     ("convert", "convert", "convert_command"),
+    ("diff", "diff", "diff_command"),
 ]
 
 

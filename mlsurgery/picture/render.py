@@ -1,19 +1,26 @@
-"""Lay the scene out with Graphviz ``dot`` and write it as SVG or as one self-contained HTML page.
+"""Lay the scene out with Graphviz's dot algorithm and write it as SVG or as one self-contained HTML page.
 
-Graphviz places the boxes (one ``dot`` process lays out the main graph and every fold's graph together); the
-SVG it writes is then given ``data-*`` attributes (layer name, role, storage, fold) and hover text. The HTML page
-embeds that SVG, the folds' SVGs and a small script of its own (``viewer.js``) for hover and opening folds: no
-network access, nothing to install in the browser.
+The layout engine is ``graphviz-pure`` (a PyPI wheel for Linux, macOS and Windows holding a self-contained port of
+Graphviz's ``dot`` program), so ``pip install`` brings everything and no system Graphviz is needed or used. One
+process lays out the main graph and every fold's graph together (one input file each); the SVG it writes is then
+given ``data-*`` attributes (layer name, role, storage, fold) and hover text. The HTML page embeds that SVG, the
+folds' SVGs and a small script of its own (``viewer.js``) for hover and opening folds: no network access, nothing
+to install in the browser.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import sysconfig
+import tempfile
 from importlib import resources
+from pathlib import Path
 
 from ..errors import UsageError
 from .scene import ROLE_STYLE, ROUTE_COLOUR, Graph, Node, Scene, escape
@@ -50,23 +57,49 @@ def _quoted(value: str) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
+# The program the graphviz-pure wheel installs beside the interpreter (bin/ or Scripts\\).
+_ENGINE = "graphviz-pure" + (".exe" if os.name == "nt" else "")
+
+
+def layout_program() -> str:
+    """The graphviz-pure program of this Python environment (found even when the environment is not activated),
+    else the one on PATH."""
+    folders = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
+    if sys.flags.no_user_site == 0:
+        folders.append(sysconfig.get_path("scripts", f"{os.name}_user"))
+    for folder in folders:
+        candidate = Path(folder) / _ENGINE
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which(_ENGINE)
+    if found is None:
+        raise UsageError("the layout engine graphviz-pure is not installed in this Python environment; "
+                         "run: pip install 'graphviz-pure>=0.2.2,<0.3' (or reinstall mlsurgery)")
+    return found
+
+
 def layout(graphs: list[Graph]) -> list[str]:
-    """SVG for each graph, from one ``dot`` run."""
-    dot = shutil.which("dot")
-    if dot is None:
-        raise UsageError("Graphviz's `dot` is not installed; install Graphviz (apt-get install graphviz, "
-                         "brew install graphviz) and run again")
-    source = "\n".join(dot_source(graph) for graph in graphs)
-    done = subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, check=False)
+    """SVG for each graph, from one graphviz-pure run (it writes one SVG document per input file, in order)."""
+    program = layout_program()
+    with tempfile.TemporaryDirectory(prefix="mlsurgery-graph-") as folder:
+        sources = []
+        for number, graph in enumerate(graphs):
+            source = Path(folder) / f"{number}.gv"
+            source.write_text(dot_source(graph), encoding="utf-8")
+            sources.append(str(source))
+        # -q: the port warns about glyph widths of non-ASCII characters (×, …) it estimates; the text is right.
+        done = subprocess.run([program, "-q", "-Tsvg", *sources], capture_output=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"dot failed: {done.stderr.decode('utf-8', 'replace')[:500]}")
+        raise RuntimeError(f"graphviz-pure failed: {done.stderr.decode('utf-8', 'replace')[:500]}")
     documents = re.split(r"(?=<\?xml )", done.stdout.decode("utf-8"))
     svgs = [_svg_element(document) for document in documents if document.strip()]
+    if len(svgs) != len(graphs):
+        raise RuntimeError(f"graphviz-pure wrote {len(svgs)} SVG documents for {len(graphs)} graphs")
     return [_annotate(svg, graph) for svg, graph in zip(svgs, graphs)]
 
 
 def _svg_element(document: str) -> str:
-    """The ``<svg>…</svg>`` element of a document dot wrote (without its XML declaration and doctype)."""
+    """The ``<svg>…</svg>`` element of a document the layout engine wrote (no XML declaration, no doctype)."""
     return document[document.index("<svg"):document.rindex("</svg>") + len("</svg>")]
 
 

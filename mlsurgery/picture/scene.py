@@ -1,7 +1,8 @@
 """The picture as Graphviz input: nodes, edges and clusters for a model, and the text each box shows on hover.
 
 ``build_scene(spec, name)`` returns a ``Scene``: the main graph (pipelines as one cluster per stage, folded runs as
-single boxes) and, for each fold, the graph of what it hides. ``render.py`` turns them into SVG with ``dot``.
+single boxes) and, for each fold, the graph of what it hides. ``render.py`` lays them out as SVG with
+graphviz-pure (a port of Graphviz's dot shipped as a wheel).
 """
 
 from __future__ import annotations

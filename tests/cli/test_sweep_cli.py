@@ -99,6 +99,7 @@ def test_every_command_answers_without_a_traceback(run_cli, tmp_path, model, mut
         ["inspect", path, "--format", "json"],
         ["validate", path],
         ["make-updatable", path, "--layers", "auto", "-o", out],
+        ["diff", model, path],
     ]
     if mutation == "original":  # the other commands load through the same code; once per model keeps this fast
         commands += [

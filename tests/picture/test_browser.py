@@ -2,29 +2,18 @@
 page's script ran, the blocking layer is marked, and a screenshot is kept for people to look at."""
 
 import html.parser
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
+from browser import chromium
 from conftest import ROOT
 from mlsurgery.graph import LayerGraph
 from mlsurgery.io import load_spec
 from mlsurgery.picture import write_picture
 from updatable_models import updatable_models  # noqa: F401 (a pytest fixture)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Where the screenshot is kept (out/ is git-ignored; .ci/run prints the path).
 SCREENSHOT = ROOT / "out" / "screenshots" / "turi_squeezenet_graph.png"
-
-
-def chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "chromium-profile"
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile}", *arguments]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
 
 
 class _Boxes(html.parser.HTMLParser):

@@ -80,3 +80,36 @@ def test_a_knn_stage_is_the_updatable_box_of_its_pipeline(updatable_models):
     svg = render_picture(load_spec(updatable_models["knn_drawing"]), "x", "svg")
     assert re.search(r'data-stage-model="kNearestNeighborsClassifier" data-role="updatable"', svg)
     assert set(group["data-role"] for group in layer_groups(svg).values()) == {"frozen"}
+
+
+def test_graph_runs_with_no_graphviz_on_path(tmp_path):
+    # A PATH holding only a `dot` that fails loudly: the picture must come from the graphviz-pure wheel of this
+    # environment (found beside the interpreter), never from a system Graphviz.
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    trap = tmp_path / "bin"
+    trap.mkdir()
+    (trap / "dot").write_text("#!/bin/sh\necho 'system dot was called' >&2\nexit 99\n")
+    (trap / "dot").chmod(0o755)
+    output = tmp_path / "pose.svg"
+    environment = {**os.environ, "PATH": str(trap), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "mlsurgery", "graph",
+                           str(SHARED_MODELS / "pose_cpm_757_layers.mlmodel"), "-o", str(output)],
+                          capture_output=True, text=True, env=environment, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "system dot" not in done.stderr
+    groups = layer_groups(output.read_text("utf-8"))
+    assert len(groups) == 757
+
+
+def test_a_missing_layout_engine_is_one_line_naming_the_package(monkeypatch):
+    from mlsurgery.errors import UsageError
+    from mlsurgery.picture import render
+
+    monkeypatch.setattr(render, "_ENGINE", "graphviz-pure-that-is-not-installed")
+    with pytest.raises(UsageError, match=r"pip install 'graphviz-pure"):
+        render.layout_program()
