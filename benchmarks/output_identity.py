@@ -92,16 +92,24 @@ def main() -> None:
     parser.add_argument("mode", choices=["record", "check"])
     parser.add_argument("hashes", type=Path)
     parser.add_argument("--models", type=Path, nargs="*", default=[], help="folders of extra .mlmodel files")
+    parser.add_argument("--stored-field-bytes", type=int, help="leave weight fields from this size in the file "
+                        "(mlsurgery.weights.STORED_FIELD_BYTES; 1 exercises stored weights on the small fixtures)")
+    parser.add_argument("--only", help="run just the models whose file name contains this")
     args = parser.parse_args()
+    if args.stored_field_bytes is not None:
+        import mlsurgery.weights
+
+        mlsurgery.weights.STORED_FIELD_BYTES = args.stored_field_bytes
     models = sorted((ROOT / "fixtures").glob("*.mlmodel")) + sorted((ROOT / "fixtures/third_party").glob("*.mlmodel"))
     for folder in args.models:
         models += sorted(folder.glob("*.mlmodel"))
-    results = run(models)
+    results = run([model for model in models if args.only is None or args.only in model.name])
     if args.mode == "record":
         args.hashes.write_text(json.dumps(results, indent=1) + "\n")
         print(f"recorded {len(results)} outputs in {args.hashes}")
         return
     expected = json.loads(args.hashes.read_text())
+    expected = {key: value for key, value in expected.items() if key in results}
     differing = [key for key in expected if results.get(key) != expected[key]]
     missing = [key for key in results if key not in expected]
     for key in differing:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import InvalidModelError, UsageError
 from .graph import trainable_network
-from .io import check_output_path, load_spec, save_spec
+from .io import check_output_path, load_spec, open_spec, save_spec
 from .ops.changes import Changes
 from .ops.make_updatable import make_updatable
 
@@ -36,7 +36,7 @@ def load_network_spec(path, *, allow_glm_head: bool = False):
     """
     from .ops.glm_head import glm_head_stage_path
 
-    spec = load_spec(path)
+    spec = open_spec(path)  # large weight fields stay in the file until save_spec copies or replaces them
     if not (allow_glm_head and glm_head_stage_path(spec) is not None):
         trainable_network(spec, str(path))
     return spec

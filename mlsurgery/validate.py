@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import ModelLoadError
 from .coreml import NETWORK_KINDS, PIPELINE_KINDS
-from .io import load_spec
+from .io import opened_spec
 from .rules import (
     ALL_RULES,
     MODEL_TYPE_CHECKS,
@@ -50,8 +50,12 @@ def validate_spec(spec) -> ValidationReport:
 
 
 def validate_file(path: str | os.PathLike) -> ValidationReport:
-    """Load and validate one ``.mlmodel``; a file that is not a loadable model raises ``ModelLoadError``."""
-    return validate_spec(load_spec(path))
+    """Load and validate one ``.mlmodel``; a file that is not a loadable model raises ``ModelLoadError``.
+
+    Large weight fields stay in the file (validation needs their sizes, not their values), which is closed again
+    before returning."""
+    with opened_spec(path) as spec:
+        return validate_spec(spec)
 
 
 def check_model(spec, where: str = "") -> list[Finding]:
