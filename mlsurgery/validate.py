@@ -46,7 +46,8 @@ def validate_spec(spec) -> ValidationReport:
     Warnings (device-time failures Core ML's validator does not report) follow the checks of the model they
     concern; they never change ``valid``.
     """
-    return ValidationReport(findings=check_model(spec))
+    with network.reusing_walks():  # the spec does not change while it is checked: walk each network once
+        return ValidationReport(findings=check_model(spec))
 
 
 def validate_file(path: str | os.PathLike) -> ValidationReport:

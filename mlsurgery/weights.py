@@ -305,8 +305,9 @@ def _stub(number: int) -> bytes:
 
 def field_size(weights, name: str) -> int:
     """``len(weights.<name>)`` of the real field, stored or not: values for ``floatValue``, bytes otherwise."""
-    if not _may_be_stub(weights):
-        return len(getattr(weights, name))
+    size = len(getattr(weights, name))
+    if size != 1:  # a stub has exactly one value: any other length is the real one (validation's hot path)
+        return size
     entry = _stored_fields(weights).get(_FIELD_NUMBERS[name])
     if entry is None:
         return len(getattr(weights, name))

@@ -22,6 +22,8 @@ By default ``check_network_top_level`` also appends the plain network's output c
 
 from __future__ import annotations
 
+import contextlib
+
 from ..coreml import NETWORK_KINDS, is_ios12_layer, nd_array_interpretation
 from ..shapes import shape_inference_failure
 from .base import ERROR, Finding, Rule, WARNING, define_rule
@@ -174,10 +176,39 @@ def produced_blobs(spec) -> set[str]:
     A blob that is also a model input counts only if a layer writes it too (e.g. a copy layer).
     """
     network = getattr(spec, spec.WhichOneof("Type"))
-    walker = _walker(spec.description, network)
-    walker.walk(network.layers)
+    walker, _ = _walked(spec.description, network)
     inputs = {feature.name for feature in spec.description.input}
     return {blob for blob, producers in walker.blobs.items() if blob not in inputs or len(producers) > 1}
+
+
+# Walks of the networks being validated, kept while ``reusing_walks`` is active (one validation, during which the
+# spec does not change): the top-level checks and the produced-blob checks need the same walk.
+_walks: dict[int, tuple[object, NetworkWalker, list]] | None = None
+
+
+@contextlib.contextmanager
+def reusing_walks():
+    """Within the block, each network is walked once however many checks need its walk."""
+    global _walks
+    if _walks is not None:  # nested (a pipeline's stages): the outer block owns the cache
+        yield
+        return
+    _walks = {}
+    try:
+        yield
+    finally:
+        _walks = None
+
+
+def _walked(description, network) -> tuple[NetworkWalker, list]:
+    """The walker after walking ``network``'s layers, and the problems it found."""
+    if _walks is not None and id(network) in _walks:
+        return _walks[id(network)][1:]
+    walker = _walker(description, network)
+    problems = walker.walk(network.layers)
+    if _walks is not None:
+        _walks[id(network)] = (network, walker, problems)  # the network kept alive keeps its id unique
+    return walker, problems
 
 
 def _walker(description, network) -> NetworkWalker:
@@ -297,8 +328,8 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
             break
     else:
         findings += _input_shape_findings(description, network, where)
-    walker = _walker(description, network)
-    for problem in walker.walk(network.layers):
+    _, problems = _walked(description, network)
+    for problem in problems:
         findings.append(problem.rule.finding(problem.message, layer=problem.layer.name, where=where))
     return findings
 

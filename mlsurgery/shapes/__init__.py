@@ -72,10 +72,17 @@ class Shaper:
     output = shape
 
     def _pass_colors(self, sources, targets) -> None:
+        all_colors = self.colors
         for source in sources:
-            colors = self.colors.setdefault(source, set())
+            colors = all_colors.get(source)
+            if colors is None:
+                colors = all_colors[source] = set()
             for target in targets:
-                self.colors.setdefault(target, set()).update(colors)
+                known = all_colors.get(target)
+                if known is None:
+                    all_colors[target] = set(colors)
+                else:
+                    known |= colors
 
     def _constrain_outputs(self, description) -> None:
         special = (description.predictedProbabilitiesName, description.predictedFeatureName)

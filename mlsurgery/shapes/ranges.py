@@ -33,7 +33,7 @@ class Value:
     __slots__ = ("val",)
 
     def __init__(self, val: int | None = None):
-        self.val = None if val is None else size_t(val)
+        self.val = None if val is None else val & _MASK
 
     @property
     def unbound(self) -> bool:
@@ -94,19 +94,30 @@ class Value:
 
     # comparisons with another Value (an unbound value is above every bound one)
     def le(self, other: "Value") -> bool:
-        if other.unbound:
-            return True
-        return False if self.unbound else self.val <= other.val
+        return _le(self.val, other.val)
 
     def ge(self, other: "Value") -> bool:
-        if self.unbound:
-            return True
-        return False if other.unbound else self.val >= other.val
+        return _ge(self.val, other.val)
 
     def gt(self, other: "Value") -> bool:
-        if self.unbound:
-            return True
-        return False if other.unbound else self.val > other.val
+        return _gt(self.val, other.val)
+
+
+# The comparisons on raw values (None: unbound), for the hot paths of Range and Constraint.
+def _le(a: int | None, b: int | None) -> bool:
+    return True if b is None else (a is not None and a <= b)
+
+
+def _ge(a: int | None, b: int | None) -> bool:
+    return True if a is None else (b is not None and a >= b)
+
+
+def _gt(a: int | None, b: int | None) -> bool:
+    return True if a is None else (b is not None and a > b)
+
+
+# Values are never modified, so the common ones are shared (validating a deep network builds millions of them).
+_ZERO, _UNBOUND = Value(0), Value()
 
 
 class Range:
@@ -115,8 +126,8 @@ class Range:
     __slots__ = ("minimum", "maximum")
 
     def __init__(self, minimum: Value | None = None, maximum: Value | None = None):
-        self.minimum = minimum if minimum is not None else Value(0)
-        self.maximum = maximum if maximum is not None else Value()
+        self.minimum = minimum if minimum is not None else _ZERO
+        self.maximum = maximum if maximum is not None else _UNBOUND
 
     @classmethod
     def bounded(cls, low: int, high: int) -> "Range":
@@ -147,7 +158,7 @@ class Range:
         return f"[{self.minimum}, {self.maximum}]"
 
     def _contains(self, value: Value) -> bool:
-        return self.minimum.le(value) and self.maximum.ge(value)
+        return _le(self.minimum.val, value.val) and _ge(self.maximum.val, value.val)
 
     def with_lower(self, value: Value) -> "Range":
         if not self._contains(value):
@@ -204,12 +215,19 @@ class Range:
         return self._built(self.minimum.mul_value(other.minimum), self.maximum.mul_value(other.maximum))
 
     def intersect(self, other: "Range") -> "Range":
-        out = Range()
-        out = out.with_lower(other.minimum if self.minimum.le(other.minimum) else self.minimum)
-        out = out.with_upper(other.maximum if self.maximum.ge(other.maximum) else self.maximum)
-        if self.minimum.gt(self.maximum) or self.minimum.unbound:
+        # Upstream builds [0, inf), raises its lower bound to the larger minimum (which [0, inf) always
+        # contains), then lowers its upper bound to the smaller maximum; inlined, with the same failures.
+        low = other.minimum if _le(self.minimum.val, other.minimum.val) else self.minimum
+        high = other.maximum if _ge(self.maximum.val, other.maximum.val) else self.maximum
+        if not _le(low.val, high.val):
+            raise ShapeError(f"invalid upper bound {high} for range [{low}, inf]")
+        if self.minimum.val is None or _gt(self.minimum.val, self.maximum.val):
             raise ShapeError(f"invalid intersection between {self} and {other}")
-        return out
+        if low is self.minimum and high is self.maximum:
+            return self
+        if low is other.minimum and high is other.maximum:
+            return other
+        return Range(low, high)
 
     def unify(self, other: "Range") -> "Range":
         out = Range()
@@ -224,6 +242,7 @@ class Range:
 
 
 AXES = ("sequence", "batch", "channel", "height", "width")
+_ANY = Range()
 
 
 class Constraint:
@@ -231,7 +250,7 @@ class Constraint:
 
     def __init__(self, name: str = ""):
         self.name = name
-        self.ranges = {axis: Range() for axis in AXES}
+        self.ranges = dict.fromkeys(AXES, _ANY)  # ranges are never modified, only replaced
 
     def __getitem__(self, axis: str) -> Range:
         return self.ranges[axis]
@@ -247,10 +266,14 @@ class Constraint:
         self.ranges[axis] = self.ranges[axis].intersect(other)
 
     def copy_from(self, other: "Constraint") -> None:
+        ranges, others = self.ranges, other.ranges
         for axis in AXES:
-            self.intersect(axis, other[axis])
+            ranges[axis] = ranges[axis].intersect(others[axis])
 
     def set(self, axis: str, value: int) -> None:
+        current = self.ranges[axis]
+        if current.minimum.val == current.maximum.val == value & _MASK:
+            return  # already exactly that value (with_value would return the same range)
         try:
             self.ranges[axis] = self.ranges[axis].with_value(value)
         except ShapeError:
