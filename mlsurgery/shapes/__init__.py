@@ -65,7 +65,10 @@ class Shaper:
 
     def shape(self, blob: str) -> Constraint:
         """``blobShapes[blob]``: creates an unconstrained entry for an unknown blob."""
-        return self.shapes.setdefault(blob, Constraint(blob))
+        constraint = self.shapes.get(blob)
+        if constraint is None:
+            constraint = self.shapes[blob] = Constraint(blob)
+        return constraint
 
     # Upstream names a blob's constraint only when a layer writes it; here every constraint carries its name
     # (it only appears in messages).

@@ -217,11 +217,15 @@ class Range:
     def intersect(self, other: "Range") -> "Range":
         # Upstream builds [0, inf), raises its lower bound to the larger minimum (which [0, inf) always
         # contains), then lowers its upper bound to the smaller maximum; inlined, with the same failures.
-        low = other.minimum if _le(self.minimum.val, other.minimum.val) else self.minimum
-        high = other.maximum if _ge(self.maximum.val, other.maximum.val) else self.maximum
-        if not _le(low.val, high.val):
+        # (_le, _ge and _gt written out: this runs hundreds of thousands of times on a deep network.)
+        own_low, own_high = self.minimum.val, self.maximum.val
+        other_low, other_high = other.minimum.val, other.maximum.val
+        low = other.minimum if other_low is None or (own_low is not None and own_low <= other_low) else self.minimum
+        high = other.maximum if own_high is None or (other_high is not None and own_high >= other_high) else (
+            self.maximum)
+        if not (high.val is None or (low.val is not None and low.val <= high.val)):
             raise ShapeError(f"invalid upper bound {high} for range [{low}, inf]")
-        if self.minimum.val is None or _gt(self.minimum.val, self.maximum.val):
+        if own_low is None or (own_high is not None and own_low > own_high):
             raise ShapeError(f"invalid intersection between {self} and {other}")
         if low is self.minimum and high is self.maximum:
             return self
@@ -268,7 +272,11 @@ class Constraint:
     def copy_from(self, other: "Constraint") -> None:
         ranges, others = self.ranges, other.ranges
         for axis in AXES:
-            ranges[axis] = ranges[axis].intersect(others[axis])
+            mine, theirs = ranges[axis], others[axis]
+            low, high = mine.minimum.val, mine.maximum.val
+            if mine is theirs and low is not None and (high is None or low <= high):
+                continue  # a valid range intersected with itself is itself
+            ranges[axis] = mine.intersect(theirs)
 
     def set(self, axis: str, value: int) -> None:
         current = self.ranges[axis]
