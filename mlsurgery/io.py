@@ -434,7 +434,8 @@ def _only_root_metadata_order_differs(spec, written: Path, source: Path) -> bool
     if spec.HasField("description"):
         head_fields.description.CopyFrom(spec.description)
     head = len(serialize_spec(head_fields))
-    if not _same_bytes(written, source, head) or _same_bytes(written, source, 0, head):
+    # The small head first: when it is the same there is nothing to keep, and the rest (the weights) is not read.
+    if _same_bytes(written, source, 0, head) or not _same_bytes(written, source, head):
         return False
     with source.open("rb") as original:
         source_head = original.read(head)
