@@ -15,6 +15,7 @@ generic checks.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,16 @@ def validate_spec(spec) -> ValidationReport:
     Warnings (device-time failures Core ML's validator does not report) follow the checks of the model they
     concern; they never change ``valid``.
     """
-    with network.reusing_walks():  # the spec does not change while it is checked: walk each network once
-        return ValidationReport(findings=check_model(spec))
+    # Checking allocates many short-lived objects and no cycles: the cyclic collector would only walk the heap
+    # again and again (a tenth of the time on a 10,000-layer network).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with network.reusing_walks():  # the spec does not change while it is checked: walk each network once
+            return ValidationReport(findings=check_model(spec))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def validate_file(path: str | os.PathLike) -> ValidationReport:

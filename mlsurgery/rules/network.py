@@ -183,7 +183,7 @@ def produced_blobs(spec) -> set[str]:
 
 # Walks of the networks being validated, kept while ``reusing_walks`` is active (one validation, during which the
 # spec does not change): the top-level checks and the produced-blob checks need the same walk.
-_walks: dict[int, tuple[object, NetworkWalker, list]] | None = None
+_walks: dict | None = None
 
 
 @contextlib.contextmanager
@@ -211,8 +211,28 @@ def _walked(description, network) -> tuple[NetworkWalker, list]:
     return walker, problems
 
 
+def _session_cached(kind: str, network, compute):
+    """``compute(network)``, once per network while ``reusing_walks`` is active."""
+    if _walks is None:
+        return compute(network)
+    key = (kind, id(network))
+    if key not in _walks:
+        _walks[key] = (network, compute(network))  # the network kept alive keeps its id unique
+    return _walks[key][1]
+
+
+def _nd_array(network) -> bool:
+    return _session_cached("nd_array", network, nd_array_interpretation)
+
+
+def _first_new_layer(network):
+    """The first layer Core ML 2 did not know (None when every layer is an iOS 12 one)."""
+    return _session_cached("new_layer", network, lambda net: next(
+        (layer for layer in net.layers if not is_ios12_layer(layer)), None))
+
+
 def _walker(description, network) -> NetworkWalker:
-    nd_array = nd_array_interpretation(network)
+    nd_array = _nd_array(network)
     io_ranks = _io_ranks(description, network) if nd_array else {}
     blobs = {feature.name: {MODEL_INPUT_PRODUCER} for feature in description.input}
     return NetworkWalker(blobs, io_ranks, nd_array, 0, dict(io_ranks))
@@ -304,7 +324,7 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
     findings = []
     has_array_input = any(f.type.WhichOneof("Type") == "multiArrayType" for f in description.input)
     old_array_mapping = network.arrayInputShapeMapping == 0
-    new_layer = next((layer for layer in network.layers if not is_ios12_layer(layer)), None)
+    new_layer = _first_new_layer(network)
     if has_array_input and old_array_mapping:
         if new_layer is not None:
             findings.append(SHAPE_MAPPING.finding(
@@ -335,7 +355,7 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
 
 
 def _input_shape_findings(description, network, where: str) -> list[Finding]:
-    nd_array = nd_array_interpretation(network)
+    nd_array = _nd_array(network)
     for feature in description.input:
         if feature.type.WhichOneof("Type") != "multiArrayType":
             continue
