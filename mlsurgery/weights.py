@@ -182,13 +182,12 @@ def _packed_floats(serialized: bytes) -> np.ndarray:
 
 
 def set_float16_values(weights, values: np.ndarray) -> None:
-    """Make ``weights`` hold ``values`` rounded to fp16 (``float16Value``), dropping any other storage."""
+    """Make ``weights`` hold ``values`` rounded to fp16 (``float16Value``) instead of fp32 ones."""
     half = np.ascontiguousarray(values, dtype=np.float32).reshape(-1).astype(np.float16).astype(FLOAT16_LE)
     if _stored_fields(weights):
         _store(weights, {FLOAT16_FIELD: _Stored(FLOAT16_FIELD, np.frombuffer(half.tobytes(), np.uint8))})
         return
-    for name in ("floatValue", "rawValue", "int8RawValue", "quantization"):
-        weights.ClearField(name)
+    weights.ClearField("floatValue")
     weights.float16Value = half.tobytes()
 
 
@@ -264,7 +263,8 @@ def _stored_fields(weights) -> dict[int, _Stored]:
         if unknown.field_number == MARKER_FIELD:
             entry = _ENTRIES.get(unknown.data)
             if entry is None:
-                raise StoredWeightsError("weights refer to a model file that was released; load the model again")
+                raise StoredWeightsError("these weights' values are no longer held (their model file was closed, or "
+                                         "a copy of this layer was given new values); load the model again")
             found[entry.number] = entry
     return found
 
@@ -283,6 +283,12 @@ def _store(weights, fields: dict[int, _Stored], keep: dict[int, _Stored] | None 
     if keep is not None and weights.HasField("quantization"):
         quantization = weights.quantization.SerializeToString()
     updatable = weights.isUpdatable
+    # Values an operation wrote earlier are dropped with the field they filled (repeated training saves would
+    # otherwise pile up arrays); the file's byte ranges cost nothing and stay for copies of this message.
+    for unknown in UnknownFieldSet(weights):
+        old = _ENTRIES.get(unknown.data) if unknown.field_number == MARKER_FIELD else None
+        if old is not None and old.values is not None:
+            del _ENTRIES[unknown.data]
     weights.Clear()
     for number, entry in {**kept, **fields}.items():
         handle = next(_HANDLES)

@@ -156,3 +156,16 @@ def test_validating_many_files_closes_each(store_everything):
         assert len(os.listdir("/proc/self/fd")) <= descriptors
     with opened_spec(FIXTURES / "mnist_mlp.mlmodel") as spec:
         assert _stored_count(spec) > 0
+
+
+def test_rewriting_stored_weights_keeps_only_the_latest_values(store_everything):
+    """Repeated writes (a training loop saving its weights) must not pile up arrays."""
+    stored = open_spec(FIXTURES / "mnist_mlp.mlmodel")
+    weights = next(layer for layer in LayerGraph.trainable(stored).layers if layer.kind == "innerProduct").params.weights
+    count = field_size(weights, "floatValue")
+    weights_module.set_float_values(weights, np.zeros(count, np.float32))
+    held = len(weights_module._ENTRIES)  # the file's range stays (copies of the layer may still refer to it)
+    for step in range(1, 5):
+        weights_module.set_float_values(weights, np.full(count, step, np.float32))
+    assert len(weights_module._ENTRIES) == held
+    assert np.array_equal(float_values(weights), np.full(count, 4, np.float32))
