@@ -243,6 +243,18 @@ class _Stored:
     def size(self) -> int:
         return self.values.nbytes if self.values is not None else self.length
 
+    def release_pages(self) -> None:
+        """Drop the mapped pages of this range from the process's memory once an operation has read them (the
+        page cache keeps them; a later read faults them back in), so converting fp16 to fp32 does not hold the
+        input's pages next to the output's array."""
+        if self.source is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        start = self.offset - self.offset % mmap.PAGESIZE
+        try:
+            self.source.mapped.madvise(mmap.MADV_DONTNEED, start, self.offset + self.length - start)
+        except (OSError, ValueError):
+            pass  # only a memory saving
+
     def data(self):
         """The field's bytes (a read-only view, not a copy)."""
         if self.values is not None:
@@ -289,6 +301,8 @@ def _store(weights, fields: dict[int, _Stored], keep: dict[int, _Stored] | None 
         old = _ENTRIES.get(unknown.data) if unknown.field_number == MARKER_FIELD else None
         if old is not None and old.values is not None:
             del _ENTRIES[unknown.data]
+        elif old is not None and old.number not in kept:
+            old.release_pages()
     weights.Clear()
     for number, entry in {**kept, **fields}.items():
         handle = next(_HANDLES)
