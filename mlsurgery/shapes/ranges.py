@@ -245,6 +245,12 @@ class Range:
         return not self.maximum.unbound and self.maximum.val == self.minimum.value()
 
 
+def _valid(bounds: Range) -> bool:
+    """Whether ``bounds.intersect(bounds)`` returns it unchanged rather than raising."""
+    low, high = bounds.minimum.val, bounds.maximum.val
+    return low is not None and (high is None or low <= high)
+
+
 AXES = ("sequence", "batch", "channel", "height", "width")
 _ANY = Range()
 
@@ -260,8 +266,11 @@ class Constraint:
         return self.ranges[axis]
 
     def update(self, axis: str, other: Range) -> None:
+        current = self.ranges[axis]
+        if current is other and _valid(current):
+            return  # a valid range intersected with itself is itself
         try:
-            self.ranges[axis] = self.ranges[axis].intersect(other)
+            self.ranges[axis] = current.intersect(other)
         except ShapeError as error:
             raise ShapeError(f"invalid {axis} range in blob {self.name}: {error}") from None
 
@@ -273,8 +282,7 @@ class Constraint:
         ranges, others = self.ranges, other.ranges
         for axis in AXES:
             mine, theirs = ranges[axis], others[axis]
-            low, high = mine.minimum.val, mine.maximum.val
-            if mine is theirs and low is not None and (high is None or low <= high):
+            if mine is theirs and _valid(mine):
                 continue  # a valid range intersected with itself is itself
             ranges[axis] = mine.intersect(theirs)
 
