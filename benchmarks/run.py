@@ -120,8 +120,11 @@ def measure(workdir: Path, repeat: int, skip_article: bool, cpp_validator: Path 
     if cpp_validator is not None:
         cases.append(cpp_validator_case(cpp_validator))
     runs: dict[str, list[dict]] = {case.name: [] for case in cases}
-    for _ in range(repeat):  # whole rounds, so a slow spell of a shared machine hits every case alike
-        for case in cases:
+    for round_number in range(repeat):  # whole rounds, so a slow spell of a shared machine hits every case alike
+        # Each round starts one case later: a case that frees or dirties gigabytes (bare, the article's idiom)
+        # changes how fast the kernel hands out pages to the next one, so no case always follows the same one.
+        shift = round_number * max(1, len(cases) // repeat)
+        for case in cases[shift:] + cases[:shift]:
             runs[case.name].append(run_case(case, models[case.model], workdir / "out.mlmodel"))
     (workdir / "out.mlmodel").unlink(missing_ok=True)
     results = {}
