@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import InvalidModelError, UsageError
 from .graph import trainable_network
-from .io import check_output_path, load_package, load_spec, save_spec
+from .io import check_output_path, load_package, load_spec, open_spec, save_spec
 from .ops.changes import Changes
 from .ops.make_updatable import make_updatable
 
@@ -36,20 +36,21 @@ class OpenedModel:
     conversion: str | None = None  # one line when an ML Program was converted to a NeuralNetwork to read it
 
 
-def open_model(path) -> OpenedModel:
+def open_model(path, *, stored_weights: bool = False) -> OpenedModel:
     """Read the model at ``path`` (an ``.mlmodel`` file or an ``.mlpackage`` folder) as every command that works
     on NeuralNetworks takes it: an ML Program is converted to its NeuralNetwork equivalent first
-    (``mlsurgery.mlprogram.convert``, the only path that imports coremltools), saying so in ``conversion``."""
+    (``mlsurgery.mlprogram.convert``, the only path that imports coremltools), saying so in ``conversion``.
+    ``stored_weights``: large weight fields stay in the file until the save (``mlsurgery.io.open_spec``)."""
     path = Path(path)
     spec, weights_dir = None, None
     if path.is_dir():  # a package holds its ML Program's weights beside the spec; load_package finds them
         from .package import is_package
 
         if is_package(path):
-            loaded = load_package(path)
+            loaded = load_package(path, stored_weights=stored_weights)
             spec, weights_dir = loaded.spec, loaded.weights_dir
     if spec is None:
-        spec = load_spec(path)
+        spec = open_spec(path) if stored_weights else load_spec(path)
     if spec.WhichOneof("Type") != "mlProgram":
         return OpenedModel(spec)
     from .mlprogram.convert import to_neural_network
@@ -68,7 +69,7 @@ def open_network_model(path, *, allow_glm_head: bool = False) -> OpenedModel:
     """
     from .ops.glm_head import glm_head_stage_path
 
-    opened = open_model(path)
+    opened = open_model(path, stored_weights=True)  # weights stay in the file until save_spec copies them
     if not (allow_glm_head and glm_head_stage_path(opened.spec) is not None):
         trainable_network(opened.spec, str(path))
     return opened

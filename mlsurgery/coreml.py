@@ -64,9 +64,11 @@ IOS12_LAYER_KINDS = frozenset({
 
 def is_ios12_layer(layer) -> bool:
     """Utils.cpp isIOS12NeuralNetworkLayer: a layer Core ML 2 (specification version 3) already knew."""
-    from ._proto import nn_pb2
-
     kind = layer.WhichOneof("layer")
+    if kind in IOS12_LAYER_KINDS:
+        return True
+    from ._proto import nn_pb2  # here, not above: the common kinds answer without it (validation's hot path)
+
     if kind == "convolution":
         return len(layer.input) == 1
     if kind == "innerProduct":

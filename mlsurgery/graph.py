@@ -19,6 +19,7 @@ from .coreml import (
     is_quantized,
 )
 from .errors import ModelLoadError, UsageError, did_you_mean
+from .weights import field_size
 
 _WEIGHT_PARAMS = "CoreML.Specification.WeightParams"
 
@@ -134,9 +135,9 @@ def weight_storage(weights) -> str:
 
 def weight_count(weights) -> int:
     if is_quantized(weights) and weights.quantization.numberOfBits:
-        return len(weights.rawValue) * 8 // weights.quantization.numberOfBits
-    return len(weights.floatValue) + len(weights.float16Value) // 2 + len(weights.int8RawValue) + (
-        len(weights.rawValue) // 4)
+        return field_size(weights, "rawValue") * 8 // weights.quantization.numberOfBits
+    return field_size(weights, "floatValue") + field_size(weights, "float16Value") // 2 + field_size(
+        weights, "int8RawValue") + field_size(weights, "rawValue") // 4
 
 
 @dataclass(eq=False)

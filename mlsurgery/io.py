@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import re
@@ -15,20 +16,34 @@ from google.protobuf.message import DecodeError
 from ._proto import model_pb2
 from .errors import ModelLoadError, UsageError
 from .graph import pipeline_stages
+from .weights import has_stored_fields, materialize, release, strip_stored_fields
 from .wire import end_of_message
 
 
 def load_spec(path: str | os.PathLike):
     """Load a ``.mlmodel`` file or an ``.mlpackage`` folder into a ``Model`` protobuf message, or raise
     ``ModelLoadError`` saying why not. An ML Program's weights stay in the package (``load_package`` says where)."""
+    return _load(path, stored_weights=False)
+
+
+def open_spec(path: str | os.PathLike):
+    """``load_spec`` for mlsurgery's own jobs: large weight fields stay in the file, mapped, and the spec holds
+    stubs for them (``mlsurgery.weights``: read them with ``float_values``/``field_size``/``field_bytes``, write
+    them with ``fill_float_values``/``set_float_values``; ``save_spec`` writes their real bytes). Loading and
+    saving then cost about what copying the file does, and memory holds only what an operation changes. The file
+    stays open for the process's life; ``opened_spec`` closes it after a ``with`` block."""
+    return _load(path, stored_weights=True)
+
+
+def _load(path: str | os.PathLike, *, stored_weights: bool):
     path = Path(path)
     if path.is_dir():
         # Imported here: reading packages costs an .mlmodel's start-up nothing.
         from .package import is_package
 
         if is_package(path):
-            return load_package(path).spec
-    return _load_spec_file(path)
+            return load_package(path, stored_weights=stored_weights).spec
+    return _load_spec_file(path, stored_weights=stored_weights)
 
 
 @dataclass(frozen=True)
@@ -38,18 +53,18 @@ class LoadedPackage:
     weights_dir: Path | None  # the folder of the ML Program's weight files; None when the spec holds every weight
 
 
-def load_package(path: str | os.PathLike) -> LoadedPackage:
+def load_package(path: str | os.PathLike, *, stored_weights: bool = False) -> LoadedPackage:
     """Load an ``.mlpackage``: its root model's spec and, for an ML Program, the checked weights folder it points
-    into (``mlsurgery.package`` states the format and what is refused)."""
+    into (``mlsurgery.package`` states the format and what is refused). ``stored_weights``: as ``open_spec``."""
     from .package import check_weights, open_package
 
     package = open_package(Path(path))
-    spec = _load_spec_file(package.spec_file)
+    spec = _load_spec_file(package.spec_file, stored_weights=stored_weights)
     weights_dir = check_weights(spec, package) if spec.WhichOneof("Type") == "mlProgram" else None
     return LoadedPackage(spec, package, weights_dir)
 
 
-def _load_spec_file(path: Path):
+def _load_spec_file(path: Path, *, stored_weights: bool):
     if not path.exists():
         raise ModelLoadError(f"{path}: no such file")
     if path.is_dir():
@@ -70,12 +85,51 @@ def _load_spec_file(path: Path):
                     f"{path}: is {size / 2**30:.1f} GiB, over the 2 GiB protobuf can parse (nor can Core ML load such "
                     "an .mlmodel); store its weights as fp16 or quantized (coremltools' quantization_utils) to "
                     "bring the spec under 2 GiB")
+            if stored_weights:
+                stored = _parse_with_stored_weights(stream.fileno(), str(path))
+                if stored is not None:
+                    return stored[0]
             # Parsed straight from the page cache: reading into a bytes object first costs a copy of the file.
             # (upb copies what it keeps, so nothing refers to the mapping once parsing returns.)
             with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped, memoryview(mapped) as data:
                 return parse_spec(data, source=str(path))
     except OSError as error:
         raise ModelLoadError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def _parse_with_stored_weights(descriptor: int, source: str):
+    """``(spec, stored source)`` with the file's large weight fields left in the file (``mlsurgery.weights``), or
+    None when the file has none (or anything the scan leaves to the ordinary parse, which also words errors)."""
+    stripped = strip_stored_fields(descriptor, model_pb2().Model.DESCRIPTOR)
+    if stripped is None:
+        return None
+    data, stored = stripped
+    try:
+        return parse_spec(data, source=source), stored
+    except ModelLoadError:
+        release(stored)
+        return None
+
+
+@contextlib.contextmanager
+def opened_spec(path: str | os.PathLike):
+    """``load_spec(path)`` for the duration of a ``with`` block: the file it keeps open for its large weight
+    fields (``mlsurgery.weights``) is closed at the end, so a process can go through any number of models
+    (validating a folder) without holding them all open. The spec must not be used after the block."""
+    path = Path(path)
+    if path.is_file() and 0 < path.stat().st_size <= PROTOBUF_LIMIT:
+        try:
+            with path.open("rb") as stream:
+                stored = _parse_with_stored_weights(stream.fileno(), str(path))
+        except OSError:
+            stored = None
+        if stored is not None:
+            try:
+                yield stored[0]
+            finally:
+                release(stored[1])
+            return
+    yield load_spec(path)
 
 
 # Protobuf's hard limit on a serialized message (a signed 32-bit length), so on an .mlmodel file.
@@ -124,7 +178,14 @@ def _not_a_model_reason(data: bytes) -> str:
 
 
 def serialize_spec(spec) -> bytes:
-    """The bytes mlsurgery writes: deterministic, so the same spec always gives the same file."""
+    """The bytes mlsurgery writes: deterministic, so the same spec always gives the same file (with the real
+    values of weight fields left in its file, see ``mlsurgery.weights``)."""
+    if has_stored_fields(spec):
+        from .serialize import write_message
+
+        pieces: list = []
+        write_message(spec, pieces.append)
+        return b"".join(pieces)
     return spec.SerializeToString(deterministic=True)
 
 
@@ -140,7 +201,8 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     from .serialize import write_message
 
     # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
-    _write_atomically(path, lambda stream: write_message(spec, stream.write))
+    # Weight fields still in the input file are copied file to file by the kernel, never through this process.
+    _write_atomically(path, lambda stream: write_message(spec, stream.write, copy_range=_range_copier(stream)))
     if source is not None:
         source = Path(source)
         if source.is_dir():  # a package: its spec is the file the spec was read from
@@ -150,6 +212,35 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
                 source = open_package(source).spec_file
         _keep_source_bytes_if_unchanged(spec, path, source)
     return path
+
+
+def _range_copier(stream):
+    """``copy_range(descriptor, offset, length)`` appending that part of an open file to ``stream``:
+    ``copy_file_range`` (in the kernel, no pages mapped here; a copy-on-write clone where the file system can),
+    falling back to reading and writing 16 MiB at a time."""
+
+    def copy_range(descriptor: int, offset: int, length: int) -> None:
+        stream.flush()
+        target = stream.fileno()
+        end = offset + length
+        if hasattr(os, "copy_file_range"):
+            try:
+                while offset < end:
+                    copied = os.copy_file_range(descriptor, target, end - offset, offset)
+                    if copied == 0:
+                        raise OSError("copy_file_range copied nothing")
+                    offset += copied
+                return
+            except OSError:
+                pass  # EXDEV, ENOSYS, EINVAL on some file systems: copy through user space
+        while offset < end:
+            piece = os.pread(descriptor, min(_COMPARE_CHUNK, end - offset), offset)
+            if not piece:
+                raise OSError(f"the model file ended {end - offset} bytes early while its weights were copied")
+            stream.write(piece)
+            offset += len(piece)
+
+    return copy_range
 
 
 def check_output_path(path: str | os.PathLike, *, source: str | os.PathLike | None = None,
@@ -313,6 +404,8 @@ def _keep_source_bytes_if_unchanged(spec, written: Path, source: Path) -> None:
                 return
             reparsed = model_pb2().Model()
             reparsed.ParseFromString(source.read_bytes())
+            if has_stored_fields(spec):  # compare values, not the markers standing for them
+                spec = _materialized_copy(spec)
             unchanged = reparsed == spec
         else:
             unchanged = _only_root_metadata_order_differs(spec, written, source)
@@ -346,7 +439,8 @@ def _only_root_metadata_order_differs(spec, written: Path, source: Path) -> bool
     if spec.HasField("description"):
         head_fields.description.CopyFrom(spec.description)
     head = len(serialize_spec(head_fields))
-    if not _same_bytes(written, source, head) or _same_bytes(written, source, 0, head):
+    # The small head first: when it is the same there is nothing to keep, and the rest (the weights) is not read.
+    if _same_bytes(written, source, 0, head) or not _same_bytes(written, source, head):
         return False
     with source.open("rb") as original:
         source_head = original.read(head)
@@ -356,6 +450,13 @@ def _only_root_metadata_order_differs(spec, written: Path, source: Path) -> bool
     except DecodeError:
         return False
     return reparsed == head_fields
+
+
+def _materialized_copy(spec):
+    copy = type(spec)()
+    copy.CopyFrom(spec)
+    materialize(copy)
+    return copy
 
 
 def _has_multi_entry_map(spec) -> bool:

@@ -10,28 +10,31 @@ trimming the scratch to each piece in turn, so the spec itself is never modified
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from . import wire as wire_format
-from .weights import FLOAT_VALUE_FIELD
+from .weights import FLOAT_VALUE_FIELD, has_only_marker_unknowns, stored_fields, weight_carrying_types
 
 PIECE_BYTES = 1 << 25  # 32 MiB: the largest single SerializeToString while streaming
 _WEIGHT_PARAMS = "CoreML.Specification.WeightParams"
 
 Write = Callable[[object], object]
+# ``copy_range(descriptor, offset, length)`` writes ``length`` bytes of the open file ``descriptor`` from ``offset``.
+CopyRange = Callable[[int, int, int], object]
 
 
-def write_message(message, write: Write, *, piece_bytes: int = PIECE_BYTES) -> int:
+def write_message(message, write: Write, *, piece_bytes: int = PIECE_BYTES, copy_range: CopyRange | None = None) -> int:
     """Write ``message.SerializeToString(deterministic=True)``, byte for byte, through ``write`` in pieces of
     about ``piece_bytes`` (a message without weights, or a bytes field, is written whole whatever its size).
 
-    Returns the number of bytes written. The message is not modified.
+    Weight fields left in the model file (``mlsurgery.weights``' stored weights) are written as their real
+    bytes: from the array an operation wrote, or copied from the file with ``copy_range`` (default: ``write``
+    of the mapped bytes), never decoded. Returns the number of bytes written. The message is not modified.
     """
-    writer = _StreamWriter(write, piece_bytes)
+    writer = _StreamWriter(write, piece_bytes, copy_range)
     expected = writer.size(message)
     writer.emit(message)
     if writer.written != expected:
@@ -39,40 +42,20 @@ def write_message(message, write: Write, *, piece_bytes: int = PIECE_BYTES) -> i
     return writer.written
 
 
-@functools.cache
-def _weight_carrying_types(root) -> frozenset[str]:
-    """Full names of the message types reachable from ``root`` whose instances can contain a WeightParams."""
-    edges: dict[str, set[str]] = {}
-    pending = [root]
-    while pending:
-        descriptor = pending.pop()
-        if descriptor.full_name in edges:
-            continue
-        edges[descriptor.full_name] = set()
-        for field in descriptor.fields:
-            if field.message_type is not None:
-                edges[descriptor.full_name].add(field.message_type.full_name)
-                pending.append(field.message_type)
-    carrying = {_WEIGHT_PARAMS}
-    grew = True
-    while grew:
-        grew = False
-        for name, targets in edges.items():
-            if name not in carrying and targets & carrying:
-                carrying.add(name)
-                grew = True
-    return frozenset(carrying)
+_weight_carrying_types = weight_carrying_types
 
 
 class _StreamWriter:
-    def __init__(self, write: Write, piece_bytes: int):
+    def __init__(self, write: Write, piece_bytes: int, copy_range: CopyRange | None = None):
         self._write = write
+        self._copy_range = copy_range
         self._piece_bytes = piece_bytes
         # Float pieces stay a little under the piece size so upb's encoder buffer (sized to a power of two) needs
         # no second growth for the field header, and glibc reuses freed buffers rather than mapping new memory.
         self._piece_values = max(1, (piece_bytes - 64) // 4)
         self.written = 0
         self._sizes: dict[int, tuple[object, int]] = {}  # id → (message kept alive, serialized size)
+        self._holding_stored: set[int] = set()  # ids of sized messages with stored weight fields under them
 
     def _out(self, data) -> None:
         self._write(data)
@@ -80,8 +63,11 @@ class _StreamWriter:
 
     def _heavy(self, message) -> bool:
         descriptor = message.DESCRIPTOR
-        # Unknown fields are serialized after the known ones; a message carrying them is written whole.
-        return descriptor.full_name in _weight_carrying_types(descriptor) and not len(UnknownFieldSet(message))
+        # Unknown fields are serialized after the known ones; a message carrying them is written whole (stored
+        # weights' markers excepted: they stand for fields written in their place).
+        if descriptor.full_name not in _weight_carrying_types(descriptor) or not len(UnknownFieldSet(message)):
+            return descriptor.full_name in _weight_carrying_types(descriptor)
+        return descriptor.full_name == _WEIGHT_PARAMS and has_only_marker_unknowns(message)
 
     def size(self, message) -> int:
         cached = self._sizes.get(id(message))
@@ -90,7 +76,11 @@ class _StreamWriter:
         if not self._heavy(message):
             size = message.ByteSize()
         elif message.DESCRIPTOR.full_name == _WEIGHT_PARAMS:
-            size = sum(self._weight_field_size(message, field, value) for field, value in message.ListFields())
+            stored = stored_fields(message)
+            if stored:
+                self._holding_stored.add(id(message))
+            size = sum(_length_delimited_size(field.number, stored[field.name].size) if field.name in stored
+                       else self._weight_field_size(message, field, value) for field, value in message.ListFields())
         else:
             size = sum(self._group_size(message, group) for group in _field_groups(message))
         self._sizes[id(message)] = (message, size)
@@ -109,10 +99,16 @@ class _StreamWriter:
         field, values = group
         if field is None:
             return len(_only_fields(message, values).SerializeToString(deterministic=True))
-        return sum(_length_delimited_size(field.number, self.size(item)) for item in values)
+        total = 0
+        for item in values:
+            total += _length_delimited_size(field.number, self.size(item))
+            if id(item) in self._holding_stored:
+                self._holding_stored.add(id(message))
+        return total
 
     def emit(self, message) -> None:
-        if self.size(message) <= self._piece_bytes or not self._heavy(message):
+        whole = self.size(message) <= self._piece_bytes or not self._heavy(message)
+        if whole and id(message) not in self._holding_stored:
             self._out(message.SerializeToString(deterministic=True))
         elif message.DESCRIPTOR.full_name == _WEIGHT_PARAMS:
             self._emit_weights(message)
@@ -126,14 +122,28 @@ class _StreamWriter:
                     self.emit(item)
 
     def _emit_weights(self, weights) -> None:
+        stored = stored_fields(weights)
         for field, value in weights.ListFields():
-            if field.name == "floatValue":
+            if field.name in stored:
+                self._emit_stored(field.number, stored[field.name])
+            elif field.name == "floatValue":
                 self._emit_floats(weights)
             elif field.type == FieldDescriptor.TYPE_BYTES:
                 self._out(wire_format.packed_header(field.number, len(value)))
                 self._out(value)
             else:
                 self._out(_only_fields(weights, [(field, value)]).SerializeToString(deterministic=True))
+
+    def _emit_stored(self, number: int, entry) -> None:
+        self._out(wire_format.packed_header(number, entry.size))
+        if entry.values is not None:
+            self._out(entry.data())
+        elif self._copy_range is not None:
+            self._copy_range(entry.source.descriptor, entry.offset, entry.length)
+            self.written += entry.length
+        else:
+            for start in range(0, entry.length, self._piece_bytes):
+                self._out(entry.data()[start:start + self._piece_bytes])
 
     def _emit_floats(self, weights) -> None:
         count = len(weights.floatValue)

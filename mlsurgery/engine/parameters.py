@@ -6,7 +6,7 @@ import numpy as np
 
 from ..coreml import holds_float_values
 from ..ops.precision import _unpack
-from ..weights import float_values
+from ..weights import field_bytes, float_values
 from .errors import UnsupportedModelError
 
 
@@ -34,13 +34,14 @@ def _dequantized(weights, shape, count: int, where: str, channel_axis: int) -> n
     if weights.int8RawValue:
         if kind != "linearQuantization" or len(quantization.linearQuantization.scale) != 1:
             raise UnsupportedModelError(f"{where}: int8 weights need linear quantization with one scale")
-        signed = np.frombuffer(weights.int8RawValue, dtype=np.int8)[:count]
+        signed = np.frombuffer(field_bytes(weights, "int8RawValue"), dtype=np.int8)[:count]
         return signed.astype(np.float32) * np.float32(quantization.linearQuantization.scale[0])
     bits = quantization.numberOfBits
-    if not 1 <= bits <= 8 or len(weights.rawValue) * 8 < count * bits:
-        raise UnsupportedModelError(f"{where}: {len(weights.rawValue)} bytes of {bits}-bit values cannot hold "
+    raw = field_bytes(weights, "rawValue")
+    if not 1 <= bits <= 8 or len(raw) * 8 < count * bits:
+        raise UnsupportedModelError(f"{where}: {len(raw)} bytes of {bits}-bit values cannot hold "
                                     f"{count} weights; the model is invalid")
-    q = _unpack(np.frombuffer(weights.rawValue, dtype=np.uint8), bits, 0, count)
+    q = _unpack(np.frombuffer(raw, dtype=np.uint8), bits, 0, count)
     if kind == "lookupTableQuantization":
         table = np.array(quantization.lookupTableQuantization.floatValue, dtype=np.float32)
         if table.size != 1 << bits:

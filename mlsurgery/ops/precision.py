@@ -28,7 +28,7 @@ import numpy as np
 from ..coreml import UPDATABLE_LAYER_KINDS, holds_float_values
 from ..errors import SurgeryError
 from ..graph import Layer, LayerGraph, trainable_network, weight_params
-from ..weights import FLOAT16_LE, fill_float_values
+from ..weights import FLOAT16_LE, field_bytes, field_size, fill_float_values
 from .changes import Changes
 
 
@@ -82,7 +82,7 @@ def convert_fp16_to_fp32(spec_or_network) -> Changes:
         for _, weights in _layer_weights(layer):
             if not weights.float16Value:
                 continue
-            half = np.frombuffer(weights.float16Value, dtype=FLOAT16_LE)
+            half = np.frombuffer(field_bytes(weights, "float16Value"), dtype=FLOAT16_LE)
             before = _field_size(2 * half.size)
 
             def widen(out: np.ndarray, start: int, half=half) -> None:
@@ -166,16 +166,16 @@ class _Dequantization:
             if kind != "linearQuantization" or len(quantization.linearQuantization.scale) != 1:
                 raise SurgeryError(f"{where}: int8 weights need linear quantization with one scale; "
                                    "the model is invalid, re-export it")
-            if len(self.weights.int8RawValue) < self.count:
-                raise SurgeryError(f"{where}: has {len(self.weights.int8RawValue)} int8 values, expected "
+            if field_size(self.weights, "int8RawValue") < self.count:
+                raise SurgeryError(f"{where}: has {field_size(self.weights, 'int8RawValue')} int8 values, expected "
                                    f"{self.count}; the model is invalid")
             return
         bits = quantization.numberOfBits
         if not 1 <= bits <= 8:
             raise SurgeryError(f"{where}: numberOfBits is {bits}; Core ML supports 1 to 8")
         needed = (self.count * bits + 7) // 8
-        if len(self.weights.rawValue) < needed:
-            raise SurgeryError(f"{where}: has {len(self.weights.rawValue)} bytes, {self.count} {bits}-bit values "
+        if field_size(self.weights, "rawValue") < needed:
+            raise SurgeryError(f"{where}: has {field_size(self.weights, 'rawValue')} bytes, {self.count} {bits}-bit values "
                                f"need {needed}; the model is invalid")
         if kind == "lookupTableQuantization":
             size = len(quantization.lookupTableQuantization.floatValue)
@@ -196,14 +196,14 @@ class _Dequantization:
     def _fill(self):
         weights, quantization = self.weights, self.weights.quantization
         if weights.int8RawValue:
-            signed = np.frombuffer(weights.int8RawValue, dtype=np.int8)
+            signed = np.frombuffer(field_bytes(weights, "int8RawValue"), dtype=np.int8)
             scale = float(quantization.linearQuantization.scale[0])
 
             def int8(out: np.ndarray, start: int) -> None:
                 out[:] = signed[start:start + len(out)].astype(np.float64) * scale
 
             return int8
-        packed, bits = np.frombuffer(weights.rawValue, dtype=np.uint8), quantization.numberOfBits
+        packed, bits = np.frombuffer(field_bytes(weights, "rawValue"), dtype=np.uint8), quantization.numberOfBits
         if quantization.WhichOneof("QuantizationType") == "lookupTableQuantization":
             table = np.array(quantization.lookupTableQuantization.floatValue, dtype=np.float32)
 

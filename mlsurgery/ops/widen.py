@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import SurgeryError, UsageError
 from ..graph import Layer, LayerGraph, weight_count, weight_storage
-from ..weights import append_values, float_values, set_float_values
+from ..weights import append_values, float_values, set_float16_values, set_float_values
 from .changes import Changes
 from .inits import WIDEN_INITS
 from .reinit import layer_geometry, uniform_fill
@@ -162,8 +162,7 @@ def _uniform(rng, bound: float, count: int) -> np.ndarray:
 def _set_like(weights, values: np.ndarray, storage: str) -> None:
     """Store ``values`` in ``weights`` with the given precision (Core ML wants a layer's weights and bias alike)."""
     if storage == "fp16":
-        weights.ClearField("floatValue")
-        weights.float16Value = values.astype(np.float16).astype("<f2").tobytes()
+        set_float16_values(weights, values)
     else:
         set_float_values(weights, values)
 

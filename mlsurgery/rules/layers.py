@@ -15,6 +15,7 @@ Arithmetic follows the C++ types: unsigned 64-bit products wrap, ``(int)`` casts
 from __future__ import annotations
 
 from ..coreml import int32, is_quantized, uint64_product
+from ..weights import field_size
 from .base import Problem, Rule, define_rule
 
 _NETWORK_VALIDATOR = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidator.cpp"
@@ -122,6 +123,7 @@ FLOAT32, FLOAT16, QUINT, QINT, UNSPECIFIED, EMPTY = "fp32", "fp16", "quantized",
 
 
 def value_type(weights) -> str:
+    # Stored weights (mlsurgery.weights) keep a one-value stub in place of a large field: presence reads true.
     filled = [len(weights.floatValue) > 0, len(weights.float16Value) > 0, len(weights.rawValue) > 0,
               len(weights.int8RawValue) > 0]
     if sum(filled) > 1:
@@ -138,7 +140,7 @@ def value_type(weights) -> str:
 
 
 def float_count(weights, kind: str) -> int:
-    return len(weights.floatValue) if kind == FLOAT32 else len(weights.float16Value) // 2
+    return field_size(weights, "floatValue") if kind == FLOAT32 else field_size(weights, "float16Value") // 2
 
 
 def quantization_problem(weights, expected_size: int) -> str | None:
@@ -177,8 +179,8 @@ def general_weights_problem(weights, expected: int, out_channels: int, where: st
         return None
     if kind == QUINT:
         needed = (uint64_product(weights.quantization.numberOfBits, expected) + 7) // 8
-        if len(weights.rawValue) < needed:
-            return QUANTIZATION, (f"{where}: quantized {what} has {len(weights.rawValue)} bytes, fewer than the "
+        if field_size(weights, "rawValue") < needed:
+            return QUANTIZATION, (f"{where}: quantized {what} has {field_size(weights, 'rawValue')} bytes, fewer than the "
                                   f"{needed} needed for {expected} values; re-quantize the layer")
         problem = quantization_problem(weights, int32(out_channels))
         if problem:

@@ -7,6 +7,7 @@ and returns the first ``Problem``; ``CHECKS`` maps layer types to them.
 from __future__ import annotations
 
 from ..coreml import int32, is_quantized, uint64_product
+from ..weights import field_size
 from .base import LayerCheck, Problem
 from .layers import (
     CONTROL_FLOW,
@@ -342,11 +343,11 @@ def _layer_normalization(walker, layer) -> Problem | None:
     total = 1
     for size in params.normalizedShape:
         total = int32(total * size)
-    if len(params.gamma.floatValue) != total:
-        return WEIGHT_COUNT, (f"{label(layer)}: gamma has {len(params.gamma.floatValue)} fp32 values but "
+    if field_size(params.gamma, "floatValue") != total:
+        return WEIGHT_COUNT, (f"{label(layer)}: gamma has {field_size(params.gamma, 'floatValue')} fp32 values but "
                               f"normalizedShape needs {total}")
-    if len(params.beta.floatValue) != total:
-        return WEIGHT_COUNT, (f"{label(layer)}: beta has {len(params.beta.floatValue)} fp32 values but "
+    if field_size(params.beta, "floatValue") != total:
+        return WEIGHT_COUNT, (f"{label(layer)}: beta has {field_size(params.beta, 'floatValue')} fp32 values but "
                               f"normalizedShape needs {total}")
     return None
 

@@ -22,6 +22,8 @@ By default ``check_network_top_level`` also appends the plain network's output c
 
 from __future__ import annotations
 
+import contextlib
+
 from ..coreml import NETWORK_KINDS, is_ios12_layer, nd_array_interpretation
 from ..shapes import shape_inference_failure
 from .base import ERROR, Finding, Rule, WARNING, define_rule
@@ -174,14 +176,63 @@ def produced_blobs(spec) -> set[str]:
     A blob that is also a model input counts only if a layer writes it too (e.g. a copy layer).
     """
     network = getattr(spec, spec.WhichOneof("Type"))
-    walker = _walker(spec.description, network)
-    walker.walk(network.layers)
+    walker, _ = _walked(spec.description, network)
     inputs = {feature.name for feature in spec.description.input}
     return {blob for blob, producers in walker.blobs.items() if blob not in inputs or len(producers) > 1}
 
 
+# Walks of the networks being validated, kept while ``reusing_walks`` is active (one validation, during which the
+# spec does not change): the top-level checks and the produced-blob checks need the same walk.
+_walks: dict | None = None
+
+
+@contextlib.contextmanager
+def reusing_walks():
+    """Within the block, each network is walked once however many checks need its walk."""
+    global _walks
+    if _walks is not None:  # nested (a pipeline's stages): the outer block owns the cache
+        yield
+        return
+    _walks = {}
+    try:
+        yield
+    finally:
+        _walks = None
+
+
+def _walked(description, network) -> tuple[NetworkWalker, list]:
+    """The walker after walking ``network``'s layers, and the problems it found."""
+    if _walks is not None and id(network) in _walks:
+        return _walks[id(network)][1:]
+    walker = _walker(description, network)
+    problems = walker.walk(network.layers)
+    if _walks is not None:
+        _walks[id(network)] = (network, walker, problems)  # the network kept alive keeps its id unique
+    return walker, problems
+
+
+def _session_cached(kind: str, network, compute):
+    """``compute(network)``, once per network while ``reusing_walks`` is active."""
+    if _walks is None:
+        return compute(network)
+    key = (kind, id(network))
+    if key not in _walks:
+        _walks[key] = (network, compute(network))  # the network kept alive keeps its id unique
+    return _walks[key][1]
+
+
+def _nd_array(network) -> bool:
+    return _session_cached("nd_array", network, nd_array_interpretation)
+
+
+def _first_new_layer(network):
+    """The first layer Core ML 2 did not know (None when every layer is an iOS 12 one)."""
+    return _session_cached("new_layer", network, lambda net: next(
+        (layer for layer in net.layers if not is_ios12_layer(layer)), None))
+
+
 def _walker(description, network) -> NetworkWalker:
-    nd_array = nd_array_interpretation(network)
+    nd_array = _nd_array(network)
     io_ranks = _io_ranks(description, network) if nd_array else {}
     blobs = {feature.name: {MODEL_INPUT_PRODUCER} for feature in description.input}
     return NetworkWalker(blobs, io_ranks, nd_array, 0, dict(io_ranks))
@@ -273,7 +324,7 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
     findings = []
     has_array_input = any(f.type.WhichOneof("Type") == "multiArrayType" for f in description.input)
     old_array_mapping = network.arrayInputShapeMapping == 0
-    new_layer = next((layer for layer in network.layers if not is_ios12_layer(layer)), None)
+    new_layer = _first_new_layer(network)
     if has_array_input and old_array_mapping:
         if new_layer is not None:
             findings.append(SHAPE_MAPPING.finding(
@@ -297,14 +348,14 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
             break
     else:
         findings += _input_shape_findings(description, network, where)
-    walker = _walker(description, network)
-    for problem in walker.walk(network.layers):
+    _, problems = _walked(description, network)
+    for problem in problems:
         findings.append(problem.rule.finding(problem.message, layer=problem.layer.name, where=where))
     return findings
 
 
 def _input_shape_findings(description, network, where: str) -> list[Finding]:
-    nd_array = nd_array_interpretation(network)
+    nd_array = _nd_array(network)
     for feature in description.input:
         if feature.type.WhichOneof("Type") != "multiArrayType":
             continue

@@ -65,17 +65,27 @@ class Shaper:
 
     def shape(self, blob: str) -> Constraint:
         """``blobShapes[blob]``: creates an unconstrained entry for an unknown blob."""
-        return self.shapes.setdefault(blob, Constraint(blob))
+        constraint = self.shapes.get(blob)
+        if constraint is None:
+            constraint = self.shapes[blob] = Constraint(blob)
+        return constraint
 
     # Upstream names a blob's constraint only when a layer writes it; here every constraint carries its name
     # (it only appears in messages).
     output = shape
 
     def _pass_colors(self, sources, targets) -> None:
+        all_colors = self.colors
         for source in sources:
-            colors = self.colors.setdefault(source, set())
+            colors = all_colors.get(source)
+            if colors is None:
+                colors = all_colors[source] = set()
             for target in targets:
-                self.colors.setdefault(target, set()).update(colors)
+                known = all_colors.get(target)
+                if known is None:
+                    all_colors[target] = set(colors)
+                else:
+                    known |= colors
 
     def _constrain_outputs(self, description) -> None:
         special = (description.predictedProbabilitiesName, description.predictedFeatureName)

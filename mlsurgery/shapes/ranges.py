@@ -33,7 +33,7 @@ class Value:
     __slots__ = ("val",)
 
     def __init__(self, val: int | None = None):
-        self.val = None if val is None else size_t(val)
+        self.val = None if val is None else val & _MASK
 
     @property
     def unbound(self) -> bool:
@@ -94,19 +94,30 @@ class Value:
 
     # comparisons with another Value (an unbound value is above every bound one)
     def le(self, other: "Value") -> bool:
-        if other.unbound:
-            return True
-        return False if self.unbound else self.val <= other.val
+        return _le(self.val, other.val)
 
     def ge(self, other: "Value") -> bool:
-        if self.unbound:
-            return True
-        return False if other.unbound else self.val >= other.val
+        return _ge(self.val, other.val)
 
     def gt(self, other: "Value") -> bool:
-        if self.unbound:
-            return True
-        return False if other.unbound else self.val > other.val
+        return _gt(self.val, other.val)
+
+
+# The comparisons on raw values (None: unbound), for the hot paths of Range and Constraint.
+def _le(a: int | None, b: int | None) -> bool:
+    return True if b is None else (a is not None and a <= b)
+
+
+def _ge(a: int | None, b: int | None) -> bool:
+    return True if a is None else (b is not None and a >= b)
+
+
+def _gt(a: int | None, b: int | None) -> bool:
+    return True if a is None else (b is not None and a > b)
+
+
+# Values are never modified, so the common ones are shared (validating a deep network builds millions of them).
+_ZERO, _UNBOUND = Value(0), Value()
 
 
 class Range:
@@ -115,8 +126,8 @@ class Range:
     __slots__ = ("minimum", "maximum")
 
     def __init__(self, minimum: Value | None = None, maximum: Value | None = None):
-        self.minimum = minimum if minimum is not None else Value(0)
-        self.maximum = maximum if maximum is not None else Value()
+        self.minimum = minimum if minimum is not None else _ZERO
+        self.maximum = maximum if maximum is not None else _UNBOUND
 
     @classmethod
     def bounded(cls, low: int, high: int) -> "Range":
@@ -147,7 +158,7 @@ class Range:
         return f"[{self.minimum}, {self.maximum}]"
 
     def _contains(self, value: Value) -> bool:
-        return self.minimum.le(value) and self.maximum.ge(value)
+        return _le(self.minimum.val, value.val) and _ge(self.maximum.val, value.val)
 
     def with_lower(self, value: Value) -> "Range":
         if not self._contains(value):
@@ -204,12 +215,23 @@ class Range:
         return self._built(self.minimum.mul_value(other.minimum), self.maximum.mul_value(other.maximum))
 
     def intersect(self, other: "Range") -> "Range":
-        out = Range()
-        out = out.with_lower(other.minimum if self.minimum.le(other.minimum) else self.minimum)
-        out = out.with_upper(other.maximum if self.maximum.ge(other.maximum) else self.maximum)
-        if self.minimum.gt(self.maximum) or self.minimum.unbound:
+        # Upstream builds [0, inf), raises its lower bound to the larger minimum (which [0, inf) always
+        # contains), then lowers its upper bound to the smaller maximum; inlined, with the same failures.
+        # (_le, _ge and _gt written out: this runs hundreds of thousands of times on a deep network.)
+        own_low, own_high = self.minimum.val, self.maximum.val
+        other_low, other_high = other.minimum.val, other.maximum.val
+        low = other.minimum if other_low is None or (own_low is not None and own_low <= other_low) else self.minimum
+        high = other.maximum if own_high is None or (other_high is not None and own_high >= other_high) else (
+            self.maximum)
+        if not (high.val is None or (low.val is not None and low.val <= high.val)):
+            raise ShapeError(f"invalid upper bound {high} for range [{low}, inf]")
+        if own_low is None or (own_high is not None and own_low > own_high):
             raise ShapeError(f"invalid intersection between {self} and {other}")
-        return out
+        if low is self.minimum and high is self.maximum:
+            return self
+        if low is other.minimum and high is other.maximum:
+            return other
+        return Range(low, high)
 
     def unify(self, other: "Range") -> "Range":
         out = Range()
@@ -223,7 +245,14 @@ class Range:
         return not self.maximum.unbound and self.maximum.val == self.minimum.value()
 
 
+def _valid(bounds: Range) -> bool:
+    """Whether ``bounds.intersect(bounds)`` returns it unchanged rather than raising."""
+    low, high = bounds.minimum.val, bounds.maximum.val
+    return low is not None and (high is None or low <= high)
+
+
 AXES = ("sequence", "batch", "channel", "height", "width")
+_ANY = Range()
 
 
 class Constraint:
@@ -231,14 +260,17 @@ class Constraint:
 
     def __init__(self, name: str = ""):
         self.name = name
-        self.ranges = {axis: Range() for axis in AXES}
+        self.ranges = dict.fromkeys(AXES, _ANY)  # ranges are never modified, only replaced
 
     def __getitem__(self, axis: str) -> Range:
         return self.ranges[axis]
 
     def update(self, axis: str, other: Range) -> None:
+        current = self.ranges[axis]
+        if current is other and _valid(current):
+            return  # a valid range intersected with itself is itself
         try:
-            self.ranges[axis] = self.ranges[axis].intersect(other)
+            self.ranges[axis] = current.intersect(other)
         except ShapeError as error:
             raise ShapeError(f"invalid {axis} range in blob {self.name}: {error}") from None
 
@@ -247,10 +279,17 @@ class Constraint:
         self.ranges[axis] = self.ranges[axis].intersect(other)
 
     def copy_from(self, other: "Constraint") -> None:
+        ranges, others = self.ranges, other.ranges
         for axis in AXES:
-            self.intersect(axis, other[axis])
+            mine, theirs = ranges[axis], others[axis]
+            if mine is theirs and _valid(mine):
+                continue  # a valid range intersected with itself is itself
+            ranges[axis] = mine.intersect(theirs)
 
     def set(self, axis: str, value: int) -> None:
+        current = self.ranges[axis]
+        if current.minimum.val == current.maximum.val == value & _MASK:
+            return  # already exactly that value (with_value would return the same range)
         try:
             self.ranges[axis] = self.ranges[axis].with_value(value)
         except ShapeError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ...weights import field_size
 from .base import LayerModule, Stateless, channel_view, example_rank, register_layer
 
 
@@ -17,7 +18,7 @@ class ChannelActivation(LayerModule):
         fields = ["alpha"] if kind == "PReLU" else ["alpha", "beta"]
         for field in fields:
             weights = getattr(params, field)
-            count = max(1, len(weights.floatValue) + len(weights.float16Value) // 2)
+            count = max(1, field_size(weights, "floatValue") + field_size(weights, "float16Value") // 2)
             self.add_weight(field, weights, (count,), f"activation.{kind}.{field}")
 
     def forward(self, x):

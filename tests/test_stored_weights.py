@@ -1,0 +1,171 @@
+"""Stored weights (mlsurgery.weights): large weight fields left in the mapped file, read and written on demand.
+
+Every test compares against the plain path — ``load_spec`` parses the whole file, protobuf's own serializer
+writes it — on real models, with the size threshold lowered so that every non-empty weight field is stored.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURES, shared_models
+from mlsurgery import weights as weights_module
+from mlsurgery._proto import model_pb2
+from mlsurgery.graph import LayerGraph
+from mlsurgery.io import load_spec, open_spec, opened_spec, save_spec, serialize_spec
+from mlsurgery.ops.precision import convert_fp16_to_fp32, dequantize_layers, quantized_layers
+from mlsurgery.ops.reinit import reinit_layers
+from mlsurgery.ops.widen import widen_classifier
+from mlsurgery.validate import validate_file, validate_spec
+from mlsurgery.weights import field_bytes, field_size, float_values
+from mlsurgery.wire import packed_header
+
+MODELS = shared_models() + sorted(FIXTURES.glob("*.mlmodel"))
+WEIGHT_FIELDS = ("floatValue", "float16Value", "rawValue", "int8RawValue")
+
+
+@pytest.fixture
+def store_everything(monkeypatch):
+    monkeypatch.setattr(weights_module, "STORED_FIELD_BYTES", 1)
+
+
+def _all_weights(spec):
+    return list(weights_module._weight_params_in(spec))
+
+
+def _stored_count(spec) -> int:
+    return sum(bool(weights_module.stored_fields(weights)) for weights in _all_weights(spec))
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_stored_spec_reads_and_writes_like_the_whole_parse(model, store_everything):
+    plain, stored = load_spec(model), open_spec(model)
+    plain_weights, stored_weights = _all_weights(plain), _all_weights(stored)
+    assert len(plain_weights) == len(stored_weights)
+    if any(len(getattr(w, name)) for w in plain_weights for name in WEIGHT_FIELDS):
+        assert _stored_count(stored) > 0  # the model does exercise stored fields
+    for ours, theirs in zip(stored_weights, plain_weights):
+        for name in WEIGHT_FIELDS:
+            assert field_size(ours, name) == len(getattr(theirs, name))
+            assert bool(getattr(ours, name)) == bool(getattr(theirs, name))  # presence reads the same
+        for name in WEIGHT_FIELDS[1:]:
+            assert bytes(field_bytes(ours, name)) == getattr(theirs, name)
+        if len(theirs.floatValue):
+            assert np.array_equal(float_values(ours), np.array(theirs.floatValue, dtype=np.float32))
+    assert serialize_spec(stored) == plain.SerializeToString(deterministic=True)
+    assert [f.to_dict() for f in validate_spec(stored).findings] == [f.to_dict() for f in validate_spec(plain).findings]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_saving_a_stored_spec_copies_the_file_bytes(model, store_everything, tmp_path):
+    """load → save through the kernel's copy of the stored ranges gives what the whole parse gives."""
+    out = tmp_path / "out.mlmodel"
+    save_spec(open_spec(model), out)
+    reference = tmp_path / "reference.mlmodel"
+    save_spec(load_spec(model), reference)
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def _surgery(spec):
+    graph = LayerGraph.trainable(spec)
+    dense = [layer.name for layer in graph.layers if layer.kind in ("innerProduct", "convolution")]
+    reinit_layers(spec, dense[:1], rng=np.random.default_rng(5))
+    last = LayerGraph.trainable(spec).layer(dense[-1]).params
+    widen_classifier(spec, dense[-1], last.outputChannels + 2, init="kaiming", rng=np.random.default_rng(6))
+    convert_fp16_to_fp32(spec)
+
+
+@pytest.mark.parametrize("model", ["mnist_mlp.mlmodel", "turi_squeezenet.mlmodel", "third_party/mnist_cnn.mlmodel",
+                                   "third_party/fp16_lstm_decoder.mlmodel", "third_party/quickdraw_classifier.mlmodel"])
+def test_operations_on_stored_weights_write_the_same_bytes(model, store_everything, tmp_path):
+    path = FIXTURES / model
+    plain, stored = load_spec(path), open_spec(path)
+    try:
+        _surgery(plain)
+    except Exception as error:  # a model the surgery refuses must be refused alike
+        with pytest.raises(type(error)):
+            _surgery(stored)
+        return
+    _surgery(stored)
+    assert _stored_count(stored) > 0
+    save_spec(stored, tmp_path / "stored.mlmodel", source=path)
+    save_spec(plain, tmp_path / "plain.mlmodel", source=path)
+    assert (tmp_path / "stored.mlmodel").read_bytes() == (tmp_path / "plain.mlmodel").read_bytes()
+
+
+def test_dequantize_reads_stored_quantized_bytes(store_everything, tmp_path):
+    path = FIXTURES / "third_party" / "int8_segmentation.mlmodel"
+    plain, stored = load_spec(path), open_spec(path)
+    layers = quantized_layers(plain)
+    assert layers and quantized_layers(stored) == layers
+    dequantize_layers(plain, layers)
+    dequantize_layers(stored, layers)
+    assert serialize_spec(stored) == plain.SerializeToString(deterministic=True)
+
+
+def test_a_copied_layer_keeps_its_stored_weights(store_everything):
+    stored = open_spec(FIXTURES / "mnist_mlp.mlmodel")
+    layer = next(layer for layer in LayerGraph.trainable(stored).layers if layer.kind == "innerProduct")
+    copy = type(layer.proto)()
+    copy.CopyFrom(layer.proto)
+    assert np.array_equal(float_values(copy.innerProduct.weights), float_values(layer.params.weights))
+
+
+def _file_with(weights_bytes: bytes) -> bytes:
+    """A valid network spec (one innerProduct 2 → 2) whose weights field holds ``weights_bytes`` as written."""
+    spec = model_pb2().Model(specificationVersion=4)
+    for name, collection in (("in", spec.description.input), ("out", spec.description.output)):
+        feature = collection.add(name=name)
+        feature.type.multiArrayType.shape.append(2)
+        feature.type.multiArrayType.dataType = feature.type.multiArrayType.FLOAT32
+    layer = type(spec.neuralNetwork.layers.add())(name="dense", input=["in"], output=["out"])
+    dense = type(layer.innerProduct)(inputChannels=2, outputChannels=2)
+
+    def field(message, name: str, data: bytes) -> bytes:
+        return packed_header(message.DESCRIPTOR.fields_by_name[name].number, len(data)) + data
+
+    dense_bytes = dense.SerializeToString() + field(dense, "weights", weights_bytes)
+    layer_bytes = layer.SerializeToString() + field(layer, "innerProduct", dense_bytes)
+    network = field(spec.neuralNetwork, "layers", layer_bytes)
+    spec.ClearField("neuralNetwork")
+    return spec.SerializeToString() + field(spec, "neuralNetwork", network)
+
+
+@pytest.mark.parametrize("weights_bytes", [
+    # unpacked floats (one key per value), which a packed stub could not stand for
+    b"".join(bytes([0x0D]) + np.float32(v).tobytes() for v in (1, 2, 3, 4)),
+    # the packed field twice: protobuf concatenates the occurrences
+    packed_header(1, 8) + np.array([1, 2], "<f4").tobytes() + packed_header(1, 8) + np.array([3, 4], "<f4").tobytes(),
+], ids=["unpacked", "repeated"])
+def test_unusual_encodings_are_parsed_whole_and_read_alike(weights_bytes, store_everything, tmp_path):
+    path = tmp_path / "odd.mlmodel"
+    path.write_bytes(_file_with(weights_bytes))
+    plain, stored = load_spec(path), open_spec(path)
+    assert _stored_count(stored) == 0
+    assert stored == plain
+    assert list(plain.neuralNetwork.layers[0].innerProduct.weights.floatValue) == [1, 2, 3, 4]
+
+
+def test_validating_many_files_closes_each(store_everything):
+    descriptors = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else None
+    for model in MODELS:
+        validate_file(model)
+    if descriptors is not None:
+        assert len(os.listdir("/proc/self/fd")) <= descriptors
+    with opened_spec(FIXTURES / "mnist_mlp.mlmodel") as spec:
+        assert _stored_count(spec) > 0
+
+
+def test_rewriting_stored_weights_keeps_only_the_latest_values(store_everything):
+    """Repeated writes (a training loop saving its weights) must not pile up arrays."""
+    stored = open_spec(FIXTURES / "mnist_mlp.mlmodel")
+    weights = next(layer for layer in LayerGraph.trainable(stored).layers if layer.kind == "innerProduct").params.weights
+    count = field_size(weights, "floatValue")
+    weights_module.set_float_values(weights, np.zeros(count, np.float32))
+    held = len(weights_module._ENTRIES)  # the file's range stays (copies of the layer may still refer to it)
+    for step in range(1, 5):
+        weights_module.set_float_values(weights, np.full(count, step, np.float32))
+    assert len(weights_module._ENTRIES) == held
+    assert np.array_equal(float_values(weights), np.full(count, 4, np.float32))
