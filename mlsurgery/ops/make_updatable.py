@@ -197,8 +197,8 @@ def _blocked_hint(graph: LayerGraph, kind: LossKind, loss_input: str, blocker=No
         first_blocker = blocker or graph.blob_producer[loss_input]
         for blob in first_blocker.inputs:
             if blob in graph.blob_producer and trainable_frontier(graph, blob, loss=LossKind.MSE):
-                return (f"attach the loss to blob {blob!r} before {first_blocker.name!r} instead "
-                        f"(--loss-input {blob})")
+                return (f"attach the loss to blob {blob!r} before {first_blocker.name!r} "
+                        f"({first_blocker.type_label}) instead (--loss-input {blob})")
     first_blocker = blocker or _first_blocker(graph, kind, loss_input)
     if first_blocker is None:
         return "no layer upstream of the loss can be trained"
