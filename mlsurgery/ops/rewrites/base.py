@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from ...edit import all_layers, nested_networks
 from ...graph import LayerGraph, trainable_network
 from ...ndshapes import Shape, blob_shapes
-from ..changes import Changes
+from ...changes import Changes
 
 # Layers that only regroup the elements of their single input, in row-major order, without changing any value.
 REGROUPING_KINDS = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
@@ -60,7 +61,7 @@ class NetworkFacts:
     def writer_counts(self) -> dict[str, int]:
         """How many layers write each blob, counting layers nested in loops and branches."""
         counts: dict[str, int] = {}
-        for layer in _all_layers(self.graph.network.layers):
+        for layer in all_layers(self.graph.network):
             for blob in layer.output:
                 counts[blob] = counts.get(blob, 0) + 1
         return counts
@@ -70,45 +71,11 @@ class NetworkFacts:
         """Blobs read or written inside a loop or branch body (rewriting them would need those bodies too)."""
         names: set[str] = set()
         for layer in self.graph.network.layers:
-            for nested in _nested_layers(layer):
-                names.update(nested.input)
-                names.update(nested.output)
+            for nested in nested_networks(layer):
+                for inner in all_layers(nested):
+                    names.update(inner.input)
+                    names.update(inner.output)
         return frozenset(names)
 
     def written_once(self, blob: str) -> bool:
         return self.writer_counts.get(blob, 0) <= 1 and blob not in self.nested_blobs
-
-
-def _nested_layers(layer):
-    kind = layer.WhichOneof("layer")
-    bodies = []
-    if kind == "loop":
-        bodies = [layer.loop.conditionNetwork, layer.loop.bodyNetwork]
-    elif kind == "branch":
-        bodies = [layer.branch.ifBranch, layer.branch.elseBranch]
-    for body in bodies:
-        yield from _all_layers(body.layers)
-
-
-def _all_layers(layers):
-    for layer in layers:
-        yield layer
-        yield from _nested_layers(layer)
-
-
-def unique_name(taken: set[str], wanted: str) -> str:
-    """``wanted``, or ``wanted_2``, ``wanted_3``… whichever is not yet in ``taken`` (then added to it)."""
-    name, suffix = wanted, 2
-    while name in taken:
-        name, suffix = f"{wanted}_{suffix}", suffix + 1
-    taken.add(name)
-    return name
-
-
-def names_in_use(network) -> set[str]:
-    taken: set[str] = set()
-    for layer in _all_layers(network.layers):
-        taken.add(layer.name)
-        taken.update(layer.input)
-        taken.update(layer.output)
-    return taken
