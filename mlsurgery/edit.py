@@ -85,6 +85,28 @@ def remove_layer(target, name: str) -> Changes:
     return changes
 
 
+def remove_unread_layer(target, name: str) -> Changes:
+    """Remove layer ``name`` when nothing reads what it writes (no layer, loss, model output or probability);
+    otherwise change nothing (a constant still read elsewhere stays)."""
+    location = _location(target)
+    network = location.network
+    index = _index(network, name)
+    layer = network.layers[index]
+    read = _feature_names(location.model.description, inputs=False) | set(_loss_blobs(network))
+    if location.kind == "neuralNetworkClassifier" and network.labelProbabilityLayerName:
+        read.add(network.labelProbabilityLayerName)
+    for position, other in enumerate(network.layers):
+        if position != index:
+            read |= _reads(other)
+    changes = Changes("remove-layer")
+    written, kind = list(layer.output), _kind(layer)
+    if not written or any(blob in read for blob in written):
+        return changes
+    del network.layers[index]
+    changes.add(f"layer {name}", f"removed ({kind}): nothing reads {written} any more")
+    return changes
+
+
 def rename_blob(target, old: str, new: str) -> Changes:
     """Call blob ``old`` ``new`` everywhere in the model (a model input or output feature too).
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from ...edit import all_layers, nested_networks
-from ...graph import LayerGraph, trainable_network
+from ...graph import LayerGraph, ancestors, trainable_network
 from ...ndshapes import Shape, blob_shapes
 from ...changes import Changes
 
@@ -79,3 +81,65 @@ class NetworkFacts:
 
     def written_once(self, blob: str) -> bool:
         return self.writer_counts.get(blob, 0) <= 1 and blob not in self.nested_blobs
+
+
+# --- what the rewrites into frozen convolutions share ----------------------------------------------------------
+
+# The kinds a user may train (with batchedMatmul, which MLS501 turns into innerProduct): a rewrite that only
+# opens the gradient path is worth making when one of them lies upstream.
+TRAINABLE_AFTER_FIX = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM", "batchedMatmul"})
+
+
+def trains_upstream(graph: LayerGraph, layer) -> bool:
+    """Some layer a user may train lies upstream of ``layer`` (else opening the gradient path gains nothing)."""
+    producers = [graph.blob_producer[blob] for blob in layer.inputs if blob in graph.blob_producer]
+    return any(candidate.kind in TRAINABLE_AFTER_FIX for candidate in [*producers, *ancestors(producers)])
+
+
+def channels_of(facts: NetworkFacts, blob: str) -> tuple[int | None, str]:
+    """The channel count of ``blob`` as a convolution sees it (axis -3), or ``None`` and why not.
+
+    A rank-5 (legacy) network's blobs are ``[S, B, C, H, W]``; in an exact-rank network a convolution needs a
+    rank-4 or rank-5 ``[..., C, H, W]`` input (NeuralNetwork.proto, ConvolutionLayerParams)."""
+    shape = facts.shape(blob)
+    if shape is None:
+        return None, f"the shape of {blob!r} cannot be inferred"
+    if facts.exact_ranks and len(shape) < 4:
+        return None, f"{blob!r} has rank {len(shape)}, and a convolution needs a rank-4 or rank-5 input"
+    return int(shape[-3]), ""
+
+
+def frozen_convolution(like, name: str, weights: np.ndarray, bias: np.ndarray | None, source: str, target: str,
+                       *, deconvolution: bool = False, stride: tuple[int, int] = (1, 1)):
+    """A ``convolution`` layer message (the class of ``like``, a layer of the network) reading ``source`` and
+    writing ``target``, valid padding, no dilation, one group, not updatable.
+
+    ``weights`` is laid out as Core ML stores them: ``[outputChannels, kernelChannels, kH, kW]``, or for a
+    deconvolution ``[kernelChannels, outputChannels, kH, kW]`` (NeuralNetwork.proto, ConvolutionLayerParams).
+    """
+    layer = type(like)()
+    layer.name = name
+    layer.input.append(source)
+    layer.output.append(target)
+    params = layer.convolution
+    first, second, height, width = weights.shape
+    params.outputChannels = second if deconvolution else first
+    params.kernelChannels = first if deconvolution else second
+    params.nGroups = 1
+    params.kernelSize.extend([height, width])
+    params.stride.extend(stride)
+    params.dilationFactor.extend([1, 1])
+    params.valid.SetInParent()
+    params.isDeconvolution = deconvolution
+    params.weights.floatValue.extend(weights.astype(np.float32).ravel().tolist())
+    if bias is not None:
+        params.hasBias = True
+        params.bias.floatValue.extend(np.asarray(bias, np.float32).ravel().tolist())
+    return layer
+
+
+def diagonal_weights(scale: np.ndarray, channels: int) -> np.ndarray:
+    """``[C, C, 1, 1]`` weights of a 1 × 1 convolution that multiplies channel c by ``scale[c]`` (or a scalar)."""
+    weights = np.zeros((channels, channels, 1, 1), np.float32)
+    weights[np.arange(channels), np.arange(channels), 0, 0] = np.broadcast_to(scale, (channels,))
+    return weights
