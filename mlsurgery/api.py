@@ -107,6 +107,14 @@ def reinit_file(model, output, layers: list[str], *, force: bool = False, dry_ru
                    dry_run=dry_run, in_place=in_place)
 
 
+def _prover_for(options: dict) -> None:
+    """``make_updatable``'s ``--fix`` proves each rewrite by running the model: give it the engine's proof."""
+    if options.get("fix"):
+        from .engine.proof import prove_with_engine
+
+        options.setdefault("prove", prove_with_engine)
+
+
 def make_updatable_file(model, output, layers: list[str], *, force: bool = False, dry_run: bool = False,
                         in_place: bool = False, **options) -> SurgeryResult:
     """``mlsurgery make-updatable`` as a function: load ``model``, run
@@ -114,6 +122,7 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
 
     ``force`` also lets through layers gradients cannot reach (the validator still reports them).
     """
+    _prover_for(options)
     return run_job(model, lambda spec: make_updatable(spec, layers, allow_blocked=force, **options), output,
                    force=force, dry_run=dry_run, in_place=in_place,
                    load=functools.partial(load_network_spec, allow_glm_head=True))
@@ -140,6 +149,8 @@ def split_file(model, output, at: str, *, layers: list[str] | None = None, force
     Without a loss choice, a head whose single output a softmax computes is trained with cross-entropy on it.
     """
     from .ops.split import split_network
+
+    _prover_for(options)
 
     def split_and_train_head(spec) -> Changes:
         changes = split_network(spec, at, source=str(model))
@@ -174,12 +185,13 @@ def fix_file(model, output, *, only: list[str] | None = None, force: bool = Fals
              in_place: bool = False) -> FixFileResult:
     """``mlsurgery fix`` as a job: apply the provable converter-output rewrites (``mlsurgery.ops.fix.fix``) to
     ``model``, validate, and write ``output``."""
+    from .engine.proof import prove_with_engine
     from .ops.fix import fix
 
     outcome = []
 
     def rewrite(spec) -> Changes:
-        outcome.append(fix(spec, only=only))
+        outcome.append(fix(spec, only=only, prove=prove_with_engine))
         return outcome[0].changes
 
     surgery = run_job(model, rewrite, output, dry_run=dry_run, force=force, in_place=in_place)

@@ -55,6 +55,21 @@ def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
     return current
 
 
+def per_pixel_softmax(graph: LayerGraph, blob: str | None):
+    """The softmax writing ``blob`` (directly or through reshape-like layers) when it normalises the classes of
+    each pixel (a segmentation map: H or W above 1), else None."""
+    softmax = softmax_behind(graph, blob)
+    if softmax is None or _is_class_vector(graph, softmax.outputs[0]):
+        return None
+    return softmax
+
+
+# What Core ML's two losses can express for a per-pixel classifier (NeuralNetwork.proto, LossLayer messages).
+PER_PIXEL_SOFTMAX_NOTE = (
+    "Core ML's cross-entropy takes one class index per example, not one per pixel, and MSE cannot train through "
+    "a softmax; what trains the same classes is MSE on the pre-softmax logits against a one-hot target")
+
+
 def _is_class_vector(graph: LayerGraph, blob: str) -> bool:
     """A softmax output that holds one class-probability vector per example: softmax normalises axis -3, so the
     two axes after it must be 1, as cross-entropy's one-element class-index target expects (a segmentation
@@ -105,14 +120,15 @@ def resolve_loss(graph: LayerGraph, kind: LossKind | str | None, input: str | No
 
 
 def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None, *, name: str | None = None,
-             target_shape: list[int] | None = None) -> Changes:
+             target_shape: list[int] | None = None, target_description: str = "") -> Changes:
     """Replace the network's loss layer and its training inputs.
 
     ``kind`` is a ``LossKind`` (or its name, ``cross-entropy`` or ``mse``) and ``input`` the blob the loss reads;
     both default to what ``default_loss`` picks. Training inputs become the model's inputs plus the target: for
     cross-entropy on a classifier's probabilities, the predicted-feature name with the class label type (Core ML
     maps the label to an index itself); otherwise ``<input>_true``, a one-element INT32 index for cross-entropy
-    or, for MSE, a DOUBLE array shaped like the loss input.
+    or, for MSE, a DOUBLE array shaped like the loss input. ``target_description`` becomes the target's
+    ``shortDescription`` (what ``mlsurgery contract`` shows the app developer), e.g. how a one-hot target is laid out.
     """
     location = trainable_network(spec)
     graph = LayerGraph(location)
@@ -143,6 +159,9 @@ def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None,
     changes.add(f"loss {name}", f"{kind} on {input!r}, target {target_feature[0]!r}")
     for model in _models_on_path(spec, location.stage_path):
         _set_training_inputs(model.description, target_feature, changes)
+        for feature in model.description.trainingInput:
+            if target_description and feature.name == target_feature[0]:
+                feature.shortDescription = target_description
     return changes
 
 

@@ -281,9 +281,10 @@ def _split(spec, a: SplitArguments, rng) -> Changes:
 
 
 def _fix(spec, a: FixArguments, rng) -> Changes:
+    from ..engine.proof import prove_with_engine
     from ..ops.fix import fix
 
-    return fix(spec, only=a.only).changes
+    return fix(spec, only=a.only, prove=prove_with_engine).changes
 
 
 def _replace_glm(spec, a: ReplaceGlmArguments, rng) -> Changes:

@@ -62,6 +62,9 @@ def apply(spec, match: Match) -> Changes:
     weights[np.arange(channels), np.arange(channels)] = 1.0
     deconvolution = frozen_convolution(layer.proto, layer.name, weights, None, layer.inputs[0], layer.outputs[0],
                                        deconvolution=True, stride=(height, width))
+    # The output size it computes anyway, stated (ConvolutionLayerParams.outputShape) so shapes stay inferable.
+    shape = facts.shape(layer.inputs[0])
+    deconvolution.convolution.outputShape.extend([shape[-2] * height, shape[-1] * width])
     changes = Changes("upsample → frozen deconvolution")
     changes.extend(replace_layer(spec, layer.name, deconvolution))
     return changes
