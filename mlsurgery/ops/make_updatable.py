@@ -59,6 +59,7 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
         if prove is None:
             raise UsageError("--fix proves each rewrite by running the model: pass prove= (the jobs pass "
                              "mlsurgery.engine.proof.prove_with_engine)")
+        changes.extend(_dequantize_rewritable(spec))
         kinds_before = {layer.name: layer.kind for layer in LayerGraph.trainable(spec).layers}
         fixed, refusals = _fix_for(spec, layers, loss, loss_input, prove)
         changes.extend(fixed)
@@ -76,6 +77,8 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
     hint = fix_hint(graph) if refusals is None else "".join(
         f"; --fix could not rewrite {match.layer!r} ({match.code}): {why}" for match, why in refusals[:2])
     kind, loss_input = resolve_loss(graph, loss, loss_input)
+    if fix:
+        hint += _unfixable_hint(graph, kind, loss_input)
     if fix and list(layers) == [AUTO] and quantized_layers(spec):
         changes.extend(_dequantize_for_auto(spec, kind, loss_input, depth, inserted))
         graph = LayerGraph.trainable(spec)
@@ -231,13 +234,29 @@ def _why_chosen(graph: LayerGraph, chosen: list[str], kind: LossKind, loss_input
     return reason
 
 
+_REWRITTEN_WITH_PARAMETERS = ("scale", "bias", "loadConstant", "loadConstantND")
+
+
+def _dequantize_rewritable(spec) -> Changes:
+    """With --fix: expand the (per-channel, tiny) quantized parameters of the scale, bias and constant layers a
+    rewrite may turn into a convolution, which reads fp32 values."""
+    graph = LayerGraph.trainable(spec)
+    wanted = [name for name in quantized_layers(spec) if graph.layer(name).kind in _REWRITTEN_WITH_PARAMETERS]
+    changes = Changes("precision")
+    if wanted:
+        changes.extend(dequantize_layers(spec, wanted))
+    return changes
+
+
 def _dequantize_for_auto(spec, kind: LossKind, loss_input: str, depth: int, inserted) -> Changes:
     """With --fix and --layers auto: expand the quantized weights of the layers auto would pick (were they fp32)
     and of the quantized layers between them and the loss, so Core ML can update them."""
     import copy
 
     preview = copy.deepcopy(spec)
-    dequantize_layers(preview, quantized_layers(preview))
+    graph = LayerGraph.trainable(preview)
+    dequantize_layers(preview, [name for name in quantized_layers(preview)
+                                if graph.layer(name).kind in UPDATABLE_LAYER_KINDS])
     graph = LayerGraph.trainable(preview)
     try:
         chosen = _auto_layers(graph, kind, loss_input, depth, avoid=inserted)
@@ -276,8 +295,12 @@ def _blocked_hint(graph: LayerGraph, kind: LossKind, loss_input: str, blocker=No
     if kind is LossKind.MSE:
         # An MSE loss may read any blob, so offer the blob just before the layer that stops the gradients.
         first_blocker = blocker or graph.blob_producer[loss_input]
+        per_pixel = per_pixel_softmax(graph, loss_input)
         for blob in first_blocker.inputs:
             if blob in graph.blob_producer and trainable_frontier(graph, blob, loss=LossKind.MSE):
+                if per_pixel is not None and per_pixel.name == first_blocker.name:
+                    return (f"{PER_PIXEL_SOFTMAX_NOTE} (--fix trains it so: --loss-input {blob}, a one-hot "
+                            f"target {blob}_true)")
                 return (f"attach the loss to blob {blob!r} before {first_blocker.name!r} "
                         f"({first_blocker.type_label}) instead (--loss-input {blob})")
     first_blocker = blocker or _first_blocker(graph, kind, loss_input)
@@ -292,6 +315,17 @@ def _blocked_hint(graph: LayerGraph, kind: LossKind, loss_input: str, blocker=No
         hint += (f"; {layer.name!r} before it has quantized weights: train it with --loss-input "
                  f"{layer.outputs[0]} --layers {layer.name} --dequantize")
     return hint
+
+
+def _unfixable_hint(graph: LayerGraph, kind: LossKind, loss_input: str) -> str:
+    """``; --fix cannot rewrite …: why`` for the layer that stops the gradients, when a rewrite knows it."""
+    from .rewrites import NetworkFacts, find_matches
+
+    blocker = _first_blocker(graph, kind, loss_input)
+    if blocker is None:
+        return ""
+    why = [match for match in find_matches(NetworkFacts(graph)) if match.layer == blocker.name and not match.fixable]
+    return f"; --fix cannot rewrite {blocker.name!r} ({why[0].code}): {why[0].detail}" if why else ""
 
 
 def _first_blocker(graph: LayerGraph, kind: LossKind, loss_input: str):
