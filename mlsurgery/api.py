@@ -107,6 +107,19 @@ def reinit_file(model, output, layers: list[str], *, force: bool = False, dry_ru
                    dry_run=dry_run, in_place=in_place)
 
 
+def blob_shape_measure():
+    """The engine's blob-shape measurement for N-D networks, when the engine (PyTorch) is installed."""
+    from .engine.errors import EngineUnavailableError, require_torch
+
+    try:
+        require_torch()
+    except EngineUnavailableError:
+        return None
+    from .engine.blob_shapes import measure_blob_shape
+
+    return measure_blob_shape
+
+
 def _prover_for(options: dict) -> None:
     """``make_updatable``'s ``--fix`` proves each rewrite by running the model: give it the engine's proof."""
     if options.get("fix"):
@@ -136,7 +149,9 @@ def make_knn_file(model, output, features: str | None = None, settings=None, *, 
     """
     from .ops.knn import KnnSettings, make_knn
 
-    return run_job(model, lambda spec: make_knn(spec, features, settings or KnnSettings(), source=str(model)),
+    measure = blob_shape_measure()
+    return run_job(model, lambda spec: make_knn(spec, features, settings or KnnSettings(), source=str(model),
+                                                 measure=measure),
                    output, force=force, dry_run=dry_run, in_place=in_place, load=load_spec)
 
 
@@ -153,7 +168,7 @@ def split_file(model, output, at: str, *, layers: list[str] | None = None, force
     _prover_for(options)
 
     def split_and_train_head(spec) -> Changes:
-        changes = split_network(spec, at, source=str(model))
+        changes = split_network(spec, at, source=str(model), measure=blob_shape_measure())
         if options.get("loss") is None and options.get("loss_input") is None:
             options["loss_input"] = _softmax_output(spec)
         changes.extend(make_updatable(spec, layers or ["auto"], allow_blocked=force, **options))

@@ -164,6 +164,24 @@ def cut_after(target, blob: str, feature_type=None) -> Changes:
     return changes
 
 
+def keep_layers(target, names: list[str]) -> Changes:
+    """Keep only the layers named in ``names`` (in network order) and delete the others, rewiring nothing: for
+    carving a network into pipeline stages, where the caller declares the blobs that cross between them."""
+    location = _location(target)
+    network = location.network
+    wanted = set(names)
+    unknown = wanted - {layer.name for layer in network.layers}
+    if unknown:
+        raise UsageError(f"no layer named {sorted(unknown)[0]!r}; run `mlsurgery inspect MODEL` to list them")
+    keep = {index for index, layer in enumerate(network.layers) if layer.name in wanted}
+    removed = [layer.name for index, layer in enumerate(network.layers) if index not in keep]
+    _keep_only(network, keep)
+    changes = Changes("keep-layers")
+    if removed:
+        changes.add("network", f"{len(removed)} layers removed ({_names(removed)})")
+    return changes
+
+
 def cleanup(target) -> Changes:
     """Remove the layers that no model output, loss layer or classifier probability depends on.
 

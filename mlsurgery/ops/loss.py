@@ -6,6 +6,7 @@ from ..coreml import LossKind
 from ..errors import SurgeryError, UsageError
 from ..graph import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
+from .rewrites.base import REGROUPING_KINDS, before_trailing_regrouping
 
 DEFAULT_LOSS_NAME = "lossLayer"
 
@@ -13,7 +14,7 @@ DEFAULT_LOSS_NAME = "lossLayer"
 # target shape from the model output after it.
 _ELEMENT_PRESERVING = frozenset({"activation", "reshape", "flatten", "softmax"})
 # Layers that only regroup the values of their single input (Core ML does not backpropagate through them).
-_REGROUPING = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
+_REGROUPING = REGROUPING_KINDS
 
 
 def default_loss(graph: LayerGraph) -> tuple[LossKind, str]:
@@ -41,18 +42,6 @@ def softmax_behind(graph: LayerGraph, blob: str | None):
     while producer is not None and producer.kind in _REGROUPING and len(producer.inputs) == 1:
         producer = graph.blob_producer.get(producer.inputs[0])
     return producer if producer is not None and producer.kind == "softmax" else None
-
-
-def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
-    """``blob``, or the blob a chain of reshape-like layers writing it starts from, when a layer writes that one:
-    Core ML does not backpropagate through reshapes, and they only regroup the values."""
-    current = blob
-    producer = graph.blob_producer.get(current)
-    while producer is not None and producer.kind in _REGROUPING and len(producer.inputs) == 1 and (
-            producer.inputs[0] in graph.blob_producer):
-        current = producer.inputs[0]
-        producer = graph.blob_producer.get(current)
-    return current
 
 
 def per_pixel_softmax(graph: LayerGraph, blob: str | None):

@@ -271,13 +271,17 @@ def _dequantize(spec, a: DequantizeArguments, rng) -> Changes:
 def _make_knn(spec, a: MakeKnnArguments, rng) -> Changes:
     from ..ops.knn import make_knn
 
-    return make_knn(spec, a.features, a.settings())
+    from ..api import blob_shape_measure
+
+    return make_knn(spec, a.features, a.settings(), measure=blob_shape_measure())
 
 
 def _split(spec, a: SplitArguments, rng) -> Changes:
     from ..ops.split import split_network
 
-    return split_network(spec, a.at)
+    from ..api import blob_shape_measure
+
+    return split_network(spec, a.at, measure=blob_shape_measure())
 
 
 def _fix(spec, a: FixArguments, rng) -> Changes:

@@ -18,6 +18,18 @@ from ...changes import Changes
 REGROUPING_KINDS = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
 
 
+def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
+    """``blob``, or the blob a chain of reshape-like layers writing it starts from, when a layer writes that one:
+    Core ML does not backpropagate through reshapes, and they only regroup the values."""
+    current = blob
+    producer = graph.blob_producer.get(current)
+    while producer is not None and producer.kind in REGROUPING_KINDS and len(producer.inputs) == 1 and (
+            producer.inputs[0] in graph.blob_producer):
+        current = producer.inputs[0]
+        producer = graph.blob_producer.get(current)
+    return current
+
+
 @dataclass(frozen=True)
 class Match:
     """One place a rewrite applies: the layer it is about, and what the rewrite would do or why it cannot."""
