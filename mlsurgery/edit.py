@@ -1,11 +1,13 @@
 """Structural edits of a neural network, each a small function that returns the ``Changes`` it made.
 
 The few edits that rewrites and pipeline surgery are built from (as in onnx-graphsurgeon): replace a layer,
-insert layers, remove a layer and reconnect its blob, rename a blob, point a loss at another blob, cut the
-network after a blob, and ``cleanup`` of layers nothing reads; plus the one walker over nested layers
-(``all_layers``) and the one free-name picker (``free_name``) every caller uses. No code outside this module
-deletes, inserts or reorders layers or rewires blobs. Each takes a ``NetworkLocation`` (``mlsurgery.graph.find_networks`` / ``trainable_network``) or a
-spec (then its trainable network) and edits the protobuf in place; build a fresh ``LayerGraph`` afterwards.
+insert layers, remove a layer and reconnect its blob (or one nothing reads), redirect a blob's readers, rename a
+blob, point a loss at another blob, cut the network after a blob, keep only some layers (carving pipeline
+stages), lay the network out anew (a rewrite that computes a whole new layout), and ``cleanup`` of layers
+nothing reads; plus the one walker over nested layers (``all_layers``) and the one free-name picker
+(``free_name``). No code outside this module deletes, inserts or reorders layers or rewires blobs. Each takes a
+``NetworkLocation`` (``mlsurgery.graph.find_networks`` / ``trainable_network``) or a spec (then its trainable
+network) and edits the protobuf in place; build a fresh ``LayerGraph`` afterwards.
 
 A blob name is referred to from more places than layer inputs and outputs, and every edit here keeps them all in
 step: the model description's features (inputs, outputs, training inputs, predicted feature and probabilities),
@@ -232,6 +234,26 @@ def insert_layers(target, layers, *, before: str | None = None, after: str | Non
         changes.add(f"layer {layer.name}", f"inserted ({_kind(layer)}), reads {list(layer.input)} writes "
                                            f"{list(layer.output)}")
     return changes
+
+
+def replace_all_layers(target, layers, operation: str = "relayout") -> Changes:
+    """Make the network's layer list exactly copies of ``layers``, in that order: for rewrites that compute a
+    whole new layout (``ops.rewrites.lift`` runs a region on lifted blobs, with reshapes at its borders). Layer
+    names must be unique; what changed is for the caller to report."""
+    location = _location(target)
+    names = [layer.name for layer in layers]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise SurgeryError(f"layer name {duplicates[0]!r} would appear twice; pick new names with free_name")
+    copies = []
+    for layer in layers:
+        copy = type(layer)()
+        copy.CopyFrom(layer)
+        copies.append(copy)
+    network = location.network
+    network.ClearField("layers")
+    network.layers.extend(copies)
+    return Changes(operation)
 
 
 def redirect_readers(target, old: str, new: str, *, skip: tuple[str, ...] = ()) -> Changes:

@@ -26,8 +26,8 @@ import math
 from dataclasses import dataclass, field
 
 from ...graph import Layer
-from ..changes import Changes
-from ...edit import free_name, names_in_use
+from ...changes import Changes
+from ...edit import free_name, names_in_use, replace_all_layers
 from .base import REGROUPING_KINDS, NetworkFacts
 
 # Activations computed element by element, whatever the rank (PReLU and parametric softplus have per-channel
@@ -266,9 +266,7 @@ def apply_lift(facts: NetworkFacts, plan: LiftPlan, operation: str) -> Changes:
         else:
             new_layers.append(proto)
         new_layers.extend(entry_layers_after(layer, entries, entry_layers))
-    copies = [_copy(proto) for proto in new_layers]
-    network.ClearField("layers")
-    network.layers.extend(copies)
+    replace_all_layers(graph.location, new_layers, operation)
     return changes
 
 
