@@ -126,6 +126,8 @@ def _prover_for(options: dict) -> None:
         from .engine.proof import prove_with_engine
 
         options.setdefault("prove", prove_with_engine)
+    if options.get("keep_precision"):
+        options.setdefault("measure", blob_shape_measure())
 
 
 def make_updatable_file(model, output, layers: list[str], *, force: bool = False, dry_run: bool = False,

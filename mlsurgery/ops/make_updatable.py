@@ -29,7 +29,8 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
                    optimizer: OptimizerSettings = OptimizerSettings(),
                    epochs: EpochSettings = EpochSettings(), shuffle: bool = True,
                    seed: int | None = None, to_fp32: bool = False, dequantize: bool = False,
-                   allow_blocked: bool = False, fix: bool = False, prove=None) -> Changes:
+                   allow_blocked: bool = False, fix: bool = False, prove=None, keep_precision: bool = False,
+                   measure=None) -> Changes:
     """Prepare ``spec`` (in place) so Core ML can train ``layers`` on device; returns what changed.
 
     A pipeline ending in a GLM classifier (Create ML) first gets it replaced by the equivalent network
@@ -53,6 +54,9 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
         changes.extend(replace_glm_head(spec))
     if list(layers) == [MARKED]:
         layers = _marked_layers(LayerGraph.trainable(spec))
+    if keep_precision and (fp16_layers(spec) or _quantized_trainable_kinds(spec)):
+        changes.extend(_split_off_reduced_precision(spec, layers, depth=depth, loss=loss, loss_input=loss_input,
+                                                    fix=fix, measure=measure))
     changes.extend(_fix_precision(spec, layers, to_fp32=to_fp32 or fix, dequantize=dequantize, by_fix=fix))
     refusals, inserted = None, frozenset()
     if fix:
@@ -232,6 +236,43 @@ def _why_chosen(graph: LayerGraph, chosen: list[str], kind: LossKind, loss_input
     if others:
         reason += f"; passed over {_names(others)}, behind a batchnorm the device cannot train through (MLS903)"
     return reason
+
+
+def _quantized_trainable_kinds(spec) -> list[str]:
+    graph = LayerGraph.trainable(spec)
+    return [name for name in quantized_layers(spec) if graph.layer(name).kind in UPDATABLE_LAYER_KINDS]
+
+
+def _split_off_reduced_precision(spec, layers: list[str], *, depth: int, loss, loss_input, fix: bool,
+                                 measure) -> Changes:
+    """--keep-precision: split the network before the first layer to train, so the fp16 or quantized backbone
+    stays as it is in a frozen first stage and the head (widened to fp32 by split) is what Core ML trains.
+
+    Which layers to train is found on an fp32 preview (rewrites taken as proven: only the names are used)."""
+    import copy
+
+    from .fix import Proof
+    from .split import split_network
+
+    preview = copy.deepcopy(spec)
+    if fp16_layers(preview):
+        convert_fp16_to_fp32(preview)
+    if quantized := _quantized_trainable_kinds(preview):
+        dequantize_layers(preview, quantized)
+    make_updatable(preview, layers, depth=depth, loss=loss, loss_input=loss_input, fix=fix,
+                   prove=lambda before, after: Proof(True, "a preview, never saved"))
+    graph = LayerGraph.trainable(preview)
+    chosen = [layer for layer in graph.layers if layer.is_updatable]
+    first = chosen[0]
+    if len(first.inputs) != 1 or first.inputs[0] not in LayerGraph.trainable(spec).blob_producer:
+        raise SurgeryError(f"--keep-precision: {first.name!r}, the first layer to train, does not read one blob a "
+                           "layer computes, so there is no place to split the frozen backbone off; use --fix "
+                           "(widen to fp32) instead")
+    changes = Changes("split")
+    changes.add("precision", f"--keep-precision: the layers before {first.name!r} keep their weights as they are, "
+                             f"in a frozen first stage; {first.name!r} and the layers after it become an fp32 head")
+    changes.extend(split_network(spec, first.inputs[0], measure=measure))
+    return changes
 
 
 _REWRITTEN_WITH_PARAMETERS = ("scale", "bias", "loadConstant", "loadConstantND")

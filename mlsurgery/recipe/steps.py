@@ -72,6 +72,8 @@ class MakeUpdatableArguments(Arguments):
     dequantize: bool = Field(False, description="Expand the chosen layers' quantized weights to fp32.")
     allow_blocked: bool = Field(False, description="Let through layers gradients cannot reach (the save then "
                                                    "refuses the model unless it has force).")
+    keep_precision: bool = Field(False, description="Keep fp16/quantized weights in a frozen first pipeline stage "
+                                                    "and train an fp32 head after it.")
 
 
 class LossArguments(Arguments):
@@ -230,9 +232,12 @@ def _mark_updatable(spec, a: MarkUpdatableArguments, rng) -> Changes:
 
 
 def _make_updatable(spec, a: MakeUpdatableArguments, rng) -> Changes:
+    from ..api import blob_shape_measure
+
     return make_updatable.make_updatable(spec, a.layers, depth=a.depth, loss=a.loss, loss_input=a.loss_input,
                                          target_shape=a.target_shape, to_fp32=a.to_fp32, dequantize=a.dequantize,
-                                         allow_blocked=a.allow_blocked)
+                                         allow_blocked=a.allow_blocked, keep_precision=a.keep_precision,
+                                         measure=blob_shape_measure() if a.keep_precision else None)
 
 
 def _loss(spec, a: LossArguments, rng) -> Changes:

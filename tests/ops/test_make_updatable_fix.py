@@ -121,3 +121,26 @@ def test_quantized_chosen_layer_and_quantized_deprocess_are_expanded():
     graph = LayerGraph.trainable(spec)
     assert graph.layer("conv").storage == "fp32" and graph.layer("deprocess").storage == "fp32"
     assert any("quantized" in change.detail for change in changes)
+
+
+def test_keep_precision_splits_a_frozen_fp16_backbone_from_an_fp32_head():
+    from mlsurgery.graph import pipeline_stages
+
+    builder, _ = front((C, 4, 6))
+    builder.add_activation("relu", "RELU", "y", "r")
+    builder.add_convolution("head", C, C, 1, 1, 1, 1, "valid", groups=1, W=np.ones((1, 1, C, C)), b=None,
+                            has_bias=False, input_name="r", output_name="h")
+    builder.add_activation("tanh", "TANH", "h", "t")
+    builder.add_scale("deprocess", np.full(C, 127.5), np.full(C, 127.5), True, "t", "out", shape_scale=[C],
+                      shape_bias=[C])
+    spec = _quantize_spec_weights(builder.spec, 16, "_linear_quantization")
+    spec.specificationVersion = 4
+    original = copy.deepcopy(spec)
+    make_updatable(spec, ["auto"], fix=True, prove=prove_with_engine, keep_precision=True)
+    backbone, head = pipeline_stages(spec)
+    assert [layer.name for layer in backbone.neuralNetwork.layers] == ["conv", "relu"]
+    assert backbone.neuralNetwork.layers[0].convolution.weights.float16Value  # left as it was
+    assert _updatable(spec) == ["head"]
+    assert validate_spec(spec).valid
+    assert spec.description.input == original.description.input
+    assert [f.name for f in spec.description.output] == ["out"]
