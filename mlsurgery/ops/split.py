@@ -18,7 +18,7 @@ from __future__ import annotations
 from .._proto import model_pb2
 from ..errors import SurgeryError, UsageError
 from ..coreml import PIPELINE_KINDS
-from ..edit import keep_layers
+from ..edit import free_name, keep_layers
 from ..graph import LayerGraph, NetworkLocation, pipeline_stages, trainable_network
 from .changes import Changes
 from .features import Measure, array_type, blob_shape, check_blob, layers_up_to
@@ -170,20 +170,10 @@ def _put_in_place(spec, stage_path: tuple[int, ...], pipeline, changes: Changes)
     container.models.extend(stages)
     if names:
         taken = set(names)
-        new = [_unique("frozenBackbone", taken), _unique("trainableHead", taken)]
+        new = [free_name(taken, "frozenBackbone"), free_name(taken, "trainableHead")]
         names[position:position + 1] = new
         container.ClearField("names")
         container.names.extend(names)
     if parent.WhichOneof("Type") in PIPELINE_KINDS:
         parent.specificationVersion = max(parent.specificationVersion, pipeline.specificationVersion)
     changes.add("model", f"pipeline stage {position + 1} split into stages {position + 1} and {position + 2}")
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """A stage name not in ``taken`` (``name``, ``name_1``, ``name_2``…; pipeline stage names, not blobs)."""
-    candidate, suffix = name, 1
-    while candidate in taken:
-        candidate, suffix = f"{name}_{suffix}", suffix + 1
-    taken.add(candidate)
-    return candidate
-
