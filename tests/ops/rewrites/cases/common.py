@@ -24,3 +24,12 @@ def front(output_shape, channels_out=C, exact=False):
         return np.einsum("oc,chw->ohw", weights, x) + bias[:, None, None]
 
     return builder, convolution
+
+
+def dense_front():
+    """(builder, reference of ``y`` from ``x``) for an exact-rank x [1, 4] → innerProduct "dense" (4 → 3) → "y"."""
+    weights, bias = RNG.standard_normal((3, 4)).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(1, 4))], [("out", datatypes.Array(1, 3))],
+                                   disable_rank5_shape_mapping=True)
+    builder.add_inner_product("dense", weights, bias, 4, 3, True, "x", "y")
+    return builder, lambda x: (weights @ np.asarray(x, np.float64).reshape(4) + bias).reshape(1, 3)
