@@ -145,6 +145,8 @@ def _fix_for(spec, layers: list[str], loss, loss_input: str | None, prove):
         upstream = [layer, *ancestors([layer])]
         return any(candidate in upstream for candidate in chosen)
 
+    if not _blockers_fixable(spec, loss, loss_input):
+        return Changes("fix"), []
     unproven = copy.deepcopy(spec)
     fix(unproven, wanted=wanted, prove=lambda before, after: Proof(True, "a preview, never saved"))
     if _training_outlook(unproven, loss, loss_input) == _training_outlook(spec, loss, loss_input):
@@ -155,6 +157,38 @@ def _fix_for(spec, layers: list[str], loss, loss_input: str | None, prove):
     for match, why in result.refused:
         changes.add(f"layer {match.layer}", f"not rewritten ({match.code}): {why}")
     return changes, result.refused
+
+
+def _blockers_fixable(spec, loss, loss_input) -> bool:
+    """Whether some layer that stops the gradients from the (default) loss has a fixable rewrite; when none has,
+    rewriting layers behind them cannot change what trains, and the preview (slow on large models) is skipped.
+    A loss that cannot be resolved yet (e.g. a per-pixel softmax) says yes: the rewrites may be what it needs."""
+    from .rewrites import NetworkFacts, find_matches
+
+    graph = LayerGraph.trainable(spec)
+    try:
+        kind, blob = resolve_loss(graph, loss, loss_input)
+    except MLSurgeryError:
+        return True
+    producer = graph.blob_producer.get(blob)
+    if producer is None:
+        return True
+    # The first layer on each path from the loss that stops gradients (a softmax feeding cross-entropy passes).
+    blockers, seen, queue = set(), {id(producer)}, [producer]
+    while queue:
+        layer = queue.pop()
+        passes = layer.passes_gradients or (layer is producer and layer.kind == "softmax"
+                                            and kind is LossKind.CROSS_ENTROPY)
+        if not passes:
+            blockers.add(layer.name)
+            continue
+        for parent in layer.producers:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    if not blockers:
+        return True
+    return any(match.fixable and match.layer in blockers for match in find_matches(NetworkFacts(graph)))
 
 
 def _training_outlook(spec, loss, loss_input):

@@ -110,8 +110,19 @@ UPSAMPLE_TO_DECONVOLUTION = _rule(
     "mlsurgery fix MODEL --only MLS508 (or make-updatable --fix).", f"{_PROTO} (UpsampleLayerParams, "
     f"ConvolutionLayerParams); {_GRAPH}; {_WALK}")
 
+CLIP_TO_RELU = _rule(
+    "MLS509", "clip-to-relu",
+    "A clip or threshold (clamp, a ReLU6 part) can be rewritten as frozen 1 × 1 convolutions around ReLUs.",
+    "PyTorch's clamp becomes clip and TensorFlow's ReLU6 a unary THRESHOLD; Core ML backpropagates through "
+    "neither. Both are single-path ReLU expressions: max(x, a) = a + ReLU(x − a), and min(max(x, a), b) = "
+    "b − ReLU(b − a − ReLU(x − a)), so frozen diagonal 1 × 1 convolutions around ReLUs compute the same (up to "
+    "the rounding of subtracting and adding the bound back) and pass gradients. The last convolution keeps the "
+    "layer's name and output.",
+    "mlsurgery fix MODEL --only MLS509 (or make-updatable --fix).", f"{_PROTO} (ClipLayerParams, "
+    f"UnaryFunctionLayerParams, ActivationReLU); {_GRAPH}")
+
 RULES: list[Rule] = [SOFTMAX_ND, BATCHED_MATMUL, RESHAPE_TO_FLATTEN, IDENTITY_LAYER, LOSS_AFTER_RESHAPE,
-                     AFFINE_TO_CONVOLUTION, CONSTANT_TO_CONVOLUTION, REDUCE_TO_POOLING, UPSAMPLE_TO_DECONVOLUTION]
+                     AFFINE_TO_CONVOLUTION, CONSTANT_TO_CONVOLUTION, REDUCE_TO_POOLING, UPSAMPLE_TO_DECONVOLUTION, CLIP_TO_RELU]
 _BY_CODE = {rule.code: rule for rule in RULES}
 
 
