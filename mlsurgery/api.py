@@ -151,6 +151,29 @@ def reinit_file(model, output, layers: list[str], *, force: bool = False, dry_ru
                    dry_run=dry_run, in_place=in_place)
 
 
+def blob_shape_measure():
+    """The engine's blob-shape measurement for N-D networks, when the engine (PyTorch) is installed."""
+    from .engine.errors import EngineUnavailableError, require_torch
+
+    try:
+        require_torch()
+    except EngineUnavailableError:
+        return None
+    from .engine.blob_shapes import measure_blob_shape
+
+    return measure_blob_shape
+
+
+def _prover_for(options: dict) -> None:
+    """``make_updatable``'s ``--fix`` proves each rewrite by running the model: give it the engine's proof."""
+    if options.get("fix"):
+        from .engine.proof import prove_with_engine
+
+        options.setdefault("prove", prove_with_engine)
+    if options.get("keep_precision"):
+        options.setdefault("measure", blob_shape_measure())
+
+
 def make_updatable_file(model, output, layers: list[str], *, force: bool = False, dry_run: bool = False,
                         in_place: bool = False, **options) -> SurgeryResult:
     """``mlsurgery make-updatable`` as a function: load ``model``, run
@@ -158,6 +181,7 @@ def make_updatable_file(model, output, layers: list[str], *, force: bool = False
 
     ``force`` also lets through layers gradients cannot reach (the validator still reports them).
     """
+    _prover_for(options)
     return run_job(model, lambda spec: make_updatable(spec, layers, allow_blocked=force, **options), output,
                    force=force, dry_run=dry_run, in_place=in_place,
                    load=functools.partial(open_network_model, allow_glm_head=True))
@@ -171,7 +195,9 @@ def make_knn_file(model, output, features: str | None = None, settings=None, *, 
     """
     from .ops.knn import KnnSettings, make_knn
 
-    return run_job(model, lambda spec: make_knn(spec, features, settings or KnnSettings(), source=str(model)),
+    measure = blob_shape_measure()
+    return run_job(model, lambda spec: make_knn(spec, features, settings or KnnSettings(), source=str(model),
+                                                 measure=measure),
                    output, force=force, dry_run=dry_run, in_place=in_place, load=open_model)
 
 
@@ -185,8 +211,10 @@ def split_file(model, output, at: str, *, layers: list[str] | None = None, force
     """
     from .ops.split import split_network
 
+    _prover_for(options)
+
     def split_and_train_head(spec) -> Changes:
-        changes = split_network(spec, at, source=str(model))
+        changes = split_network(spec, at, source=str(model), measure=blob_shape_measure())
         if options.get("loss") is None and options.get("loss_input") is None:
             options["loss_input"] = _softmax_output(spec)
         changes.extend(make_updatable(spec, layers or ["auto"], allow_blocked=force, **options))
@@ -218,12 +246,13 @@ def fix_file(model, output, *, only: list[str] | None = None, force: bool = Fals
              in_place: bool = False) -> FixFileResult:
     """``mlsurgery fix`` as a job: apply the provable converter-output rewrites (``mlsurgery.ops.fix.fix``) to
     ``model``, validate, and write ``output``."""
+    from .engine.proof import prove_with_engine
     from .ops.fix import fix
 
     outcome = []
 
     def rewrite(spec) -> Changes:
-        outcome.append(fix(spec, only=only))
+        outcome.append(fix(spec, only=only, prove=prove_with_engine))
         return outcome[0].changes
 
     surgery = run_job(model, rewrite, output, dry_run=dry_run, force=force, in_place=in_place)

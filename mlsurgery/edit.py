@@ -1,9 +1,13 @@
 """Structural edits of a neural network, each a small function that returns the ``Changes`` it made.
 
 The few edits that rewrites and pipeline surgery are built from (as in onnx-graphsurgeon): replace a layer,
-remove a layer and reconnect its blob, rename a blob, cut the network after a blob, and ``cleanup`` of layers
-nothing reads. Each takes a ``NetworkLocation`` (``mlsurgery.graph.find_networks`` / ``trainable_network``) or a
-spec (then its trainable network) and edits the protobuf in place; build a fresh ``LayerGraph`` afterwards.
+insert layers, remove a layer and reconnect its blob (or one nothing reads), redirect a blob's readers, rename a
+blob, point a loss at another blob, cut the network after a blob, keep only some layers (carving pipeline
+stages), lay the network out anew (a rewrite that computes a whole new layout), and ``cleanup`` of layers
+nothing reads; plus the one walker over nested layers (``all_layers``) and the one free-name picker
+(``free_name``). No code outside this module deletes, inserts or reorders layers or rewires blobs. Each takes a
+``NetworkLocation`` (``mlsurgery.graph.find_networks`` / ``trainable_network``) or a spec (then its trainable
+network) and edits the protobuf in place; build a fresh ``LayerGraph`` afterwards.
 
 A blob name is referred to from more places than layer inputs and outputs, and every edit here keeps them all in
 step: the model description's features (inputs, outputs, training inputs, predicted feature and probabilities),
@@ -19,7 +23,7 @@ from collections.abc import Iterator
 from .coreml import CONTROL_FLOW_KINDS
 from .errors import SurgeryError, UsageError, did_you_mean
 from .graph import NetworkLocation, trainable_network
-from .ops.changes import Changes
+from .changes import Changes
 
 
 def replace_layer(target, name: str, new_layer) -> Changes:
@@ -83,6 +87,28 @@ def remove_layer(target, name: str) -> Changes:
     return changes
 
 
+def remove_unread_layer(target, name: str) -> Changes:
+    """Remove layer ``name`` when nothing reads what it writes (no layer, loss, model output or probability);
+    otherwise change nothing (a constant still read elsewhere stays)."""
+    location = _location(target)
+    network = location.network
+    index = _index(network, name)
+    layer = network.layers[index]
+    read = _feature_names(location.model.description, inputs=False) | set(_loss_blobs(network))
+    if location.kind == "neuralNetworkClassifier" and network.labelProbabilityLayerName:
+        read.add(network.labelProbabilityLayerName)
+    for position, other in enumerate(network.layers):
+        if position != index:
+            read |= _reads(other)
+    changes = Changes("remove-layer")
+    written, kind = list(layer.output), _kind(layer)
+    if not written or any(blob in read for blob in written):
+        return changes
+    del network.layers[index]
+    changes.add(f"layer {name}", f"removed ({kind}): nothing reads {written} any more")
+    return changes
+
+
 def rename_blob(target, old: str, new: str) -> Changes:
     """Call blob ``old`` ``new`` everywhere in the model (a model input or output feature too).
 
@@ -140,6 +166,24 @@ def cut_after(target, blob: str, feature_type=None) -> Changes:
     return changes
 
 
+def keep_layers(target, names: list[str]) -> Changes:
+    """Keep only the layers named in ``names`` (in network order) and delete the others, rewiring nothing: for
+    carving a network into pipeline stages, where the caller declares the blobs that cross between them."""
+    location = _location(target)
+    network = location.network
+    wanted = set(names)
+    unknown = wanted - {layer.name for layer in network.layers}
+    if unknown:
+        raise UsageError(f"no layer named {sorted(unknown)[0]!r}; run `mlsurgery inspect MODEL` to list them")
+    keep = {index for index, layer in enumerate(network.layers) if layer.name in wanted}
+    removed = [layer.name for index, layer in enumerate(network.layers) if index not in keep]
+    _keep_only(network, keep)
+    changes = Changes("keep-layers")
+    if removed:
+        changes.add("network", f"{len(removed)} layers removed ({_names(removed)})")
+    return changes
+
+
 def cleanup(target) -> Changes:
     """Remove the layers that no model output, loss layer or classifier probability depends on.
 
@@ -159,6 +203,112 @@ def cleanup(target) -> Changes:
                                                f"{list(layer.output)}")
     _keep_only(network, keep)
     return changes
+
+
+def insert_layers(target, layers, *, before: str | None = None, after: str | None = None) -> Changes:
+    """Insert copies of ``layers`` (``NeuralNetworkLayer`` messages, in order) before or after layer ``before`` /
+    ``after`` (neither: at the end). Names must be free (``free_name``); the blobs they read and write are taken
+    as given, so rewire with ``rename_blob`` / ``redirect_readers`` as needed."""
+    location = _location(target)
+    network = location.network
+    if before is not None and after is not None:
+        raise UsageError("insert before a layer or after one, not both")
+    position = len(network.layers)
+    if before is not None:
+        position = _index(network, before)
+    elif after is not None:
+        position = _index(network, after) + 1
+    taken = {layer.name for layer in all_layers(network)}
+    changes = Changes("insert-layers")
+    copies = []
+    for layer in layers:
+        if layer.name in taken or not layer.name:
+            raise UsageError(f"layer name {layer.name!r} is empty or already taken; pick one with free_name")
+        taken.add(layer.name)
+        copies.append(layer)
+    # protobuf repeated fields cannot insert in the middle: append, then rotate the new layers into place.
+    for layer in copies:
+        network.layers.add().CopyFrom(layer)
+    _move_tail(network, len(copies), position)
+    for layer in copies:
+        changes.add(f"layer {layer.name}", f"inserted ({_kind(layer)}), reads {list(layer.input)} writes "
+                                           f"{list(layer.output)}")
+    return changes
+
+
+def replace_all_layers(target, layers, operation: str = "relayout") -> Changes:
+    """Make the network's layer list exactly copies of ``layers``, in that order: for rewrites that compute a
+    whole new layout (``ops.rewrites.lift`` runs a region on lifted blobs, with reshapes at its borders). Layer
+    names must be unique; what changed is for the caller to report."""
+    location = _location(target)
+    names = [layer.name for layer in layers]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise SurgeryError(f"layer name {duplicates[0]!r} would appear twice; pick new names with free_name")
+    copies = []
+    for layer in layers:
+        copy = type(layer)()
+        copy.CopyFrom(layer)
+        copies.append(copy)
+    network = location.network
+    network.ClearField("layers")
+    network.layers.extend(copies)
+    return Changes(operation)
+
+
+def redirect_readers(target, old: str, new: str, *, skip: tuple[str, ...] = ()) -> Changes:
+    """Make every reader of blob ``old`` (layers other than ``skip``, loops, losses, a classifier's
+    probabilities) read ``new`` instead. Model features are left alone."""
+    location = _location(target)
+    count = _rename_references(location, old, new, skip=set(skip))
+    changes = Changes("redirect")
+    if count:
+        changes.add(f"blob {old}", f"{count} readers now read {new!r}")
+    return changes
+
+
+def set_loss_input(target, loss_name: str, blob: str) -> Changes:
+    """Point the loss layer ``loss_name`` at blob ``blob`` (a blob a layer of the network writes)."""
+    location = _location(target)
+    network = location.network
+    loss = next((loss for loss in network.updateParams.lossLayers if loss.name == loss_name), None)
+    if loss is None or not loss.WhichOneof("LossLayerType"):
+        raise UsageError(f"no loss layer named {loss_name!r}")
+    if not any(blob in layer.output for layer in network.layers):
+        raise UsageError(f"no layer writes {blob!r}; {_blob_hint(blob, set(_blob_names(location)))}")
+    params = getattr(loss, loss.WhichOneof("LossLayerType"))
+    old, params.input = params.input, blob
+    changes = Changes("loss-input")
+    changes.add(f"loss {loss_name}", f"reads {blob!r} instead of {old!r}")
+    return changes
+
+
+def all_layers(network) -> Iterator:
+    """Every layer of ``network`` and of the networks nested in its control-flow layers, depth first."""
+    for layer in network.layers:
+        yield layer
+        for nested in nested_networks(layer):
+            yield from all_layers(nested)
+
+
+def names_in_use(network) -> set[str]:
+    """Every layer and blob name of ``network`` (nested networks included)."""
+    taken: set[str] = set()
+    for layer in all_layers(network):
+        taken.add(layer.name)
+        taken.update(layer.input)
+        taken.update(layer.output)
+    return taken
+
+
+def free_name(taken: set[str], wanted: str) -> str:
+    """``wanted``, or ``wanted_2``, ``wanted_3``… whichever is not yet in ``taken`` (then added to it): the one
+    name picker for new layers and blobs (give it ``names_in_use`` plus the model's feature names)."""
+    name, suffix = wanted, 2
+    while name in taken:
+        name, suffix = f"{wanted}_{suffix}", suffix + 1
+    taken.add(name)
+    return name
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -191,7 +341,8 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _nested_networks(layer) -> Iterator:
+def nested_networks(layer) -> Iterator:
+    """The networks a control-flow layer runs (a branch's if/else, a loop's condition and body)."""
     kind = layer.WhichOneof("layer")
     fields = {"branch": ("ifBranch", "elseBranch"), "loop": ("conditionNetwork", "bodyNetwork")}.get(kind, ())
     params = getattr(layer, kind) if fields else None
@@ -200,12 +351,14 @@ def _nested_networks(layer) -> Iterator:
             yield getattr(params, field)
 
 
-def _all_layers(network) -> Iterator:
-    """Every layer of ``network`` and of the networks nested in its control-flow layers."""
-    for layer in network.layers:
-        yield layer
-        for nested in _nested_networks(layer):
-            yield from _all_layers(nested)
+def _move_tail(network, count: int, position: int) -> None:
+    """Move the last ``count`` layers of ``network`` to ``position`` (the others keep their order)."""
+    layers = network.layers
+    for _ in range(len(layers) - count - position):
+        moved = type(layers[0])()
+        moved.CopyFrom(layers[position])
+        del layers[position]
+        layers.add().CopyFrom(moved)
 
 
 def _reads(layer) -> set[str]:
@@ -213,8 +366,8 @@ def _reads(layer) -> set[str]:
     read = set(layer.input)
     if layer.WhichOneof("layer") == "loop" and layer.loop.conditionVar:
         read.add(layer.loop.conditionVar)
-    for nested in _nested_networks(layer):
-        for inner in _all_layers(nested):
+    for nested in nested_networks(layer):
+        for inner in all_layers(nested):
             read |= _reads(inner)
     return read
 
@@ -233,7 +386,7 @@ def _loss_blobs(network) -> Iterator[str]:
 
 def _blob_names(location: NetworkLocation) -> Iterator[str]:
     yield from _feature_names(location.model.description)
-    for layer in _all_layers(location.network):
+    for layer in all_layers(location.network):
         yield from layer.input
         yield from layer.output
 
@@ -256,10 +409,13 @@ def _keep_only(network, keep: set[int]) -> None:
             del network.layers[index]
 
 
-def _rename_references(location: NetworkLocation, old: str, new: str) -> int:
-    """Point every read of blob ``old`` (layer inputs, loop conditions, losses, probabilities) at ``new``."""
+def _rename_references(location: NetworkLocation, old: str, new: str, skip: set[str] = frozenset()) -> int:
+    """Point every read of blob ``old`` (layer inputs, loop conditions, losses, probabilities) at ``new``, except
+    by the layers named in ``skip``."""
     count = 0
-    for layer in _all_layers(location.network):
+    for layer in all_layers(location.network):
+        if layer.name in skip:
+            continue
         for position, blob in enumerate(layer.input):
             if blob == old:
                 layer.input[position] = new
@@ -282,7 +438,7 @@ def _rename_everywhere(location: NetworkLocation, old: str, new: str) -> int:
     """``_rename_references`` plus the layers that write ``old`` and the model features (and loss targets)
     named ``old``."""
     count = _rename_references(location, old, new)
-    for layer in _all_layers(location.network):
+    for layer in all_layers(location.network):
         for position, blob in enumerate(layer.output):
             if blob == old:
                 layer.output[position] = new

@@ -10,7 +10,7 @@ Coverage: the generic, updatable, optional-feature, pipeline and k-NN checks are
 neural-network checks come from ``rules.interface``/``rules.network``; every other model type (tree ensembles,
 GLMs, SVMs, feature engineering, Create ML models, ...) gets its type-specific validator from
 ``rules.MODEL_TYPE_CHECKS``. ML Programs and serialized models have none: Core ML accepts them after the
-generic checks (an ML Program gets an info finding, MLS505, saying its operations were not checked).
+generic checks (an ML Program gets an info finding, MLS510, saying its operations were not checked).
 """
 
 from __future__ import annotations

@@ -201,3 +201,92 @@ def test_cleanup_keeps_what_a_loss_or_a_loop_body_reads():
     cleanup(spec)
     assert [layer.name for layer in spec.neuralNetwork.layers] == ["fc1", "relu", "fc2", "for_loss", "for_loop",
                                                                    "loop"]
+
+
+# --- the primitives the rewrites, split and the feature cut use ----------------------------------------------
+
+def _layer(name, source, result):
+    layer = nn_pb2().NeuralNetworkLayer()
+    layer.name, layer.input[:], layer.output[:] = name, [source], [result]
+    layer.activation.sigmoid.SetInParent()
+    return layer
+
+
+def _names(spec):
+    return [layer.name for layer in spec.neuralNetwork.layers]
+
+
+def test_insert_layers_puts_copies_before_after_or_at_the_end():
+    from mlsurgery.edit import insert_layers
+
+    spec = _mlp()
+    insert_layers(spec, [_layer("s1", "h", "s")], after="fc1")
+    insert_layers(spec, [_layer("s0", "x", "t")], before="fc1")
+    insert_layers(spec, [_layer("s2", "y", "z")])
+    assert _names(spec) == ["s0", "fc1", "s1", "relu", "fc2", "s2"]
+    with pytest.raises(UsageError, match="already taken"):
+        insert_layers(spec, [_layer("relu", "h", "q")])
+
+
+def test_inserted_sigmoid_between_layers_keeps_the_network_valid_once_readers_follow():
+    from mlsurgery.edit import insert_layers, redirect_readers
+
+    spec = _mlp()
+    insert_layers(spec, [_layer("squash", "h", "h_squashed")], after="fc1")
+    redirect_readers(spec, "h", "h_squashed", skip=("squash",))
+    assert list(spec.neuralNetwork.layers[2].input) == ["h_squashed"]
+    assert list(spec.neuralNetwork.layers[1].input) == ["h"]
+    assert validate_spec(spec).valid
+
+
+def test_set_loss_input_moves_the_loss_and_refuses_an_unknown_blob():
+    from mlsurgery.edit import set_loss_input
+
+    spec = _mlp()
+    loss = spec.neuralNetwork.updateParams.lossLayers.add()
+    loss.name = "loss"
+    loss.meanSquaredErrorLossLayer.input, loss.meanSquaredErrorLossLayer.target = "y", "y_true"
+    set_loss_input(spec, "loss", "r")
+    assert loss.meanSquaredErrorLossLayer.input == "r"
+    with pytest.raises(UsageError):
+        set_loss_input(spec, "loss", "nowhere")
+    with pytest.raises(UsageError):
+        set_loss_input(spec, "other", "r")
+
+
+def test_keep_layers_and_remove_unread_layer():
+    from mlsurgery.edit import keep_layers, remove_unread_layer
+
+    spec = _mlp()
+    assert not list(remove_unread_layer(spec, "relu"))  # fc2 reads it: nothing happens
+    keep_layers(spec, ["fc1", "fc2"])
+    assert _names(spec) == ["fc1", "fc2"]
+    spec = _mlp()
+    spec.neuralNetwork.layers.add().CopyFrom(_layer("dead", "h", "unused"))
+    remove_unread_layer(spec, "dead")
+    assert _names(spec) == ["fc1", "relu", "fc2"]
+
+
+def test_replace_all_layers_refuses_duplicate_names():
+    from mlsurgery.edit import replace_all_layers
+
+    spec = _mlp()
+    layers = list(spec.neuralNetwork.layers)
+    replace_all_layers(spec, [layers[0], _layer("squash", "h", "h2"), *layers[1:]])
+    assert _names(spec) == ["fc1", "squash", "relu", "fc2"]
+    with pytest.raises(SurgeryError, match="twice"):
+        replace_all_layers(spec, [layers[0], layers[0]])
+
+
+def test_free_name_and_names_in_use_see_nested_networks():
+    from mlsurgery.edit import all_layers, free_name, names_in_use
+
+    spec = _mlp()
+    branch = spec.neuralNetwork.layers.add()
+    branch.name = "branch"
+    branch.input.append("r")
+    branch.branch.ifBranch.layers.add().CopyFrom(_layer("inner", "r", "inner_out"))
+    assert "inner" in [layer.name for layer in all_layers(spec.neuralNetwork)]
+    taken = names_in_use(spec.neuralNetwork)
+    assert "inner_out" in taken
+    assert free_name(taken, "inner") == "inner_2" and free_name(taken, "inner") == "inner_3"

@@ -90,5 +90,5 @@ def test_validate_says_an_ml_program_is_valid_but_its_ops_were_not_checked(run_c
     result = run_cli("validate", ml_program_package(folder, name="Valid.mlpackage"), "--format", "json")
     assert result.exit_code == 0
     [report] = json.loads(result.stdout)
-    assert report["valid"] and [f["code"] for f in report["findings"]] == ["MLS505"]
+    assert report["valid"] and [f["code"] for f in report["findings"]] == ["MLS510"]
     assert "not its operations" in report["findings"][0]["message"]

@@ -54,10 +54,12 @@ FUNCTIONS = {
     "widen": (widen.widen_classifier, {"spec", "rng"}),
     "reinit": (reinit.reinit_layers, {"spec", "rng"}),
     # The step does the command's whole job; the settings that have steps of their own keep the command's defaults.
+    # prove, measure: callables the job passes (the engine's proof and shape measurement); not recipe settings.
     "make-updatable": (make_updatable.make_updatable,
-                       {"spec", "optimizer", "epochs", "shuffle", "seed", "fix"}),
+                       {"spec", "optimizer", "epochs", "shuffle", "seed", "fix", "prove", "measure"}),
     "mark-updatable": (mark_updatable.mark_updatable, {"spec"}),
-    "loss": (loss.set_loss, {"spec"}),
+    # target_description: written by make-updatable --fix for a one-hot target, not a recipe setting.
+    "loss": (loss.set_loss, {"spec", "target_description"}),
     "shuffle": (training.set_shuffle, {"spec"}),
     "training-inputs": (describe.describe_training_inputs, {"spec"}),
     "metadata": (describe.set_metadata, {"spec"}),

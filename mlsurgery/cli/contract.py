@@ -70,6 +70,9 @@ def _print_contract(contract: dict, out) -> None:
         inputs.add_row(feature["name"], feature["role"], feature_type_label(feature["type"]),
                        _swift_label(feature["swift"]))
     out.print(inputs)
+    for feature in contract["training_inputs"]:
+        if feature["role"] == "target" and feature.get("description"):
+            out.print(Text(f"{feature['name']}: {feature['description']}"))
     parameters = Table(title="MLParameterKey (MLModelConfiguration.parameters)", title_justify="left",
                        show_edge=False)
     for column, justify in (("key", "left"), ("Swift type", "left"), ("default", "right"), ("allowed", "left")):

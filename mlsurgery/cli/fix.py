@@ -6,12 +6,13 @@ from .options import NameList, writing_options
 @click.command("fix")
 @click.argument("model", type=click.Path(path_type=str))
 @click.option("--only", "only_groups", type=NameList(), multiple=True, metavar="CODE,…",
-              help="Apply only these rewrites (rule codes MLS500–MLS504; see `mlsurgery rules`).")
+              help="Apply only these rewrites (rule codes MLS500–MLS508; see `mlsurgery rules`).")
 @writing_options("fixed", what="the fixed model")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def fix_command(model, output, only_groups, in_place, force, dry_run, output_format):
     """Rewrite converter output so Core ML can train it: softmaxND → softmax, batchedMatMul → innerProduct,
-    flattening reshapes → flatten, identity layers removed, a loss moved before a trailing reshape.
+    flattening reshapes → flatten, identity layers removed, a loss moved before a trailing reshape; scale/bias,
+    constant add/multiply, mean over H·W and nearest upsample → frozen convolutions or pooling that pass gradients.
 
     Each rewrite is kept only if the engine shows the model's outputs unchanged (within 1e-5 on random inputs of
     the declared types); a refused one is listed with the reason. Needs PyTorch (mlsurgery[train]).

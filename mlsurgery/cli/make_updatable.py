@@ -31,11 +31,16 @@ from .options import FloatRange, IntList, NameList, writing_options
 @click.option("--dequantize", is_flag=True, help="Expand the chosen layers' quantized weights to fp32.")
 @click.option("--fix", "apply_fixes", is_flag=True,
               help="First rewrite converter output between those layers and the loss (softmaxND, batchedMatMul, "
-                   "flattening reshapes, identities; see `mlsurgery fix`), each proven by the engine.")
+                   "flattening reshapes, identities, scale/bias and constant tails, reduce, nearest upsample; see "
+                   "`mlsurgery fix`), each proven by the engine; widen fp16 and dequantize the layers to train; "
+                   "train a per-pixel softmax's logits against a one-hot target.")
+@click.option("--keep-precision", is_flag=True,
+              help="Keep fp16/quantized weights: split them off into a frozen first pipeline stage and train an "
+                   "fp32 head after it (instead of widening the whole network).")
 @writing_options("updatable", what="the updatable model")
 def make_updatable_command(model, layer_groups, depth, output, in_place, loss, loss_input, target_shape, optimizer_kind,
                            lr, lr_range, batch, batch_values, momentum, beta1, beta2, eps, epochs, epochs_values,
-                           shuffle, seed, to_fp32, dequantize, apply_fixes, force, dry_run):
+                           shuffle, seed, to_fp32, dequantize, apply_fixes, keep_precision, force, dry_run):
     """Make MODEL trainable on device: mark --layers updatable, attach a loss, set the optimizer and epochs.
 
     The result is checked with mlsurgery's port of Core ML's validator; a model Core ML would reject is not
@@ -53,4 +58,4 @@ def make_updatable_command(model, layer_groups, depth, output, in_place, loss, l
         model, output, layers, depth=depth, loss=loss, loss_input=loss_input,
         target_shape=list(target_shape) if target_shape else None, optimizer=settings,
         epochs=EpochSettings(epochs, epochs_values), shuffle=shuffle, seed=seed, to_fp32=to_fp32,
-        dequantize=dequantize, fix=apply_fixes, force=force, dry_run=dry_run, in_place=in_place), dry_run=dry_run)
+        dequantize=dequantize, fix=apply_fixes, keep_precision=keep_precision, force=force, dry_run=dry_run, in_place=in_place), dry_run=dry_run)

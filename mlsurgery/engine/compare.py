@@ -19,9 +19,11 @@ class Comparison:
     detail: str
 
 
-def compare_predictions(spec_a, spec_b, *, seed: int = 0, count: int = 8, atol: float = 1e-5) -> Comparison:
+def compare_predictions(spec_a, spec_b, *, seed: int = 0, count: int = 8, atol: float = 1e-5,
+                        relative: bool = False) -> Comparison:
     """Run both specs on the same ``count`` seeded random inputs (of ``spec_a``'s declared inputs) and compare
-    every output they share: arrays and probabilities by largest absolute difference, labels exactly."""
+    every output they share: arrays and probabilities by largest absolute difference (``relative``: divided by
+    the larger of 1 and the value's size), labels exactly."""
     model_a, model_b = build_model(spec_a), build_model(spec_b)
     shared = [name for name in model_a.output_features if name in model_b.output_features]
     if not shared:
@@ -30,7 +32,7 @@ def compare_predictions(spec_a, spec_b, *, seed: int = 0, count: int = 8, atol: 
     for index, inputs in enumerate(random_inputs(spec_a, seed, count)):
         outputs_a, outputs_b = model_a.predict(inputs), model_b.predict(inputs)
         for name in shared:
-            difference, why = _difference(outputs_a.get(name), outputs_b.get(name))
+            difference, why = _difference(outputs_a.get(name), outputs_b.get(name), relative)
             if difference > worst or (why and not detail):
                 worst, worst_output = max(worst, difference), name
                 detail = f"input set {index}, output {name!r}: {why}" if why else detail
@@ -42,7 +44,7 @@ def compare_predictions(spec_a, spec_b, *, seed: int = 0, count: int = 8, atol: 
     return Comparison(agree, float(worst), worst_output, detail)
 
 
-def _difference(a, b) -> tuple[float, str]:
+def _difference(a, b, relative: bool = False) -> tuple[float, str]:
     """(largest absolute difference, reason when the values cannot be compared numerically)."""
     if isinstance(a, dict) and isinstance(b, dict):
         if set(a) != set(b):
@@ -61,6 +63,8 @@ def _difference(a, b) -> tuple[float, str]:
             if not same_nan.all():
                 return math.inf, "one model gives NaN where the other does not"
             difference = np.nan_to_num(difference)
+        if relative:
+            difference = difference / np.maximum(1.0, np.abs(np.nan_to_num(a.astype(np.float64))))
         return float(difference.max()), ""
     if a is None or b is None:
         return math.inf, "one model does not produce it"

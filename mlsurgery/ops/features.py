@@ -9,18 +9,24 @@ declared as [1024] reaches the next stage as (1, 1, 1, 7, 1024) and prediction f
 (hollance/coreml-training#4). So the shape is never guessed from a layer nearby: it comes from Core ML's own shape
 inference for rank-5 networks (``mlsurgery.shapes``), and a blob whose size it cannot pin down is refused. N-D networks
 (iOS 13+ layers, as coremltools converts PyTorch models) have no static shape inference in Core ML: there the shape
-is measured by running the network on the engine (``mlsurgery.engine``, PyTorch) with its declared input shapes.
+is propagated (``mlsurgery.ndshapes``) or, past a layer that does not know, measured by a ``measure`` callable the
+job passes in (the engine's ``measure_blob_shape``, which runs the network with its declared input shapes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .._proto import feature_types_pb2, model_pb2
+from .._proto import feature_types_pb2, model_pb2, nn_pb2
 from ..coreml import nd_array_interpretation
+from ..edit import cut_after, free_name, insert_layers, names_in_use
 from ..errors import SurgeryError, UsageError
 from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
 from ..shapes import Shaper, ShapeError
+
+# How a blob's shape is measured when it can only be known by running the network: (model, blob) → shape.
+Measure = Callable[[object, str], tuple[int, ...]]
 
 # Layers between a classifier's innerProduct and its probabilities that keep one value per class.
 _PER_CLASS_LAYERS = frozenset({"softmax", "softmaxND", "activation"})
@@ -87,11 +93,14 @@ def check_blob(graph: LayerGraph, blob: str) -> None:
     raise UsageError(f"the network has {unknown_name_message('blob', blob, known)}")
 
 
-def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
-    """The run-time shape of ``blob`` by Core ML's rank-5 shape inference; refuses what it cannot pin down."""
+def blob_shape(location: NetworkLocation, blob: str, measure: Measure | None = None) -> BlobShape:
+    """The run-time shape of ``blob`` by Core ML's rank-5 shape inference; refuses what it cannot pin down.
+
+    In an N-D network a blob past a layer ``mlsurgery.ndshapes`` does not know is measured with ``measure(model,
+    blob)`` (the jobs pass ``mlsurgery.engine.blob_shapes.measure_blob_shape``, which runs the network)."""
     network = location.network
     if nd_array_interpretation(network):
-        return _nd_shape(location, blob)
+        return _nd_shape(location, blob, measure)
     try:
         shapes = Shaper(location.model.description, network.layers).shapes
     except ShapeError as error:
@@ -112,37 +121,19 @@ def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
     return BlobShape(blob, dims)
 
 
-def _nd_shape(location: NetworkLocation, blob: str) -> BlobShape:
+def _nd_shape(location: NetworkLocation, blob: str, measure: Measure | None) -> BlobShape:
     """An N-D network's blob shape, as a stage declares it: propagated through the layers from the declared inputs
     (``mlsurgery.ndshapes``), or, past a layer that propagation does not know, measured on the engine."""
     from ..ndshapes import blob_shapes, feature_shape
 
     shape = blob_shapes(location.model, location.network).get(blob)
     if shape is None:
-        shape = _measured_shape(location, blob)
+        if measure is None:
+            raise SurgeryError(f"blob {blob!r}: its shape is only known by running the network, and no engine was "
+                               "given to run it (install mlsurgery[train])")
+        shape = measure(location.model, blob)
     exact = location.network.arrayInputShapeMapping == 1
     return BlobShape(blob, tuple(feature_shape(tuple(shape), exact)), nd=True)
-
-
-def _measured_shape(location: NetworkLocation, blob: str) -> tuple[int, ...]:
-    """A blob's tensor shape from one run of the network on the engine with seeded inputs of the declared shapes
-    (Core ML computes N-D shapes only at run time)."""
-    from ..engine.errors import require_torch
-
-    require_torch()
-    from ..engine.features import random_inputs
-    from ..engine.models import NeuralNetworkModel
-
-    model = NeuralNetworkModel(location.model)
-    example = random_inputs(location.model, 0)[0]
-    import torch
-
-    with torch.no_grad():
-        blobs = model.blobs({name: model._one(name, value) for name, value in example.items()}, 1)
-    if blob not in blobs:
-        raise SurgeryError(f"blob {blob!r} was not computed when the network ran; name a blob on the way to the "
-                           "outputs")
-    return tuple(int(dim) for dim in blobs[blob].shape[1:])
 
 
 def require_vector(shape: BlobShape) -> None:
@@ -173,8 +164,6 @@ def feature_extractor(location: NetworkLocation, blob: str, shape: BlobShape):
     """A plain ``neuralNetwork`` model: the network cut after ``blob`` (``mlsurgery.edit.cut_after``: the layers
     ``blob`` is computed from), with the network's inputs and image preprocessing, and one output, ``blob`` declared
     as ``shape`` (FLOAT32). Nothing in it is updatable."""
-    from ..edit import cut_after
-
     source = location.model
     stage = model_pb2().Model()
     stage.specificationVersion = source.specificationVersion
@@ -197,21 +186,14 @@ def feature_extractor(location: NetworkLocation, blob: str, shape: BlobShape):
     if shape.nd and len(shape.dims) != 1:
         # An N-D network hands its blob on in the blob's own rank; a k-NN reads exactly rank 1.
         output = stage.description.output[0]
-        output.name = _free_blob_name(f"{blob}_vector", network)
-        reshape = network.layers.add()
+        output.name = free_name(names_in_use(network), f"{blob}_vector")
+        reshape = nn_pb2().NeuralNetworkLayer()
         reshape.name = output.name
         reshape.input.append(blob)
         reshape.output.append(output.name)
         reshape.reshapeStatic.targetShape.append(shape.size)
+        insert_layers(NetworkLocation(stage, "neuralNetwork"), [reshape])
     return stage
-
-
-def _free_blob_name(name: str, network) -> str:
-    taken = {layer.name for layer in network.layers} | {out for layer in network.layers for out in layer.output}
-    candidate, suffix = name, 1
-    while candidate in taken:
-        candidate, suffix = f"{name}_{suffix}", suffix + 1
-    return candidate
 
 
 def _weights_of(layer_proto):

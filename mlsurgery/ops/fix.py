@@ -2,7 +2,7 @@
 
 ``fix`` first applies every fixable match to a copy of the spec (finding them again after each rewrite, since one
 rewrite changes what the next one sees) and runs the copy and the original on the same random inputs of the
-declared types (the engine's ``compare_predictions``, 1e-5). When they agree, that is the result: one proof for
+declared types (``prove``: the engine's ``compare_predictions``, 1e-5, passed in by the job). When they agree, that is the result: one proof for
 all, which matters for large models the engine runs slowly. When they do not, it starts again one rewrite at a
 time, keeping each that is proven and refusing the others, saying why.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import MLSurgeryError, UsageError
-from .changes import Changes
+from ..changes import Changes
 from .rewrites import REWRITE_CODES, Match, NetworkFacts, find_matches, rewrite
 
 TOLERANCE = 1e-5
@@ -36,18 +36,6 @@ class FixResult:
 Prover = Callable[[object, object], Proof]
 
 
-def prove_with_engine(before, after, count: int = 8) -> Proof:
-    """Run ``before`` and ``after`` on the same ``count`` seeded random inputs; agree within ``TOLERANCE``."""
-    from ..engine import compare_predictions
-    from ..engine.errors import EngineRuntimeError, UnsupportedModelError
-
-    try:
-        comparison = compare_predictions(before, after, seed=0, count=count, atol=TOLERANCE)
-    except (UnsupportedModelError, EngineRuntimeError) as cannot:
-        return Proof(False, f"the engine cannot run the model to prove it ({cannot})")
-    return Proof(comparison.agree, comparison.detail)
-
-
 def parse_codes(codes: list[str] | None) -> list[str] | None:
     """``--only`` codes, checked against the rewrites' rule codes."""
     if not codes:
@@ -59,9 +47,12 @@ def parse_codes(codes: list[str] | None) -> list[str] | None:
     return wanted
 
 
-def fix(spec, *, only: list[str] | None = None, prove: Prover = prove_with_engine,
+def fix(spec, *, prove: Prover, only: list[str] | None = None,
         wanted: Callable[[NetworkFacts, Match], bool] | None = None) -> FixResult:
     """Apply every provable fixable rewrite (those in ``only``, and for which ``wanted`` says yes) to ``spec``.
+
+    ``prove(before, after)`` says whether two specs predict the same; the jobs pass
+    ``mlsurgery.engine.proof.prove_with_engine`` (operations never import the engine).
 
     ``spec`` is changed in place. Refused matches are listed with the reason; nothing is raised for them.
     """

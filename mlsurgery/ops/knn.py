@@ -86,11 +86,12 @@ class _Source:
 
 
 def make_knn(spec, features: str | None = None, settings: KnnSettings = KnnSettings(), *,
-             source: str = "model") -> Changes:
+             source: str = "model", measure=None) -> Changes:
     """Turn ``spec`` (in place) into a pipeline classifier: feature extractor + empty updatable k-NN.
 
     ``features`` names the blob to cut at (default: the input of the classifier's innerProduct); ``source``
-    names the file in error messages. Returns what changed; validate the result with
+    names the file in error messages; ``measure`` measures an N-D blob's shape by running the network
+    (``mlsurgery.ops.features.blob_shape``). Returns what changed; validate the result with
     ``mlsurgery.validate.validate_spec``.
     """
     changes = Changes("make-knn")
@@ -102,7 +103,7 @@ def make_knn(spec, features: str | None = None, settings: KnnSettings = KnnSetti
         blob = features or default_feature_blob(graph)
         check_blob(graph, blob)
         if blob in graph.blob_producer:
-            shape = blob_shape(found.network, blob)
+            shape = blob_shape(found.network, blob, measure)
             require_vector(shape)
             extractor = feature_extractor(found.network, blob, shape)
             stages.append(extractor)

@@ -6,6 +6,7 @@ from ..coreml import LossKind
 from ..errors import SurgeryError, UsageError
 from ..graph import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
+from .rewrites.base import REGROUPING_KINDS, before_trailing_regrouping
 
 DEFAULT_LOSS_NAME = "lossLayer"
 
@@ -13,7 +14,7 @@ DEFAULT_LOSS_NAME = "lossLayer"
 # target shape from the model output after it.
 _ELEMENT_PRESERVING = frozenset({"activation", "reshape", "flatten", "softmax"})
 # Layers that only regroup the values of their single input (Core ML does not backpropagate through them).
-_REGROUPING = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
+_REGROUPING = REGROUPING_KINDS
 
 
 def default_loss(graph: LayerGraph) -> tuple[LossKind, str]:
@@ -43,16 +44,19 @@ def softmax_behind(graph: LayerGraph, blob: str | None):
     return producer if producer is not None and producer.kind == "softmax" else None
 
 
-def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
-    """``blob``, or the blob a chain of reshape-like layers writing it starts from, when a layer writes that one:
-    Core ML does not backpropagate through reshapes, and they only regroup the values."""
-    current = blob
-    producer = graph.blob_producer.get(current)
-    while producer is not None and producer.kind in _REGROUPING and len(producer.inputs) == 1 and (
-            producer.inputs[0] in graph.blob_producer):
-        current = producer.inputs[0]
-        producer = graph.blob_producer.get(current)
-    return current
+def per_pixel_softmax(graph: LayerGraph, blob: str | None):
+    """The softmax writing ``blob`` (directly or through reshape-like layers) when it normalises the classes of
+    each pixel (a segmentation map: H or W above 1), else None."""
+    softmax = softmax_behind(graph, blob)
+    if softmax is None or _is_class_vector(graph, softmax.outputs[0]):
+        return None
+    return softmax
+
+
+# What Core ML's two losses can express for a per-pixel classifier (NeuralNetwork.proto, LossLayer messages).
+PER_PIXEL_SOFTMAX_NOTE = (
+    "Core ML's cross-entropy takes one class index per example, not one per pixel, and MSE cannot train through "
+    "a softmax; what trains the same classes is MSE on the pre-softmax logits against a one-hot target")
 
 
 def _is_class_vector(graph: LayerGraph, blob: str) -> bool:
@@ -105,14 +109,15 @@ def resolve_loss(graph: LayerGraph, kind: LossKind | str | None, input: str | No
 
 
 def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None, *, name: str | None = None,
-             target_shape: list[int] | None = None) -> Changes:
+             target_shape: list[int] | None = None, target_description: str = "") -> Changes:
     """Replace the network's loss layer and its training inputs.
 
     ``kind`` is a ``LossKind`` (or its name, ``cross-entropy`` or ``mse``) and ``input`` the blob the loss reads;
     both default to what ``default_loss`` picks. Training inputs become the model's inputs plus the target: for
     cross-entropy on a classifier's probabilities, the predicted-feature name with the class label type (Core ML
     maps the label to an index itself); otherwise ``<input>_true``, a one-element INT32 index for cross-entropy
-    or, for MSE, a DOUBLE array shaped like the loss input.
+    or, for MSE, a DOUBLE array shaped like the loss input. ``target_description`` becomes the target's
+    ``shortDescription`` (what ``mlsurgery contract`` shows the app developer), e.g. how a one-hot target is laid out.
     """
     location = trainable_network(spec)
     graph = LayerGraph(location)
@@ -143,6 +148,9 @@ def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None,
     changes.add(f"loss {name}", f"{kind} on {input!r}, target {target_feature[0]!r}")
     for model in _models_on_path(spec, location.stage_path):
         _set_training_inputs(model.description, target_feature, changes)
+        for feature in model.description.trainingInput:
+            if target_description and feature.name == target_feature[0]:
+                feature.shortDescription = target_description
     return changes
 
 

@@ -273,5 +273,14 @@ def _weight_shape(layer: Layer, path: str) -> tuple[tuple[int, ...], int, int]:
         if path.endswith("RecursionMatrix"):
             return (hidden, hidden), 0, hidden
         return (hidden,), 0, 1
+    # The affine and constant layers a --fix rewrite turns into a convolution: one scale for the tensor
+    # (ScaleLayerParams, BiasLayerParams, LoadConstantParams).
+    shapes = {("scale", "scale"): "shapeScale", ("scale", "bias"): "shapeBias", ("bias", "bias"): "shape",
+              ("loadConstant", "data"): "shape", ("loadConstantND", "data"): "shape"}
+    field = shapes.get((layer.kind, path))
+    if field is not None:
+        shape = tuple(int(d) for d in getattr(params, field)) or (1,)
+        return shape, len(shape) - 1, 1
     raise SurgeryError(f"layer {layer.name!r} is a {layer.type_label} layer; dequantize works on "
-                       f"{', '.join(UPDATABLE_LAYER_KINDS)} layers (the kinds Core ML can train)")
+                       f"{', '.join(UPDATABLE_LAYER_KINDS)} layers (the kinds Core ML can train) and on the "
+                       "scale, bias and loadConstant layers --fix rewrites")

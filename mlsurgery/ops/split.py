@@ -18,9 +18,10 @@ from __future__ import annotations
 from .._proto import model_pb2
 from ..errors import SurgeryError, UsageError
 from ..coreml import PIPELINE_KINDS
-from ..graph import LayerGraph, pipeline_stages, trainable_network
+from ..edit import free_name, keep_layers
+from ..graph import LayerGraph, NetworkLocation, pipeline_stages, trainable_network
 from .changes import Changes
-from .features import array_type, blob_shape, check_blob, layers_up_to
+from .features import Measure, array_type, blob_shape, check_blob, layers_up_to
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers
 
 _PIPELINE_OF = {"neuralNetworkClassifier": "pipelineClassifier", "neuralNetworkRegressor": "pipelineRegressor",
@@ -29,7 +30,7 @@ _NETWORK_FIELDS = ("arrayInputShapeMapping", "imageInputShapeMapping")
 _CLASSIFIER_FIELDS = ("stringClassLabels", "int64ClassLabels", "labelProbabilityLayerName")
 
 
-def split_network(spec, at: str, *, source: str = "model") -> Changes:
+def split_network(spec, at: str, *, source: str = "model", measure: Measure | None = None) -> Changes:
     """Split ``spec``'s trainable network (the root one, or a pipeline's last stage) after blob ``at``, in place.
 
     The first stage keeps the layers up to ``at`` byte for byte; the second holds the rest, with fp16 weights
@@ -41,7 +42,7 @@ def split_network(spec, at: str, *, source: str = "model") -> Changes:
     check_blob(graph, at)
     if at not in graph.blob_producer:
         raise UsageError(f"blob {at!r} is a model input; split after a blob a layer computes")
-    shape = blob_shape(location, at)
+    shape = blob_shape(location, at, measure)
     backbone = layers_up_to(graph, at)
     backbone_ids = {id(layer) for layer in backbone}
     head = [layer for layer in graph.layers if id(layer) not in backbone_ids]
@@ -99,9 +100,9 @@ def _backbone_stage(location, layers, at: str, feature_type, other_outputs):
     network = stage.neuralNetwork
     network.preprocessing.extend(location.network.preprocessing)
     _copy_network_fields(location.network, network)
-    for layer in layers:
-        copy = network.layers.add()
-        copy.CopyFrom(layer.proto)
+    network.layers.extend(location.network.layers)
+    keep_layers(NetworkLocation(stage, "neuralNetwork"), [layer.name for layer in layers])
+    for copy in network.layers:
         if copy.isUpdatable:
             copy.isUpdatable = False
     feature = stage.description.output.add()
@@ -130,8 +131,8 @@ def _head_stage(location, layers, at: str, feature_type, outputs):
                 network.labelProbabilityLayerName = location.network.labelProbabilityLayerName
             elif location.network.HasField(field):
                 getattr(network, field).CopyFrom(getattr(location.network, field))
-    for layer in layers:
-        network.layers.add().CopyFrom(layer.proto)
+    network.layers.extend(location.network.layers)
+    keep_layers(NetworkLocation(stage, location.kind), [layer.name for layer in layers])
     return stage
 
 
@@ -169,19 +170,10 @@ def _put_in_place(spec, stage_path: tuple[int, ...], pipeline, changes: Changes)
     container.models.extend(stages)
     if names:
         taken = set(names)
-        new = [_unique("frozenBackbone", taken), _unique("trainableHead", taken)]
+        new = [free_name(taken, "frozenBackbone"), free_name(taken, "trainableHead")]
         names[position:position + 1] = new
         container.ClearField("names")
         container.names.extend(names)
     if parent.WhichOneof("Type") in PIPELINE_KINDS:
         parent.specificationVersion = max(parent.specificationVersion, pipeline.specificationVersion)
     changes.add("model", f"pipeline stage {position + 1} split into stages {position + 1} and {position + 2}")
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, suffix = name, 1
-    while candidate in taken:
-        candidate, suffix = f"{name}_{suffix}", suffix + 1
-    taken.add(candidate)
-    return candidate
-

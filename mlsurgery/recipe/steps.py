@@ -72,6 +72,8 @@ class MakeUpdatableArguments(Arguments):
     dequantize: bool = Field(False, description="Expand the chosen layers' quantized weights to fp32.")
     allow_blocked: bool = Field(False, description="Let through layers gradients cannot reach (the save then "
                                                    "refuses the model unless it has force).")
+    keep_precision: bool = Field(False, description="Keep fp16/quantized weights in a frozen first pipeline stage "
+                                                    "and train an fp32 head after it.")
 
 
 class LossArguments(Arguments):
@@ -230,9 +232,12 @@ def _mark_updatable(spec, a: MarkUpdatableArguments, rng) -> Changes:
 
 
 def _make_updatable(spec, a: MakeUpdatableArguments, rng) -> Changes:
+    from ..api import blob_shape_measure
+
     return make_updatable.make_updatable(spec, a.layers, depth=a.depth, loss=a.loss, loss_input=a.loss_input,
                                          target_shape=a.target_shape, to_fp32=a.to_fp32, dequantize=a.dequantize,
-                                         allow_blocked=a.allow_blocked)
+                                         allow_blocked=a.allow_blocked, keep_precision=a.keep_precision,
+                                         measure=blob_shape_measure() if a.keep_precision else None)
 
 
 def _loss(spec, a: LossArguments, rng) -> Changes:
@@ -271,19 +276,24 @@ def _dequantize(spec, a: DequantizeArguments, rng) -> Changes:
 def _make_knn(spec, a: MakeKnnArguments, rng) -> Changes:
     from ..ops.knn import make_knn
 
-    return make_knn(spec, a.features, a.settings())
+    from ..api import blob_shape_measure
+
+    return make_knn(spec, a.features, a.settings(), measure=blob_shape_measure())
 
 
 def _split(spec, a: SplitArguments, rng) -> Changes:
     from ..ops.split import split_network
 
-    return split_network(spec, a.at)
+    from ..api import blob_shape_measure
+
+    return split_network(spec, a.at, measure=blob_shape_measure())
 
 
 def _fix(spec, a: FixArguments, rng) -> Changes:
+    from ..engine.proof import prove_with_engine
     from ..ops.fix import fix
 
-    return fix(spec, only=a.only).changes
+    return fix(spec, only=a.only, prove=prove_with_engine).changes
 
 
 def _replace_glm(spec, a: ReplaceGlmArguments, rng) -> Changes:

@@ -68,8 +68,62 @@ LOSS_AFTER_RESHAPE = _rule(
     "mlsurgery fix MODEL --only MLS504 (make-updatable places a new loss there itself).",
     f"{_WALK} (isTrainingConfigurationSupported)")
 
+_GRAPH = "mlmodel/src/Validation/NeuralNetwork/NeuralNetworkValidatorGraph.hpp (isLayerSupportedForBackprop)"
+
+AFFINE_TO_CONVOLUTION = _rule(
+    "MLS505", "affine-to-convolution",
+    "A per-channel or scalar scale, bias or linear activation can be rewritten as a frozen 1 × 1 convolution.",
+    "Image-to-image models end in a deprocess layer (tanh → scale 127.5, bias 127.5). Core ML does not "
+    "backpropagate through scale, bias or a linear activation, so no layer before it can train. A 1 × 1 "
+    "convolution with diagonal weights (the scale) and the bias computes the same y[c] = s[c]·x[c] + b[c] and "
+    "passes gradients; it is not marked updatable, and the layer keeps its name, input and output. A scale or "
+    "bias that varies over H and W is not a channel affine and is not rewritten.",
+    "mlsurgery fix MODEL --only MLS505 (or make-updatable --fix).", f"{_PROTO} (ScaleLayerParams, "
+    f"BiasLayerParams, ActivationLinear, ConvolutionLayerParams); {_GRAPH}")
+
+CONSTANT_TO_CONVOLUTION = _rule(
+    "MLS506", "constant-to-convolution",
+    "Adding or multiplying by a per-channel constant can be rewritten as a frozen 1 × 1 convolution.",
+    "An add or multiply with one input and alpha, or whose other input a loadConstant(ND) writes with one value "
+    "per channel ([C, 1, 1] or all ones), stops gradients. A 1 × 1 convolution with diagonal weights (the factor, "
+    "or 1) and bias (the addend, or 0) computes the same and passes them; the constant layer goes when nothing "
+    "else reads it. Constants that vary over H and W are not rewritten.",
+    "mlsurgery fix MODEL --only MLS506 (or make-updatable --fix).", f"{_PROTO} (AddLayerParams, "
+    f"MultiplyLayerParams, LoadConstantParams, AddBroadcastableLayerParams); {_GRAPH}")
+
+REDUCE_TO_POOLING = _rule(
+    "MLS507", "reduce-to-global-pooling",
+    "A mean or sum over H and W can be rewritten as global average pooling.",
+    "reduce (axis HW, AVG or SUM) and reduceMean/reduceSum over the last two axes with keepDims stop gradients; "
+    "global average pooling computes the per-channel mean over H and W and passes them (a sum adds a frozen 1 × 1 "
+    "convolution multiplying by H·W). Other axes, other modes and keepDims false are not rewritten.",
+    "mlsurgery fix MODEL --only MLS507 (or make-updatable --fix).", f"{_PROTO} (ReduceLayerParams, "
+    f"ReduceMeanLayerParams, PoolingLayerParams); {_GRAPH}")
+
+UPSAMPLE_TO_DECONVOLUTION = _rule(
+    "MLS508", "upsample-to-deconvolution",
+    "A nearest-neighbour upsample by integer factors can be rewritten as a frozen transposed convolution.",
+    "Core ML does not backpropagate through upsample, but its walk passes every convolution layer, deconvolutions "
+    "included (the validator checks the layer case, never isDeconvolution). A deconvolution with kernel = stride = "
+    "the factors and weights 1 from each channel to itself copies each pixel onto its block, exactly nearest "
+    "upsampling. Bilinear upsampling is not rewritten: it samples clamped at the border, which no transposed "
+    "convolution reproduces, so predictions would change at the edges; attach the loss before it instead.",
+    "mlsurgery fix MODEL --only MLS508 (or make-updatable --fix).", f"{_PROTO} (UpsampleLayerParams, "
+    f"ConvolutionLayerParams); {_GRAPH}; {_WALK}")
+
+CLIP_TO_RELU = _rule(
+    "MLS509", "clip-to-relu",
+    "A clip or threshold (clamp, a ReLU6 part) can be rewritten as frozen 1 × 1 convolutions around ReLUs.",
+    "PyTorch's clamp becomes clip and TensorFlow's ReLU6 a unary THRESHOLD; Core ML backpropagates through "
+    "neither. Both are single-path ReLU expressions: max(x, a) = a + ReLU(x − a), and min(max(x, a), b) = "
+    "b − ReLU(b − a − ReLU(x − a)), so frozen diagonal 1 × 1 convolutions around ReLUs compute the same (up to "
+    "the rounding of subtracting and adding the bound back) and pass gradients. The last convolution keeps the "
+    "layer's name and output.",
+    "mlsurgery fix MODEL --only MLS509 (or make-updatable --fix).", f"{_PROTO} (ClipLayerParams, "
+    f"UnaryFunctionLayerParams, ActivationReLU); {_GRAPH}")
+
 ML_PROGRAM = _rule(
-    "MLS505", "ml-program-to-neural-network",
+    "MLS510", "ml-program-to-neural-network",
     "An ML Program can be converted to a NeuralNetwork, which Core ML can train; its operations are not checked.",
     "Core ML trains only NeuralNetwork models, and coremltools 7+ writes ML Programs (.mlpackage) by default. "
     "The open-source validator accepts an ML Program after the generic checks without looking at its program "
@@ -79,7 +133,9 @@ ML_PROGRAM = _rule(
     "mlsurgery convert MODEL.mlpackage -o MODEL.mlmodel (every command that writes a model converts first), then "
     "validate the NeuralNetwork, which mlsurgery checks fully.", "mlmodel/src/Model.cpp (validate)")
 
-RULES: list[Rule] = [SOFTMAX_ND, BATCHED_MATMUL, RESHAPE_TO_FLATTEN, IDENTITY_LAYER, LOSS_AFTER_RESHAPE, ML_PROGRAM]
+RULES: list[Rule] = [SOFTMAX_ND, BATCHED_MATMUL, RESHAPE_TO_FLATTEN, IDENTITY_LAYER, LOSS_AFTER_RESHAPE,
+                     AFFINE_TO_CONVOLUTION, CONSTANT_TO_CONVOLUTION, REDUCE_TO_POOLING, UPSAMPLE_TO_DECONVOLUTION,
+                     CLIP_TO_RELU, ML_PROGRAM]
 _BY_CODE = {rule.code: rule for rule in RULES}
 
 

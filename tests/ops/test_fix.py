@@ -10,7 +10,8 @@ from mlsurgery.engine import compare_predictions
 from mlsurgery.errors import ModelLoadError, UsageError
 from mlsurgery.graph import trainable_network
 from mlsurgery.io import load_spec
-from mlsurgery.ops.fix import fix, parse_codes, prove_with_engine
+from mlsurgery.engine.proof import prove_with_engine
+from mlsurgery.ops.fix import fix, parse_codes
 from mlsurgery.ops.rewrites import NetworkFacts, find_matches
 from mlsurgery.validate import validate_spec
 
@@ -45,7 +46,7 @@ def test_fix_never_changes_predictions(path):
 
 def test_keras_batched_matmul_mlp_becomes_inner_products():
     spec = load_spec(FIXTURES / "third_party" / "keras_batchedmatmul_mlp.mlmodel")
-    result = fix(spec)
+    result = fix(spec, prove=prove_with_engine)
     assert [match.code for match in result.applied] == ["MLS501"] * 3 and not result.refused
     assert [layer.WhichOneof("layer") for layer in spec.neuralNetwork.layers] == [
         "innerProduct", "activation", "innerProduct", "activation", "innerProduct"]
@@ -55,8 +56,8 @@ def test_only_limits_the_rewrites_and_unknown_codes_are_refused():
     from pytorch_models import converted
 
     _, _, spec = converted("cnn")
-    assert not fix(spec, only=["MLS501"]).applied
-    assert {match.code for match in fix(spec, only=["mls502"]).applied} == {"MLS502"}
+    assert not fix(spec, only=["MLS501"], prove=prove_with_engine).applied
+    assert {match.code for match in fix(spec, only=["mls502"], prove=prove_with_engine).applied} == {"MLS502"}
     kinds = [layer.WhichOneof("layer") for layer in spec.neuralNetwork.layers]
     # The flatten keeps rank 4, so the dense head after it runs lifted (its softmaxND becomes softmax with it).
     assert kinds[kinds.index("flatten") + 1] == "innerProduct" and "reshapeStatic" not in kinds[:kinds.index("flatten")]
@@ -69,7 +70,7 @@ def test_a_rewrite_the_engine_cannot_run_is_refused_with_the_reason():
 
     _, _, spec = converted("gru")
     before = copy.deepcopy(spec)
-    result = fix(spec, only=["MLS500"])
+    result = fix(spec, only=["MLS500"], prove=prove_with_engine)
     if result.applied:  # the engine runs loops: then the rewrite must hold
         assert compare_predictions(before, spec, seed=5).agree
     else:

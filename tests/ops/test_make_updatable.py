@@ -137,11 +137,12 @@ def test_impossible_optimizer_settings_are_usage_errors(settings):
 
 
 def test_a_softmax_over_classes_gets_cross_entropy_a_per_pixel_softmax_does_not():
+    from mlsurgery.engine.proof import prove_with_engine
     from mlsurgery.ops.fix import fix
     from rules import converted_specs
 
     batched = converted_specs.classifier_head(axis=-1, rank_of_input=3)  # [1, 2, 4] → dense → softmaxND
-    fix(batched)
+    fix(batched, prove=prove_with_engine)
     make_updatable(batched, ["auto"])
     assert batched.neuralNetwork.updateParams.lossLayers[0].WhichOneof("LossLayerType") == (
         "categoricalCrossEntropyLossLayer")

@@ -6,11 +6,12 @@ predictions do not change.
 
 from __future__ import annotations
 
-from . import batched_matmul, flatten, identity, loss_input, softmax_nd
+from . import affine, batched_matmul, clip, constant, flatten, identity, loss_input, reduce, softmax_nd, upsample
 from .base import Match, NetworkFacts, Rewrite
 
 REWRITES: list[Rewrite] = [identity.REWRITE, batched_matmul.REWRITE, softmax_nd.REWRITE, flatten.REWRITE,
-                           loss_input.REWRITE]
+                           loss_input.REWRITE, affine.REWRITE, constant.REWRITE, reduce.REWRITE, upsample.REWRITE,
+                           clip.REWRITE]
 REWRITE_CODES = [rewrite.code for rewrite in REWRITES]
 
 

@@ -7,12 +7,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from ...graph import LayerGraph, trainable_network
+import numpy as np
+
+from ...edit import all_layers, nested_networks
+from ...graph import LayerGraph, ancestors, trainable_network
 from ...ndshapes import Shape, blob_shapes
-from ..changes import Changes
+from ...changes import Changes
 
 # Layers that only regroup the elements of their single input, in row-major order, without changing any value.
 REGROUPING_KINDS = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
+
+
+def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
+    """``blob``, or the blob a chain of reshape-like layers writing it starts from, when a layer writes that one:
+    Core ML does not backpropagate through reshapes, and they only regroup the values."""
+    current = blob
+    producer = graph.blob_producer.get(current)
+    while producer is not None and producer.kind in REGROUPING_KINDS and len(producer.inputs) == 1 and (
+            producer.inputs[0] in graph.blob_producer):
+        current = producer.inputs[0]
+        producer = graph.blob_producer.get(current)
+    return current
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,7 @@ class NetworkFacts:
     def writer_counts(self) -> dict[str, int]:
         """How many layers write each blob, counting layers nested in loops and branches."""
         counts: dict[str, int] = {}
-        for layer in _all_layers(self.graph.network.layers):
+        for layer in all_layers(self.graph.network):
             for blob in layer.output:
                 counts[blob] = counts.get(blob, 0) + 1
         return counts
@@ -70,45 +85,73 @@ class NetworkFacts:
         """Blobs read or written inside a loop or branch body (rewriting them would need those bodies too)."""
         names: set[str] = set()
         for layer in self.graph.network.layers:
-            for nested in _nested_layers(layer):
-                names.update(nested.input)
-                names.update(nested.output)
+            for nested in nested_networks(layer):
+                for inner in all_layers(nested):
+                    names.update(inner.input)
+                    names.update(inner.output)
         return frozenset(names)
 
     def written_once(self, blob: str) -> bool:
         return self.writer_counts.get(blob, 0) <= 1 and blob not in self.nested_blobs
 
 
-def _nested_layers(layer):
-    kind = layer.WhichOneof("layer")
-    bodies = []
-    if kind == "loop":
-        bodies = [layer.loop.conditionNetwork, layer.loop.bodyNetwork]
-    elif kind == "branch":
-        bodies = [layer.branch.ifBranch, layer.branch.elseBranch]
-    for body in bodies:
-        yield from _all_layers(body.layers)
+# --- what the rewrites into frozen convolutions share ----------------------------------------------------------
+
+# The kinds a user may train (with batchedMatmul, which MLS501 turns into innerProduct): a rewrite that only
+# opens the gradient path is worth making when one of them lies upstream.
+TRAINABLE_AFTER_FIX = frozenset({"convolution", "innerProduct", "uniDirectionalLSTM", "batchedMatmul"})
 
 
-def _all_layers(layers):
-    for layer in layers:
-        yield layer
-        yield from _nested_layers(layer)
+def trains_upstream(graph: LayerGraph, layer) -> bool:
+    """Some layer a user may train lies upstream of ``layer`` (else opening the gradient path gains nothing)."""
+    producers = [graph.blob_producer[blob] for blob in layer.inputs if blob in graph.blob_producer]
+    return any(candidate.kind in TRAINABLE_AFTER_FIX for candidate in [*producers, *ancestors(producers)])
 
 
-def unique_name(taken: set[str], wanted: str) -> str:
-    """``wanted``, or ``wanted_2``, ``wanted_3``… whichever is not yet in ``taken`` (then added to it)."""
-    name, suffix = wanted, 2
-    while name in taken:
-        name, suffix = f"{wanted}_{suffix}", suffix + 1
-    taken.add(name)
-    return name
+def channels_of(facts: NetworkFacts, blob: str) -> tuple[int | None, str]:
+    """The channel count of ``blob`` as a convolution sees it (axis -3), or ``None`` and why not.
+
+    A rank-5 (legacy) network's blobs are ``[S, B, C, H, W]``; in an exact-rank network a convolution needs a
+    rank-4 or rank-5 ``[..., C, H, W]`` input (NeuralNetwork.proto, ConvolutionLayerParams)."""
+    shape = facts.shape(blob)
+    if shape is None:
+        return None, f"the shape of {blob!r} cannot be inferred"
+    if facts.exact_ranks and len(shape) < 4:
+        return None, f"{blob!r} has rank {len(shape)}, and a convolution needs a rank-4 or rank-5 input"
+    return int(shape[-3]), ""
 
 
-def names_in_use(network) -> set[str]:
-    taken: set[str] = set()
-    for layer in _all_layers(network.layers):
-        taken.add(layer.name)
-        taken.update(layer.input)
-        taken.update(layer.output)
-    return taken
+def frozen_convolution(like, name: str, weights: np.ndarray, bias: np.ndarray | None, source: str, target: str,
+                       *, deconvolution: bool = False, stride: tuple[int, int] = (1, 1)):
+    """A ``convolution`` layer message (the class of ``like``, a layer of the network) reading ``source`` and
+    writing ``target``, valid padding, no dilation, one group, not updatable.
+
+    ``weights`` is laid out as Core ML stores them: ``[outputChannels, kernelChannels, kH, kW]``, or for a
+    deconvolution ``[kernelChannels, outputChannels, kH, kW]`` (NeuralNetwork.proto, ConvolutionLayerParams).
+    """
+    layer = type(like)()
+    layer.name = name
+    layer.input.append(source)
+    layer.output.append(target)
+    params = layer.convolution
+    first, second, height, width = weights.shape
+    params.outputChannels = second if deconvolution else first
+    params.kernelChannels = first if deconvolution else second
+    params.nGroups = 1
+    params.kernelSize.extend([height, width])
+    params.stride.extend(stride)
+    params.dilationFactor.extend([1, 1])
+    params.valid.SetInParent()
+    params.isDeconvolution = deconvolution
+    params.weights.floatValue.extend(weights.astype(np.float32).ravel().tolist())
+    if bias is not None:
+        params.hasBias = True
+        params.bias.floatValue.extend(np.asarray(bias, np.float32).ravel().tolist())
+    return layer
+
+
+def diagonal_weights(scale: np.ndarray, channels: int) -> np.ndarray:
+    """``[C, C, 1, 1]`` weights of a 1 × 1 convolution that multiplies channel c by ``scale[c]`` (or a scalar)."""
+    weights = np.zeros((channels, channels, 1, 1), np.float32)
+    weights[np.arange(channels), np.arange(channels), 0, 0] = np.broadcast_to(scale, (channels,))
+    return weights

@@ -10,7 +10,8 @@ weight) and the int8 dynamic-quantisation mode are refused.
 
 from __future__ import annotations
 
-from ..changes import Changes
+from ...changes import Changes
+from ...edit import replace_layer
 from .base import Match, NetworkFacts, Rewrite
 
 CODE = "MLS501"
@@ -43,7 +44,8 @@ def find(facts: NetworkFacts) -> list[Match]:
 
 def apply(spec, match: Match) -> Changes:
     facts = NetworkFacts.of_spec(spec)
-    proto = facts.graph.layer(match.layer).proto
+    proto = type(facts.graph.layer(match.layer).proto)()
+    proto.CopyFrom(facts.graph.layer(match.layer).proto)
     params = type(proto.batchedMatmul)()
     params.CopyFrom(proto.batchedMatmul)
     dense = proto.innerProduct  # setting the oneof clears batchedMatmul
@@ -53,6 +55,7 @@ def apply(spec, match: Match) -> Changes:
     dense.weights.CopyFrom(params.weights)
     if params.hasBias:
         dense.bias.CopyFrom(params.bias)
+    replace_layer(facts.graph.location, match.layer, proto)
     changes = Changes("batchedMatMul → innerProduct")
     changes.add(f"layer {match.layer}", f"batchedMatMul → innerProduct ({dense.inputChannels} → "
                 f"{dense.outputChannels}{', with bias' if dense.hasBias else ''})")

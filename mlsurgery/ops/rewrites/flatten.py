@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ...coreml import UPDATABLE_LAYER_KINDS
 from ...graph import ancestors
-from ..changes import Changes
+from ...changes import Changes
 from .base import REGROUPING_KINDS, Match, NetworkFacts, Rewrite
 from .lift import apply_lift, plan_lift, regrouping_chain, role
 

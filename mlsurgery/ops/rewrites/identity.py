@@ -9,7 +9,8 @@ layer copies a model input straight to a model output.
 
 from __future__ import annotations
 
-from ..changes import Changes
+from ...changes import Changes
+from ...edit import remove_layer
 from .base import Match, NetworkFacts, Rewrite
 
 CODE = "MLS503"
@@ -44,31 +45,10 @@ def find(facts: NetworkFacts) -> list[Match]:
 
 
 def apply(spec, match: Match) -> Changes:
-    facts = NetworkFacts.of_spec(spec)
-    graph = facts.graph
-    layer = graph.layer(match.layer)
-    source, target = layer.inputs[0], layer.outputs[0]
+    # edit.remove_layer keeps a model output's name: the layer before then writes it.
     changes = Changes("remove identity layers")
-    if target in graph.output_names:
-        # The model output keeps its name: the producer of the source writes it, and readers follow.
-        producer = graph.blob_producer[source]
-        producer.proto.output[list(producer.proto.output).index(source)] = target
-        for reader in graph.blob_consumers.get(source, []):
-            if reader is not layer:
-                _rename_input(reader.proto, source, target)
-        changes.add(f"layer {producer.name}", f"writes {target!r} directly (was {source!r})")
-    else:
-        for reader in graph.blob_consumers.get(target, []):
-            _rename_input(reader.proto, target, source)
-    del graph.network.layers[layer.index]
-    changes.add(f"layer {layer.name}", f"removed ({layer.type_label} between {source!r} and {target!r})")
+    changes.extend(remove_layer(spec, match.layer))
     return changes
-
-
-def _rename_input(proto, old: str, new: str) -> None:
-    for position, name in enumerate(proto.input):
-        if name == old:
-            proto.input[position] = new
 
 
 REWRITE = Rewrite(CODE, "remove-identity-layer", find, apply)

@@ -26,8 +26,9 @@ import math
 from dataclasses import dataclass, field
 
 from ...graph import Layer
-from ..changes import Changes
-from .base import REGROUPING_KINDS, NetworkFacts, names_in_use, unique_name
+from ...changes import Changes
+from ...edit import free_name, names_in_use, replace_all_layers
+from .base import REGROUPING_KINDS, NetworkFacts
 
 # Activations computed element by element, whatever the rank (PReLU and parametric softplus have per-channel
 # parameters on axis -3, which moves when the rank changes).
@@ -173,7 +174,7 @@ def apply_lift(facts: NetworkFacts, plan: LiftPlan, operation: str) -> Changes:
 
     def lifted_name(blob: str) -> str:
         shape = facts.shape(blob)
-        return blob if lifted(shape) == shape else unique_name(taken, f"{blob}_rank{len(lifted(shape))}")
+        return blob if lifted(shape) == shape else free_name(taken, f"{blob}_rank{len(lifted(shape))}")
 
     for index in sorted(plan.members):
         for blob in graph.layers[index].outputs:
@@ -193,7 +194,7 @@ def apply_lift(facts: NetworkFacts, plan: LiftPlan, operation: str) -> Changes:
         if lifted(shape) == shape:
             return blob
         if blob not in entries:
-            entries[blob] = unique_name(taken, f"{blob}_rank{len(lifted(shape))}")
+            entries[blob] = free_name(taken, f"{blob}_rank{len(lifted(shape))}")
         return entries[blob]
 
     inputs_of = {index: [source_name(blob) for blob in graph.layers[index].inputs] for index in plan.members}
@@ -209,7 +210,7 @@ def apply_lift(facts: NetworkFacts, plan: LiftPlan, operation: str) -> Changes:
 
     def reshape_layer(name: str, source: str, target: str, shape) -> object:
         layer = nn_pb2().NeuralNetworkLayer()
-        layer.name = unique_name(taken, name)
+        layer.name = free_name(taken, name)
         layer.input.append(source)
         layer.output.append(target)
         layer.reshapeStatic.targetShape.extend(shape)
@@ -266,9 +267,7 @@ def apply_lift(facts: NetworkFacts, plan: LiftPlan, operation: str) -> Changes:
         else:
             new_layers.append(proto)
         new_layers.extend(entry_layers_after(layer, entries, entry_layers))
-    copies = [_copy(proto) for proto in new_layers]
-    network.ClearField("layers")
-    network.layers.extend(copies)
+    replace_all_layers(graph.location, new_layers, operation)
     return changes
 
 

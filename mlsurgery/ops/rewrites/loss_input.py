@@ -12,16 +12,15 @@ from __future__ import annotations
 from ...backprop import loss_nodes
 from ...coreml import LossKind
 from ...ndshapes import feature_shape
-from ..changes import Changes
-from .base import Match, NetworkFacts, Rewrite
+from ...changes import Changes
+from ...edit import set_loss_input
+from .base import Match, NetworkFacts, Rewrite, before_trailing_regrouping
 
 CODE = "MLS504"
 
 
 def _source_before_chain(facts: NetworkFacts, blob: str | None):
     """The blob the reshape-like layers writing ``blob`` start from, when a layer writes it; else None."""
-    from ..loss import before_trailing_regrouping
-
     if not blob or blob not in facts.graph.blob_producer:
         return None
     source = before_trailing_regrouping(facts.graph, blob)
@@ -56,10 +55,9 @@ def apply(spec, match: Match) -> Changes:
     loss = next(loss for loss in network.updateParams.lossLayers if loss.name == match.layer)
     kind = loss.WhichOneof("LossLayerType")
     params = getattr(loss, kind)
-    old, source = params.input, _source_before_chain(facts, params.input)
-    params.input = source
+    source = _source_before_chain(facts, params.input)
     changes = Changes("loss before reshape")
-    changes.add(f"loss {loss.name}", f"reads {source!r} instead of {old!r}")
+    changes.extend(set_loss_input(spec, loss.name, source))
     if kind == LossKind.MSE.field and facts.shape(source) is not None:
         shape = feature_shape(facts.shape(source), facts.exact_ranks)
         for feature in description.trainingInput:

@@ -9,7 +9,8 @@ what ``softmax`` computes, and is refused.
 
 from __future__ import annotations
 
-from ..changes import Changes
+from ...changes import Changes
+from ...edit import replace_layer
 from .base import Match, NetworkFacts, Rewrite
 from .lift import apply_lift, plan_lift
 
@@ -50,7 +51,10 @@ def apply(spec, match: Match) -> Changes:
     if len(shape) >= 4:
         changes = Changes("softmaxND → softmax")
         axis = layer.params.axis
-        layer.proto.softmax.SetInParent()
+        softmax = type(layer.proto)()
+        softmax.CopyFrom(layer.proto)
+        softmax.softmax.SetInParent()  # setting the oneof clears softmaxND
+        replace_layer(facts.graph.location, layer.name, softmax)
         changes.add(f"layer {layer.name}", f"softmaxND (axis {axis}) → softmax (axis -3 of a rank-{len(shape)} blob)")
         return changes
     return apply_lift(facts, plan_lift(facts, [layer]), "softmaxND → softmax")
