@@ -184,3 +184,25 @@ def fix_file(model, output, *, only: list[str] | None = None, force: bool = Fals
 
     surgery = run_job(model, rewrite, output, dry_run=dry_run, force=force, in_place=in_place)
     return FixFileResult(outcome[0], surgery)
+
+
+def train_knn_file(model_path, data, output, *, features: dict[str, str] | None = None, force: bool = False,
+                   in_place: bool = False):
+    """``mlsurgery train`` on a k-NN model: store ``data``'s examples, validate, write ``output``.
+
+    ``data`` and ``features`` are read as ``mlsurgery.engine.knn.knn_examples`` reads them. Returns
+    (KnnTrainResult, SurgeryResult); nothing is written when anything fails.
+    """
+    from .engine.knn_training import knn_examples, train_knn
+
+    outcome = {}
+
+    def store(spec) -> Changes:
+        result = train_knn(spec, knn_examples(spec, data, features))
+        outcome["result"] = result
+        changes = Changes("train")
+        changes.add("k-NN", f"{result.added} examples stored ({result.examples} in all)")
+        return changes
+
+    saved = run_job(model_path, store, output, force=force, in_place=in_place, load=load_spec)
+    return outcome["result"], saved

@@ -16,6 +16,10 @@ from .errors import UsageError
 NETWORK_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 
+# GLMClassifier's PostEvaluationTransform and ClassEncoding enum values (GLMClassifier.proto).
+GLM_LOGIT, GLM_PROBIT = 0, 1
+GLM_REFERENCE_CLASS, GLM_ONE_VS_REST = 0, 1
+
 # Core ML accepts updatable models from this specification version (iOS 13) on
 # (upstream: mlmodel/src/Model.cpp, validateGeneric).
 MIN_UPDATABLE_SPEC_VERSION = 4

@@ -6,7 +6,8 @@ The dict returned by ``summarize`` is the documented, stable ``inspect --format 
 from __future__ import annotations
 
 from .backprop import explain_updatable_layers
-from .coreml import LossKind
+from .coreml import GLM_LOGIT, GLM_ONE_VS_REST, GLM_PROBIT, GLM_REFERENCE_CLASS, LossKind
+from .glm import equivalence
 from ._proto import enum_name
 from .graph import LayerGraph, find_networks, pipeline_stages
 
@@ -199,15 +200,15 @@ def _knn(where: str, model) -> dict:
 
 
 def _glm(where: str, model) -> dict:
-    from .ops.glm_head import equivalence
-
     glm = model.glmClassifier
     labels = glm.WhichOneof("ClassLabels")
     return {
         "where": where,
         "classes": len(getattr(glm, labels).vector) if labels else 0,
-        "transform": {0: "logit", 1: "probit"}.get(glm.postEvaluationTransform, str(glm.postEvaluationTransform)),
-        "encoding": {0: "reference-class", 1: "one-vs-rest"}.get(glm.classEncoding, str(glm.classEncoding)),
+        "transform": {GLM_LOGIT: "logit", GLM_PROBIT: "probit"}.get(glm.postEvaluationTransform,
+                                                                    str(glm.postEvaluationTransform)),
+        "encoding": {GLM_REFERENCE_CLASS: "reference-class", GLM_ONE_VS_REST: "one-vs-rest"}.get(
+            glm.classEncoding, str(glm.classEncoding)),
         "network_replacement_preserves": equivalence(glm).preserves,
     }
 
