@@ -114,14 +114,16 @@ def _global_runs() -> list[tuple[str, list[str]]]:
         runs.append((f"apply-dry-{name}", ["apply", "--dry-run", str(recipe.relative_to(ROOT))]))
         runs.append((f"apply-{name}", ["apply", "--output-dir", f"{out}", str(recipe.relative_to(ROOT))]))
     # One training run on a small, seeded data set (the engine, update parameters and write-back).
-    runs.append(("train-custom", ["train", "fixtures/zoo/custom_layer_updatable.mlmodel", f"{SCRATCH}/train.npz",
-                                  "--format", "json", "-o", f"{out}/trained.mlmodel"]))
+    runs.append(("train-regressor", ["train", "fixtures/third_party/updatable_mse_regressor.mlmodel",
+                                     f"{SCRATCH}/train.npz",
+                                     "--format", "json", "-o", f"{out}/trained.mlmodel"]))
     return runs
 
 
 def _run(name: str, argv: list[str], destination: Path) -> None:
     # Each run writes into its own folder ({OUT} in its arguments), at the same path in every recording.
     out = SCRATCH / name
+    out.mkdir()
     argv = [arg.replace("{OUT}", str(out)) for arg in argv]
     env = {**os.environ, "COLUMNS": "120", "TERM": "dumb", "NO_COLOR": "1", "PYTHONHASHSEED": "0"}
     done = subprocess.run([sys.executable, "-m", "mlsurgery", *argv], cwd=ROOT, capture_output=True, text=True,
@@ -140,8 +142,8 @@ def record(folder: Path, jobs: int) -> None:
         shutil.rmtree(SCRATCH)
     SCRATCH.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    np.savez(SCRATCH / "train.npz", features=rng.standard_normal((24, 8)).astype(np.float32),
-             label=np.array(["low", "mid", "high"] * 8))
+    np.savez(SCRATCH / "train.npz", input=rng.standard_normal((24, 13)).astype(np.float32),
+             output_true=rng.standard_normal((24, 1)).astype(np.float32))
     folder.mkdir(parents=True, exist_ok=True)
     work = [(f"global--{name}", argv) for name, argv in _global_runs()]
     for model in _models():
