@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..coreml import NETWORK_KINDS, PIPELINE_KINDS
+from ..coreml import NETWORK_KINDS, PIPELINE_KINDS, exact_rank_arrays, rank4_images
 from ..graph import pipeline_stages
 from .errors import InputError, UnsupportedModelError
 from .features import array_shape, feature_kind
 from .glm import GLMClassifierModel
 from .knn import KNearestNeighborsModel
-from .network import EXACT_ARRAY_MAPPING, RANK4_IMAGE_MAPPING, build_network
+from .network import build_network
 from .runner import ClassProbabilities, EngineModel
 
 # Models whose computation is Apple's own and not written in the spec.
@@ -35,8 +35,8 @@ class NeuralNetworkModel(EngineModel):
         super().__init__(spec)
         self.kind = spec.WhichOneof("Type")
         self.network = getattr(spec, self.kind)
-        self.exact_rank = self.network.arrayInputShapeMapping == EXACT_ARRAY_MAPPING
-        self.image_rank4 = self.network.imageInputShapeMapping == RANK4_IMAGE_MAPPING
+        self.exact_rank = exact_rank_arrays(self.network)
+        self.image_rank4 = rank4_images(self.network)
         self.module = build_network(self.network)
         self.preprocessing = {p.featureName or next(iter(self.input_features), ""): p
                               for p in self.network.preprocessing}

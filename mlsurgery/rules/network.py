@@ -22,7 +22,7 @@ By default ``check_network_top_level`` also appends the plain network's output c
 
 from __future__ import annotations
 
-from ..coreml import NETWORK_KINDS, is_ios12_layer, nd_array_interpretation
+from ..coreml import NETWORK_KINDS, is_ios12_layer, nd_array_interpretation, rank5_arrays, rank5_images
 from ..shapes import shape_inference_failure
 from .base import ERROR, Finding, Rule, WARNING, define_rule
 from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES
@@ -192,10 +192,10 @@ def _io_ranks(description, network) -> dict[str, int]:
     for feature in description.input:
         kind = feature.type.WhichOneof("Type")
         if kind == "multiArrayType":
-            ranks[feature.name] = (5 if network.arrayInputShapeMapping == 0
+            ranks[feature.name] = (5 if rank5_arrays(network)
                                    else len(feature.type.multiArrayType.shape))
         elif kind == "imageType":
-            ranks[feature.name] = 5 if network.imageInputShapeMapping == 0 else 4
+            ranks[feature.name] = 5 if rank5_images(network) else 4
     for feature in description.output:
         if feature.type.WhichOneof("Type") == "multiArrayType" and len(feature.type.multiArrayType.shape):
             ranks[feature.name] = len(feature.type.multiArrayType.shape)
@@ -272,7 +272,7 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
     description = spec.description
     findings = []
     has_array_input = any(f.type.WhichOneof("Type") == "multiArrayType" for f in description.input)
-    old_array_mapping = network.arrayInputShapeMapping == 0
+    old_array_mapping = rank5_arrays(network)
     new_layer = next((layer for layer in network.layers if not is_ios12_layer(layer)), None)
     if has_array_input and old_array_mapping:
         if new_layer is not None:
@@ -281,7 +281,7 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
                 "specification version 4 (iOS 13), which Core ML forbids with arrayInputShapeMapping "
                 "RANK5_ARRAY_MAPPING; set arrayInputShapeMapping to EXACT_ARRAY_MAPPING", layer=new_layer.name,
                 where=where))
-        elif network.imageInputShapeMapping != 0:
+        elif not rank5_images(network):
             findings.append(SHAPE_MAPPING.finding(
                 "arrayInputShapeMapping is RANK5_ARRAY_MAPPING but imageInputShapeMapping is not "
                 "RANK5_IMAGE_MAPPING; Core ML forbids that mix — set arrayInputShapeMapping to EXACT_ARRAY_MAPPING",
