@@ -44,6 +44,17 @@ UPDATABLE_LAYER_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")
 BACKPROPAGABLE_LAYER_KINDS = frozenset(
     {"convolution", "innerProduct", "uniDirectionalLSTM", "flatten", "pooling", "batchnorm"})
 BACKPROPAGABLE_ACTIVATIONS = frozenset({"ReLU", "sigmoid", "tanh"})
+# The ActivationParams cases Core ML computes (upstream: mlmodel/src/Validation/NeuralNetwork/
+# NeuralNetworkValidatorUtils.hpp, validateActivationParams), the ones recurrent layers accept as gate and
+# output activations (validateRecurrentActivationParams), and the ones computed element by element whatever the
+# rank (PReLU and parametricSoftplus have per-channel parameters on axis -3, NeuralNetwork.proto).
+ACTIVATION_KINDS = frozenset({"ReLU", "leakyReLU", "tanh", "scaledTanh", "sigmoid", "sigmoidHard", "linear", "ELU",
+                              "softplus", "PReLU", "parametricSoftplus", "thresholdedReLU", "softsign"})
+RECURRENT_ACTIVATION_KINDS = frozenset({"linear", "sigmoid", "tanh", "scaledTanh", "sigmoidHard", "ReLU"})
+ELEMENTWISE_ACTIVATION_KINDS = ACTIVATION_KINDS - {"PReLU", "parametricSoftplus"}
+# Layer kinds that only regroup the elements of their single input, in row-major order, without changing any
+# value; Core ML does not backpropagate through them (NeuralNetwork.proto; NeuralNetworkValidatorGraph.hpp).
+REGROUPING_KINDS = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
 # Control-flow layers: they run nested networks (branch: ifBranch/elseBranch, loop: conditionNetwork/bodyNetwork)
 # that read and write the enclosing network's blobs, or steer the loop around them (NeuralNetwork.proto).
 CONTROL_FLOW_KINDS = frozenset({"branch", "loop", "loopBreak", "loopContinue"})

@@ -1,5 +1,7 @@
 import click
 
+from ..errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+
 FORMATS = ["text", "json", "sarif", "github"]
 
 
@@ -36,10 +38,10 @@ def validate_command(models: tuple[str, ...], output_format: str, strict: bool):
 def exit_code(results, strict: bool) -> int:
     """2 if any file could not be loaded (the run is incomplete), else 1 if any model fails, else 0."""
     if any(result.error is not None for result in results):
-        return 2
+        return EXIT_USAGE
     if any(not result.valid or (strict and result.report.warnings) for result in results):
-        return 1
-    return 0
+        return EXIT_INVALID
+    return EXIT_OK
 
 
 def _version() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from ...coreml import RECURRENT_ACTIVATION_KINDS
 from .activations import _activation
 from .base import LayerModule, Translator
 
@@ -14,7 +15,7 @@ GATE_CLIP = 50.0
 def _recurrent_activation(layer, params):
     kind = params.WhichOneof("NonlinearityType")
     function = _activation(kind, getattr(params, kind) if kind else None)
-    if function is None or kind not in ("linear", "sigmoid", "tanh", "ReLU", "scaledTanh", "sigmoidHard"):
+    if function is None or kind not in RECURRENT_ACTIVATION_KINDS:
         raise LayerModule(layer).refuse(f"recurrent activation {kind or 'unset'!r}")
     return function
 
