@@ -20,7 +20,8 @@ def validate_command(models: tuple[str, ...], output_format: str, strict: bool):
     """
     import json
 
-    from ..validate import github_annotations, sarif_log, validate_paths
+    from ..ci_report import github_annotations, sarif_log
+    from ..validate import validate_paths
 
     results = validate_paths(list(models))
     if output_format == "json":
