@@ -32,7 +32,9 @@ def validate_command(models: tuple[str, ...], output_format: str, strict: bool):
         for line in github_annotations(results):
             click.echo(line)
     else:
-        _print_text(results, strict)
+        from ..report import console, print_validation
+
+        print_validation(results, strict, console())
     return exit_code(results, strict)
 
 
@@ -52,23 +54,3 @@ def _version() -> str:
         return version("mlsurgery")
     except PackageNotFoundError:
         return ""
-
-
-def _print_text(results, strict: bool) -> None:
-    from rich.text import Text
-
-    from ..report import console, print_findings
-
-    out = console()
-    for result in results:
-        if result.error is not None:
-            out.print(Text.assemble((f"{result.path}: ", "bold"), ("cannot load", "red bold"), f": {result.error}"))
-        else:
-            print_findings(result.report, out, path=result.path)
-    invalid = sum(not result.valid for result in results if result.error is None)
-    unloadable = sum(result.error is not None for result in results)
-    warned = sum(bool(result.report.warnings) for result in results if result.error is None)
-    summary = f"{len(results)} model(s): {invalid} invalid, {unloadable} unloadable, {warned} with warnings"
-    if strict and warned:
-        summary += " (--strict: warnings fail the run)"
-    out.print(Text(summary, "bold"))
