@@ -32,6 +32,11 @@ def pipeline_message(spec):
 GLM_LOGIT, GLM_PROBIT = 0, 1
 GLM_REFERENCE_CLASS, GLM_ONE_VS_REST = 0, 1
 
+# The FeatureType cases (FeatureTypes.proto) and the names Core ML's validator messages give them.
+FEATURE_TYPE_NAMES = {"int64Type": "Int64", "doubleType": "Double", "stringType": "String", "imageType": "Image",
+                      "multiArrayType": "MultiArray", "dictionaryType": "Dictionary", "sequenceType": "Sequence",
+                      "stateType": "State"}
+
 # Core ML accepts updatable models from this specification version (iOS 13) on
 # (upstream: mlmodel/src/Model.cpp, validateGeneric).
 MIN_UPDATABLE_SPEC_VERSION = 4

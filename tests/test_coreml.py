@@ -12,6 +12,7 @@ from mlsurgery.coreml import (
     DEFAULT_BETA2,
     DEFAULT_EPS,
     ELEMENTWISE_ACTIVATION_KINDS,
+    FEATURE_TYPE_NAMES,
     EXACT_ARRAY_MAPPING,
     NETWORK_KINDS,
     NETWORK_PARAMETER_KEYS,
@@ -136,6 +137,10 @@ def test_activation_kinds_are_activation_params_cases():
     cases = _cases(nn_pb2().ActivationParams, "NonlinearityType")
     assert RECURRENT_ACTIVATION_KINDS <= ACTIVATION_KINDS <= cases
     assert ELEMENTWISE_ACTIVATION_KINDS <= ACTIVATION_KINDS
+
+
+def test_feature_type_names_cover_every_feature_type_case():
+    assert set(FEATURE_TYPE_NAMES) == _cases(model_pb2().FeatureType, "Type")
 
 
 def test_regrouping_and_network_parameter_names_exist_in_the_proto():

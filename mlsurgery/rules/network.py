@@ -22,7 +22,8 @@ By default ``check_network_top_level`` also appends the plain network's output c
 
 from __future__ import annotations
 
-from ..coreml import NETWORK_KINDS, is_ios12_layer, nd_array_interpretation, rank5_arrays, rank5_images
+from ..coreml import (FEATURE_TYPE_NAMES, NETWORK_KINDS, is_ios12_layer, nd_array_interpretation, rank5_arrays,
+                      rank5_images)
 from ..shapes import shape_inference_failure
 from .base import ERROR, Finding, Rule, WARNING, define_rule
 from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES
@@ -238,9 +239,7 @@ def _regressor_interface_findings(spec, where: str) -> list[Finding]:
                                   ("doubleType", "multiArrayType"), "predicted", where)
 
 
-_TYPE_NAMES = {"int64Type": "Int64", "stringType": "String", "doubleType": "Double", "multiArrayType": "MultiArray",
-               "dictionaryType": "Dictionary", "imageType": "Image", "sequenceType": "Sequence",
-               "stateType": "State", None: "unset"}
+_TYPE_NAMES = {**FEATURE_TYPE_NAMES, None: "unset"}
 
 
 def _named_output_findings(rule: Rule, description, name: str, kinds: tuple[str, ...], role: str,
