@@ -310,7 +310,7 @@ def train_knn_file(model_path, data, output, *, features: dict[str, str] | None 
     from .engine.errors import require_torch
 
     require_torch()
-    from .engine.knn import knn_examples, train_knn
+    from .engine.knn_training import knn_examples, train_knn
 
     outcome = []
 

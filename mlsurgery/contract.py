@@ -23,7 +23,7 @@ Where the facts come from:
 from __future__ import annotations
 
 from .errors import InvalidModelError, NotUpdatableError
-from .coreml import NETWORK_KINDS, PIPELINE_KINDS
+from .coreml import NETWORK_KINDS, PIPELINE_KINDS, pipeline_message, read_update_parameters
 from .graph import pipeline_stages
 from .summary import describe_features, int64_parameter, loss_layers, optimizer_parameters
 
@@ -95,7 +95,7 @@ def _updatable_model(spec, source: str) -> tuple[object, str, str | None]:
         if not stages:
             raise NotUpdatableError(f"{source}: the pipeline has no stages, so nothing in it can be trained")
         kind = model.WhichOneof("Type")
-        names = list((model.pipeline if kind == "pipeline" else getattr(model, kind).pipeline).names)
+        names = list(pipeline_message(model).names)
         last = len(stages) - 1
         scope = names[last] if last < len(names) else f"model{last}"
         positions.append(f"pipeline stage {last + 1}")
@@ -110,14 +110,16 @@ def _updatable_model(spec, source: str) -> tuple[object, str, str | None]:
 
 
 def _network_parameters(update_params) -> tuple[str | None, dict[str, dict], list[dict]]:
-    optimizer, parameters = optimizer_parameters(update_params.optimizer)
-    if update_params.HasField("epochs"):
-        parameters["epochs"] = int64_parameter(update_params.epochs)
-    if update_params.HasField("shuffle"):
-        parameters["shuffle"] = {"default": update_params.shuffle.defaultValue, "allowed_values": [False, True]}
-    if update_params.HasField("seed"):
-        parameters["seed"] = int64_parameter(update_params.seed)
-    return optimizer, parameters, loss_layers(update_params)
+    update = read_update_parameters(update_params)
+    optimizer, parameters = optimizer_parameters(update)
+    declared = update.declared
+    if "epochs" in declared:
+        parameters["epochs"] = int64_parameter(declared["epochs"])
+    if "shuffle" in declared:
+        parameters["shuffle"] = {"default": declared["shuffle"].defaultValue, "allowed_values": [False, True]}
+    if "seed" in declared:
+        parameters["seed"] = int64_parameter(declared["seed"])
+    return optimizer, parameters, loss_layers(update.losses)
 
 
 def _knn_parameters(model) -> dict[str, dict]:

@@ -1,13 +1,15 @@
 """Facts about Core ML's model format and validator that several parts of mlsurgery rely on, each stated once.
 
 Everything here is a plain fact read off apple/coremltools (``mlmodel/format/*.proto`` and
-``mlmodel/src/Validation``), with the upstream file it comes from; nothing here loads protobuf classes at import time, so the facts cost
-nothing to import. Operations, the validator's rules and the engine all ask these questions the
-same way through this module.
+``mlmodel/src/Validation``), with the upstream file it comes from, or a default mlsurgery writes; nothing here
+loads protobuf classes at import time, so the facts cost nothing to import. Operations, the validator's rules,
+the engine and the CLI all ask these questions the same way through this module, and a test
+(tests/test_coreml.py) fails when one of its literal sets is written out elsewhere.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from .errors import UsageError
@@ -15,6 +17,25 @@ from .errors import UsageError
 # The ``Model.Type`` cases that hold a NeuralNetwork, and the pipeline cases (Model.proto).
 NETWORK_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
+
+
+def pipeline_message(spec):
+    """The ``Pipeline`` message (stages and their names) of a pipeline ``spec``, else None: ``pipeline`` is one,
+    ``pipelineClassifier`` and ``pipelineRegressor`` hold one in their ``pipeline`` field (Model.proto)."""
+    kind = spec.WhichOneof("Type")
+    if kind not in PIPELINE_KINDS:
+        return None
+    return spec.pipeline if kind == PIPELINE_KINDS[0] else getattr(spec, kind).pipeline
+
+
+# GLMClassifier's PostEvaluationTransform and ClassEncoding enum values (GLMClassifier.proto).
+GLM_LOGIT, GLM_PROBIT = 0, 1
+GLM_REFERENCE_CLASS, GLM_ONE_VS_REST = 0, 1
+
+# The FeatureType cases (FeatureTypes.proto) and the names Core ML's validator messages give them.
+FEATURE_TYPE_NAMES = {"int64Type": "Int64", "doubleType": "Double", "stringType": "String", "imageType": "Image",
+                      "multiArrayType": "MultiArray", "dictionaryType": "Dictionary", "sequenceType": "Sequence",
+                      "stateType": "State"}
 
 # Core ML accepts updatable models from this specification version (iOS 13) on
 # (upstream: mlmodel/src/Model.cpp, validateGeneric).
@@ -49,6 +70,17 @@ UPDATABLE_LAYER_KINDS = ("convolution", "innerProduct", "uniDirectionalLSTM")
 BACKPROPAGABLE_LAYER_KINDS = frozenset(
     {"convolution", "innerProduct", "uniDirectionalLSTM", "flatten", "pooling", "batchnorm"})
 BACKPROPAGABLE_ACTIVATIONS = frozenset({"ReLU", "sigmoid", "tanh"})
+# The ActivationParams cases Core ML computes (upstream: mlmodel/src/Validation/NeuralNetwork/
+# NeuralNetworkValidatorUtils.hpp, validateActivationParams), the ones recurrent layers accept as gate and
+# output activations (validateRecurrentActivationParams), and the ones computed element by element whatever the
+# rank (PReLU and parametricSoftplus have per-channel parameters on axis -3, NeuralNetwork.proto).
+ACTIVATION_KINDS = frozenset({"ReLU", "leakyReLU", "tanh", "scaledTanh", "sigmoid", "sigmoidHard", "linear", "ELU",
+                              "softplus", "PReLU", "parametricSoftplus", "thresholdedReLU", "softsign"})
+RECURRENT_ACTIVATION_KINDS = frozenset({"linear", "sigmoid", "tanh", "scaledTanh", "sigmoidHard", "ReLU"})
+ELEMENTWISE_ACTIVATION_KINDS = ACTIVATION_KINDS - {"PReLU", "parametricSoftplus"}
+# Layer kinds that only regroup the elements of their single input, in row-major order, without changing any
+# value; Core ML does not backpropagate through them (NeuralNetwork.proto; NeuralNetworkValidatorGraph.hpp).
+REGROUPING_KINDS = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
 # Control-flow layers: they run nested networks (branch: ifBranch/elseBranch, loop: conditionNetwork/bodyNetwork)
 # that read and write the enclosing network's blobs, or steer the loop around them (NeuralNetwork.proto).
 CONTROL_FLOW_KINDS = frozenset({"branch", "loop", "loopBreak", "loopContinue"})
@@ -82,10 +114,36 @@ def is_ios12_layer(layer) -> bool:
     return kind in IOS12_LAYER_KINDS
 
 
+# How a network reads its inputs' shapes (NeuralNetwork.proto, NeuralNetworkMultiArrayShapeMapping and
+# NeuralNetworkImageShapeMapping); ``network`` below is a NeuralNetwork / Classifier / Regressor message.
+RANK5_ARRAY_MAPPING, EXACT_ARRAY_MAPPING = 0, 1
+RANK5_IMAGE_MAPPING, RANK4_IMAGE_MAPPING = 0, 1
+
+
+def rank5_arrays(network) -> bool:
+    """RANK5_ARRAY_MAPPING (the default): multi-array inputs become rank-5 [Seq, Batch, C, H, W] blobs."""
+    return network.arrayInputShapeMapping == RANK5_ARRAY_MAPPING
+
+
+def exact_rank_arrays(network) -> bool:
+    """EXACT_ARRAY_MAPPING: multi-array inputs keep their own rank (the N-D semantics of iOS 13+)."""
+    return network.arrayInputShapeMapping == EXACT_ARRAY_MAPPING
+
+
+def rank5_images(network) -> bool:
+    """RANK5_IMAGE_MAPPING (the default): image inputs become rank-5 [Seq, Batch, C, H, W] blobs."""
+    return network.imageInputShapeMapping == RANK5_IMAGE_MAPPING
+
+
+def rank4_images(network) -> bool:
+    """RANK4_IMAGE_MAPPING: image inputs become rank-4 [Batch, C, H, W] blobs."""
+    return network.imageInputShapeMapping == RANK4_IMAGE_MAPPING
+
+
 def nd_array_interpretation(network) -> bool:
     """Whether Core ML treats the network's tensors as N-D (iOS 13+) rather than rank-5 (iOS 11/12): a new shape
     mapping or any layer newer than iOS 12 (validateNeuralNetworkTopLevel's ``ndArrayInterpretation``)."""
-    return (network.arrayInputShapeMapping != 0 or network.imageInputShapeMapping != 0
+    return (not rank5_arrays(network) or not rank5_images(network)
             or not all(is_ios12_layer(layer) for layer in network.layers))
 
 
@@ -123,6 +181,87 @@ class LossKind(str, Enum):
 _LOSS_FIELDS = {LossKind.CROSS_ENTROPY: "categoricalCrossEntropyLossLayer", LossKind.MSE: "meanSquaredErrorLossLayer"}
 _LOSS_SPELLINGS = {"cross-entropy": LossKind.CROSS_ENTROPY, "cross_entropy": LossKind.CROSS_ENTROPY,
                    "cce": LossKind.CROSS_ENTROPY, "mse": LossKind.MSE, "mean_squared_error": LossKind.MSE}
+
+
+class OptimizerKind(str, Enum):
+    """An optimizer Core ML can train with: its value is the name users write (CLI, recipes, inspect --format json),
+    ``field`` the ``Optimizer.OptimizerType`` case that stores it, ``parameter_keys`` the MLParameterKey names of
+    its fields in the proto's field order (NeuralNetwork.proto, SGDOptimizer / AdamOptimizer)."""
+
+    SGD = "sgd"
+    ADAM = "adam"
+
+    @property
+    def field(self) -> str:
+        return _OPTIMIZER_FIELDS[self]
+
+    @property
+    def parameter_keys(self) -> tuple[str, ...]:
+        return _OPTIMIZER_PARAMETER_KEYS[self]
+
+    @classmethod
+    def from_field(cls, field: str | None) -> OptimizerKind | None:
+        """The optimizer stored in ``Optimizer`` case ``field``; None for an unset (or unknown) case."""
+        return next((kind for kind, name in _OPTIMIZER_FIELDS.items() if name == field), None)
+
+    @classmethod
+    def parse(cls, text: str | OptimizerKind) -> OptimizerKind:
+        """``sgd``/``adam``; anything else raises ``UsageError`` naming the choices."""
+        try:
+            return cls(text)
+        except ValueError:
+            raise UsageError(f"unknown optimizer {text!r}; choose one of {', '.join(kind.value for kind in cls)}") \
+                from None
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_OPTIMIZER_FIELDS = {OptimizerKind.SGD: "sgdOptimizer", OptimizerKind.ADAM: "adamOptimizer"}
+_OPTIMIZER_PARAMETER_KEYS = {OptimizerKind.SGD: ("learningRate", "miniBatchSize", "momentum"),
+                             OptimizerKind.ADAM: ("learningRate", "miniBatchSize", "beta1", "beta2", "eps")}
+# The NetworkUpdateParameters fields besides the optimizer and losses, which are MLParameterKeys too.
+NETWORK_PARAMETER_KEYS = ("epochs", "shuffle", "seed")
+
+# The hyper-parameters mlsurgery writes when the user gives none (make-updatable, recipes). Adam's β1, β2 and ε
+# are Kingma & Ba's, as in coremltools' AdamParams; SGD starts without momentum, as in its SgdParams.
+DEFAULT_OPTIMIZER = OptimizerKind.SGD
+DEFAULT_LEARNING_RATE = 0.001
+DEFAULT_BATCH = 8
+DEFAULT_MOMENTUM = 0.0
+DEFAULT_BETA1 = 0.9
+DEFAULT_BETA2 = 0.999
+DEFAULT_EPS = 1e-8
+DEFAULT_EPOCHS = 10
+
+
+@dataclass(frozen=True)
+class UpdateParameters:
+    """A network's ``updateParams`` (NeuralNetwork.proto ``NetworkUpdateParameters``), read once for every user.
+
+    ``declared``: the parameter messages the spec sets, keyed by MLParameterKey name: the optimizer's fields in
+    field order, then epochs, shuffle and seed. ``optimizer_fields``: every field of the chosen optimizer, set or
+    not (an unset one reads as its zero default, as protobuf gives it), then the set epochs, shuffle and seed.
+    """
+
+    optimizer: OptimizerKind | None
+    declared: dict[str, object]
+    optimizer_fields: dict[str, object]
+    losses: tuple[object, ...]  # LossLayer messages
+
+
+def read_update_parameters(update_params) -> UpdateParameters:
+    """The typed view of a ``NetworkUpdateParameters`` message."""
+    optimizer = OptimizerKind.from_field(update_params.optimizer.WhichOneof("OptimizerType"))
+    declared: dict[str, object] = {}
+    fields: dict[str, object] = {}
+    if optimizer is not None:
+        chosen = getattr(update_params.optimizer, optimizer.field)
+        declared.update((descriptor.name, value) for descriptor, value in chosen.ListFields())
+        fields.update((key, getattr(chosen, key)) for key in optimizer.parameter_keys)
+    network = {key: getattr(update_params, key) for key in NETWORK_PARAMETER_KEYS if update_params.HasField(key)}
+    return UpdateParameters(optimizer, {**declared, **network}, {**fields, **network},
+                            tuple(update_params.lossLayers))
 
 
 def is_quantized(weights) -> bool:

@@ -7,9 +7,12 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+# The CLI's exit statuses (README): success; a model Core ML would reject, or a run that would not train; a usage
+# or load error; interrupted (Ctrl-C, the shell's 128 + SIGINT).
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_ABORTED = 130
 
 
 def did_you_mean(word: str, known, *, limit: int = 3, cutoff: float = 0.6) -> str:

@@ -17,6 +17,7 @@ from .coreml import (
     PIPELINE_KINDS,
     accepts_updatable,
     is_quantized,
+    pipeline_message,
 )
 from .errors import ModelLoadError, UsageError, did_you_mean
 from .weights import field_size
@@ -26,12 +27,8 @@ _WEIGHT_PARAMS = "CoreML.Specification.WeightParams"
 
 def pipeline_stages(spec) -> list:
     """The models of a pipeline spec in order (empty for any other model type)."""
-    kind = spec.WhichOneof("Type")
-    if kind == "pipeline":
-        return list(spec.pipeline.models)
-    if kind in ("pipelineClassifier", "pipelineRegressor"):
-        return list(getattr(spec, kind).pipeline.models)
-    return []
+    pipeline = pipeline_message(spec)
+    return list(pipeline.models) if pipeline is not None else []
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+from .coreml import exact_rank_arrays, rank4_images
+
 Shape = tuple[int, ...]
 
 # Layers whose single output has the shape of their (first) input.
@@ -32,8 +34,8 @@ _BROADCASTING = frozenset({"add", "multiply", "max", "min", "average", "addBroad
 
 def input_shapes(spec_model, network) -> dict[str, Shape | None]:
     """The tensor shape each model input has inside ``network`` (the network of ``spec_model``)."""
-    exact = network.arrayInputShapeMapping == 1
-    rank4_images = network.imageInputShapeMapping == 1
+    exact = exact_rank_arrays(network)
+    rank4 = rank4_images(network)
     shapes: dict[str, Shape | None] = {}
     for feature in spec_model.description.input:
         kind = feature.type.WhichOneof("Type")
@@ -52,7 +54,7 @@ def input_shapes(spec_model, network) -> dict[str, Shape | None]:
             image = feature.type.imageType
             channels = 1 if image.colorSpace == 10 else 3  # GRAYSCALE = 10
             spatial = (channels, int(image.height), int(image.width))
-            shape = ((1,) + spatial) if rank4_images else ((1, 1) + spatial)
+            shape = ((1,) + spatial) if rank4 else ((1, 1) + spatial)
         shapes[feature.name] = shape
     return shapes
 

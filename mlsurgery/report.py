@@ -113,7 +113,7 @@ def _print_pipeline(summary: dict, out: Console) -> None:
         index = f"kd-tree index (leaf size {knn['leaf_size']})" if knn["index"] == "kd-tree" else \
             f"{knn['index']} index"
         out.print(f"k-NN{where}: {knn['dimensions']} dimensions, k {knn['number_of_neighbors']['default']} "
-                  f"(allowed {_allowed(knn['number_of_neighbors'])}), {knn['weighting']} weighting, {index}, "
+                  f"(allowed {allowed_text(knn['number_of_neighbors'])}), {knn['weighting']} weighting, {index}, "
                   f"{knn['labels']} labels, {knn['samples']} examples stored, default label {knn['default_label']!r}; "
                   "training adds examples")
     for glm in summary["glm"]:
@@ -135,10 +135,10 @@ def _print_training(training: dict, out: Console) -> None:
         table.add_column("allowed")
         for name, value in optimizer.items():
             if name != "type":
-                table.add_row(name, str(value["default"]), _allowed(value))
+                table.add_row(name, str(value["default"]), allowed_text(value))
         out.print(table)
     if training["epochs"]:
-        out.print(f"epochs: {training['epochs']['default']} (allowed {_allowed(training['epochs'])})")
+        out.print(f"epochs: {training['epochs']['default']} (allowed {allowed_text(training['epochs'])})")
     out.print(f"shuffle: {training['shuffle']}, seed: {training['seed']}")
     for layer in training["layer_gradients"]:
         if not layer["path"]:
@@ -152,12 +152,15 @@ def _print_training(training: dict, out: Console) -> None:
         out.print(f"updatable layer {layer['name']!r}: {status}")
 
 
-def _allowed(parameter: dict) -> str:
+def allowed_text(parameter: dict, *, prose: bool = False) -> str:
+    """A parameter's allowed values as inspect shows them (``{1, 8}``, ``[0.0, 1.0]``) or, with ``prose``, as the
+    contract does (``one of 1, 8`` with Swift's booleans, ``0.0 … 1.0``); ``any`` when the spec sets none."""
     if "allowed_values" in parameter:
-        return "{" + ", ".join(map(str, parameter["allowed_values"])) + "}"
+        values = parameter["allowed_values"]
+        return "one of " + ", ".join(_value(v) for v in values) if prose else "{" + ", ".join(map(str, values)) + "}"
     if "allowed_range" in parameter:
         low, high = parameter["allowed_range"]
-        return f"[{low}, {high}]"
+        return f"{low} … {high}" if prose else f"[{low}, {high}]"
     return "any"
 
 
@@ -338,3 +341,123 @@ def _unset(value: str | None) -> str:
 
 def _number(value: float | None) -> str:
     return "?" if value is None else f"{value:.4g}"
+
+
+def print_contract(contract: dict, out: Console) -> None:
+    """``mlsurgery contract``: the training inputs and every MLParameterKey of an updatable model."""
+    stage = contract["updatable_model"]
+    trained = (f"Core ML trains its {stage['type']} ({stage['where']}, parameters scoped to {stage['scope']!r})"
+               if stage["where"] else "Core ML trains the model itself")
+    out.print(Text.assemble((contract["path"] or "model", "bold"), f"  {contract['model_type']}: {trained}"))
+    inputs = Table(title="training inputs (one MLFeatureProvider per example)", title_justify="left",
+                   show_edge=False)
+    for column in ("name", "role", "model type", "Swift"):
+        inputs.add_column(column)
+    for feature in contract["training_inputs"]:
+        inputs.add_row(feature["name"], feature["role"], feature_type_label(feature["type"]),
+                       _swift_label(feature["swift"]))
+    out.print(inputs)
+    parameters = Table(title="MLParameterKey (MLModelConfiguration.parameters)", title_justify="left",
+                       show_edge=False)
+    for column, justify in (("key", "left"), ("Swift type", "left"), ("default", "right"), ("allowed", "left")):
+        parameters.add_column(column, justify=justify)
+    for key, parameter in contract["parameters"].items():
+        parameters.add_row(f".{key}", parameter["swift_type"], _value(parameter["default"]),
+                           allowed_text(parameter, prose=True))
+    out.print(parameters)
+    for loss in contract["losses"]:
+        out.print(f"loss: {loss['name']} ({loss['type']}) on {loss['input']!r}, target {loss['target']!r}")
+    if contract["updatable_layers"]:
+        out.print(f"updatable layers: {', '.join(contract['updatable_layers'])}")
+
+
+def _swift_label(swift: dict) -> str:
+    if swift["type"] == "CVPixelBuffer":
+        return f"CVPixelBuffer {swift['width']}×{swift['height']} {swift['pixel_format']}"
+    if swift["type"] == "MLMultiArray":
+        return f"MLMultiArray {swift['shape']} .{swift['data_type']}"
+    return swift["type"]
+
+
+def _value(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def print_recipe_outcome(outcome, out: Console) -> None:
+    """What one step of ``mlsurgery apply`` changed, or the verdict of its save."""
+    step = outcome.step
+    heading = f"step {step.number} · {step.operation}"
+    if outcome.saved is not None:
+        print_findings(outcome.saved.report, out, path=f"{heading} {outcome.saved.path}")
+        return
+    if not len(outcome.changes):
+        out.print(f"{heading}: no change")
+        return
+    table = Table(title=heading, title_justify="left", show_edge=False)
+    table.add_column("target")
+    table.add_column("change")
+    for change in outcome.changes:
+        table.add_row(change.target, change.detail)
+    out.print(table)
+
+
+def print_recipe_summary(recipe, outcomes, dry_run: bool, out: Console) -> None:
+    """One row per step of ``mlsurgery apply``: its changes, the file it saved and that file's verdict."""
+    saves = [outcome.saved for outcome in outcomes if outcome.saved is not None]
+    title = (f"{recipe.path}: dry run, {len(saves)} model(s) checked, nothing written" if dry_run else
+             f"{recipe.path}: {len(outcomes)} step(s), {len(saves)} model(s) written")
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("step", justify="right")
+    table.add_column("operation")
+    table.add_column("changes", justify="right")
+    table.add_column("saved file")
+    table.add_column("verdict")
+    for outcome in outcomes:
+        saved = outcome.saved
+        if saved is None:
+            table.add_row(str(outcome.step.number), outcome.step.operation, str(len(outcome.changes)), "", "")
+            continue
+        verdict = "valid" if saved.report.valid else "[red]invalid (force)[/red]"
+        shown = str(saved.path) if saved.written else f"{saved.path} (not written)"
+        table.add_row(str(outcome.step.number), outcome.step.operation, "—", shown, verdict)
+    out.print(table)
+
+
+def rule_dict(rule) -> dict:
+    """A rule as ``mlsurgery rules --format json`` lists it."""
+    return {"code": rule.code, "name": rule.name, "severity": rule.severity, "summary": rule.summary,
+            "explanation": rule.explanation, "fix": rule.fix, "upstream": rule.upstream}
+
+
+def print_rules(rules, out: Console) -> None:
+    """``mlsurgery rules``: one row per rule."""
+    table = Table(show_edge=False)
+    for column in ("code", "name", "severity", "summary", "upstream"):
+        table.add_column(column, overflow="fold")
+    for rule in rules:
+        table.add_row(rule.code, rule.name, rule.severity, rule.summary, rule.upstream)
+    out.print(table)
+
+
+def print_rule(rule, out: Console) -> None:
+    """``mlsurgery rules explain``: everything about one rule."""
+    out.print(Text.assemble((f"{rule.code} {rule.name}", "bold"), f" ({rule.severity})"))
+    for label, value in (("summary", rule.summary), ("explanation", rule.explanation), ("fix", rule.fix),
+                         ("upstream", rule.upstream)):
+        out.print(Text.assemble((f"{label}: ", "bold"), value))
+
+
+def print_validation(results, strict: bool, out: Console) -> None:
+    """``mlsurgery validate``: every file's findings, then a one-line summary."""
+    for result in results:
+        if result.error is not None:
+            out.print(Text.assemble((f"{result.path}: ", "bold"), ("cannot load", "red bold"), f": {result.error}"))
+        else:
+            print_findings(result.report, out, path=result.path)
+    invalid = sum(not result.valid for result in results if result.error is None)
+    unloadable = sum(result.error is not None for result in results)
+    warned = sum(bool(result.report.warnings) for result in results if result.error is None)
+    summary = f"{len(results)} model(s): {invalid} invalid, {unloadable} unloadable, {warned} with warnings"
+    if strict and warned:
+        summary += " (--strict: warnings fail the run)"
+    out.print(Text(summary, "bold"))

@@ -6,7 +6,9 @@ The dict returned by ``summarize`` is the documented, stable ``inspect --format 
 from __future__ import annotations
 
 from .backprop import explain_updatable_layers
-from .coreml import LossKind
+from .coreml import (GLM_LOGIT, GLM_ONE_VS_REST, GLM_PROBIT, GLM_REFERENCE_CLASS, LossKind, UpdateParameters,
+                     pipeline_message, read_update_parameters)
+from .glm import equivalence
 from ._proto import enum_name
 from .graph import LayerGraph, find_networks, pipeline_stages
 
@@ -92,49 +94,48 @@ def double_parameter(parameter) -> dict:
     return described
 
 
-OPTIMIZER_NAMES = {"sgdOptimizer": "sgd", "adamOptimizer": "adam"}
-
-
-def optimizer_parameters(optimizer) -> tuple[str | None, dict[str, dict]]:
+def optimizer_parameters(update: UpdateParameters) -> tuple[str | None, dict[str, dict]]:
     """The optimizer's name and the parameters its spec declares, keyed by field name (= MLParameterKey name),
     in the proto's field order: SGD learningRate, miniBatchSize, momentum; Adam learningRate, miniBatchSize,
     beta1, beta2, eps (upstream: mlmodel/format/NeuralNetwork.proto, SGDOptimizer / AdamOptimizer)."""
-    kind = optimizer.WhichOneof("OptimizerType")
-    if kind is None:
+    if update.optimizer is None:
         return None, {}
     parameters = {}
-    for descriptor, value in getattr(optimizer, kind).ListFields():
-        is_int = descriptor.message_type.name == "Int64Parameter"
-        parameters[descriptor.name] = int64_parameter(value) if is_int else double_parameter(value)
-    return OPTIMIZER_NAMES[kind], parameters
+    for key, value in update.declared.items():
+        if key in update.optimizer.parameter_keys:
+            is_int = value.DESCRIPTOR.name == "Int64Parameter"
+            parameters[key] = int64_parameter(value) if is_int else double_parameter(value)
+    return update.optimizer.value, parameters
 
 
-def loss_layers(update_params) -> list[dict]:
-    """The loss layers of a network's ``updateParams``: name, type (cross-entropy / mse), input and target blob."""
-    losses = []
-    for loss in update_params.lossLayers:
+def loss_layers(losses) -> list[dict]:
+    """The loss layers of a network's ``updateParams`` (``UpdateParameters.losses``): name, type (cross-entropy /
+    mse), input and target blob."""
+    described = []
+    for loss in losses:
         field = loss.WhichOneof("LossLayerType")
         kind = LossKind.from_field(field)
         body = getattr(loss, field) if field else None
-        losses.append({"name": loss.name, "type": kind.value if kind else (field or "unset"),
-                       "input": body.input if body else None, "target": body.target if body else None})
-    return losses
+        described.append({"name": loss.name, "type": kind.value if kind else (field or "unset"),
+                          "input": body.input if body else None, "target": body.target if body else None})
+    return described
 
 
 def _training(graph: LayerGraph) -> dict | None:
     if not graph.model.isUpdatable:
         return None
-    params = graph.network.updateParams
-    losses = loss_layers(params)
-    optimizer_kind, optimizer_values = optimizer_parameters(params.optimizer)
+    update = read_update_parameters(graph.network.updateParams)
+    losses = loss_layers(update.losses)
+    optimizer_kind, optimizer_values = optimizer_parameters(update)
     optimizer = {"type": optimizer_kind, **optimizer_values} if optimizer_kind else None
+    declared = update.declared
     return {
         "inputs": describe_features(graph.model.description.trainingInput),
         "losses": losses,
         "optimizer": optimizer,
-        "epochs": int64_parameter(params.epochs) if params.HasField("epochs") else None,
-        "shuffle": params.shuffle.defaultValue if params.HasField("shuffle") else None,
-        "seed": params.seed.defaultValue if params.HasField("seed") else None,
+        "epochs": int64_parameter(declared["epochs"]) if "epochs" in declared else None,
+        "shuffle": declared["shuffle"].defaultValue if "shuffle" in declared else None,
+        "seed": declared["seed"].defaultValue if "seed" in declared else None,
         "updatable_layers": [layer.name for layer in graph.layers if layer.is_updatable],
         "layer_gradients": [_gradient_trace(trace) for trace in explain_updatable_layers(graph)],
     }
@@ -154,9 +155,7 @@ def _gradient_trace(trace) -> dict:
 
 def _stages(spec, prefix: tuple[int, ...] = ()) -> list[dict]:
     """Every pipeline stage (nested ones flattened), with what it reads, writes and whether it trains."""
-    kind = spec.WhichOneof("Type")
-    container = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline if kind in (
-        "pipelineClassifier", "pipelineRegressor") else None
+    container = pipeline_message(spec)
     found = []
     for index, stage in enumerate(pipeline_stages(spec)):
         path = prefix + (index,)
@@ -199,15 +198,15 @@ def _knn(where: str, model) -> dict:
 
 
 def _glm(where: str, model) -> dict:
-    from .ops.glm_head import equivalence
-
     glm = model.glmClassifier
     labels = glm.WhichOneof("ClassLabels")
     return {
         "where": where,
         "classes": len(getattr(glm, labels).vector) if labels else 0,
-        "transform": {0: "logit", 1: "probit"}.get(glm.postEvaluationTransform, str(glm.postEvaluationTransform)),
-        "encoding": {0: "reference-class", 1: "one-vs-rest"}.get(glm.classEncoding, str(glm.classEncoding)),
+        "transform": {GLM_LOGIT: "logit", GLM_PROBIT: "probit"}.get(glm.postEvaluationTransform,
+                                                                    str(glm.postEvaluationTransform)),
+        "encoding": {GLM_REFERENCE_CLASS: "reference-class", GLM_ONE_VS_REST: "one-vs-rest"}.get(
+            glm.classEncoding, str(glm.classEncoding)),
         "network_replacement_preserves": equivalence(glm).preserves,
     }
 

@@ -537,3 +537,21 @@ class _Scan:
         self.entries[handle] = _Stored(number, offset=start, length=size)
         return [_stub(number) + wire_format.encode_varint(MARKER_FIELD << 3 | wire_format.VARINT)
                 + wire_format.encode_varint(handle)]
+
+
+def unpack_bits(packed: np.ndarray, bits: int, start: int, count: int) -> np.ndarray:
+    """Values start … start + count - 1 of unsigned ``bits``-bit integers packed most-significant-bit first.
+
+    How NeuralNetwork.proto's ``QuantizationParams`` store ``rawValue``; ``start`` is a multiple of 8 (chunks
+    are), so the values begin on a byte boundary.
+    """
+    if start * bits % 8:
+        raise ValueError(f"a chunk of {bits}-bit values must start on a byte boundary, not at value {start}")
+    if bits == 8:
+        return packed[start:start + count]
+    first = start * bits // 8
+    stream = np.unpackbits(packed[first:first + (count * bits + 7) // 8])[:count * bits].reshape(count, bits)
+    values = np.zeros(count, dtype=np.uint8)
+    for column in range(bits):
+        values = (values << 1) | stream[:, column]
+    return values

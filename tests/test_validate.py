@@ -1,4 +1,4 @@
-"""mlsurgery.validate: Core ML's check order across model types, collected findings, and the report formats."""
+"""mlsurgery.validate: Core ML's check order across model types, collected findings, per-file results."""
 
 import pytest
 from conftest import FIXTURES, shared_models
@@ -6,12 +6,8 @@ from rules import specs
 
 from mlsurgery.errors import ModelLoadError
 from mlsurgery.io import save_spec
-from mlsurgery.rules import ALL_RULES
 from mlsurgery.validate import (
-    FileResult,
     check_model,
-    github_annotations,
-    sarif_log,
     validate_file,
     validate_paths,
     validate_spec,
@@ -143,33 +139,6 @@ def test_file_result_dict_has_the_documented_keys(tmp_path):
     assert record["valid"] is False and record["error"] is None
     assert record["coreml_first"] == record["findings"][0]
     assert set(record["findings"][0]) == {"code", "severity", "message", "layer", "where"}
-
-
-def test_github_annotations_escape_workflow_command_syntax():
-    model = specs.valid_updatable_network()
-    model.neuralNetwork.updateParams.ClearField("epochs")
-    results = [FileResult("dir,with:odd%chars.mlmodel", validate_spec(model)),
-               FileResult("gone.mlmodel", None, "gone.mlmodel: no such file")]
-    lines = github_annotations(results)
-    assert lines[0].startswith("::error file=dir%2Cwith%3Aodd%25chars.mlmodel,title=MLS212 epochs-missing::")
-    assert lines[0].endswith("[Core ML reports this]")
-    assert lines[-1] == "::error file=gone.mlmodel,title=cannot load model::gone.mlmodel: no such file"
-
-
-def test_sarif_log_lists_rules_results_and_load_failures():
-    model = specs.valid_updatable_network()
-    model.neuralNetwork.updateParams.ClearField("epochs")
-    log = sarif_log([FileResult("a.mlmodel", validate_spec(model)), FileResult("b.mlmodel", None, "b: corrupt")])
-    run = log["runs"][0]
-    assert log["version"] == "2.1.0" and "sarif" in log["$schema"]
-    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == [rule.code for rule in ALL_RULES]
-    result = run["results"][0]
-    assert result["ruleId"] == "MLS212" and result["level"] == "error" and result["properties"]["coremlFirst"]
-    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "MLS212"
-    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "a.mlmodel"
-    invocation = run["invocations"][0]
-    assert invocation["executionSuccessful"] is False
-    assert invocation["toolExecutionNotifications"][0]["message"]["text"] == "b: corrupt"
 
 
 def test_validate_spec_does_not_change_the_spec():

@@ -91,7 +91,8 @@ def _awkward_names(output):
 @pytest.fixture(scope="session")
 def updatable_models(tmp_path_factory) -> dict:
     """name → path of every updatable model the app-side tests run on."""
-    from mlsurgery.ops.training import ADAM, EpochSettings, OptimizerSettings
+    from mlsurgery.coreml import OptimizerKind
+    from mlsurgery.ops.training import EpochSettings, OptimizerSettings
 
     folder = tmp_path_factory.mktemp("updatable")
     models = {
@@ -100,7 +101,7 @@ def updatable_models(tmp_path_factory) -> dict:
                             optimizer=OptimizerSettings(batch=8, batch_values=(1, 2, 8, 16)),
                             epochs=EpochSettings(10, (1, 10, 50)), seed=42),
         "mnist_adam": _make(FIXTURES / "mnist_mlp.mlmodel", folder / "mnist_adam.mlmodel", ["auto"], depth=3,
-                            optimizer=OptimizerSettings(kind=ADAM, learning_rate=0.01, batch=32)),
+                            optimizer=OptimizerSettings(kind=OptimizerKind.ADAM.value, learning_rate=0.01, batch=32)),
         "split_1d": _make(FIXTURES / "split_1d.mlmodel", folder / "split_1d.mlmodel", ["Conv_7"], loss="mse",
                           loss_input="Sigmoid_8"),
         "regressor": _make(FIXTURES / "regressor.mlmodel", folder / "regressor.mlmodel", ["dense_2", "dense_1"]),

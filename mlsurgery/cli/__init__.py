@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from ..errors import MLSurgeryError
+from ..errors import EXIT_ABORTED, EXIT_OK, MLSurgeryError
 
 # (command name, module in this package, function in that module)
 COMMANDS = [
@@ -75,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except click.exceptions.Abort:
         click.echo("mlsurgery: aborted", err=True)
-        return 130
+        return EXIT_ABORTED
     # A command returns its exit code (e.g. validate: 1 when a model is invalid) or None for success.
-    return result if isinstance(result, int) else 0
+    return result if isinstance(result, int) else EXIT_OK
 
 
 def run() -> None:

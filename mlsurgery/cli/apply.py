@@ -20,7 +20,7 @@ def apply_command(recipe, overrides, dry_run, output_dir):
     """
     from ..errors import InvalidModelError
     from ..recipe import apply_recipe, load_recipe
-    from ..report import console, print_findings
+    from ..report import console, print_findings, print_recipe_outcome, print_recipe_summary
 
     out = console()
     loaded = load_recipe(recipe, overrides)
@@ -31,49 +31,5 @@ def apply_command(recipe, overrides, dry_run, output_dir):
             print_findings(refused.report, out)
         raise
     for outcome in outcomes:
-        _print_outcome(outcome, out)
-    _print_summary(loaded, outcomes, dry_run, out)
-
-
-def _print_outcome(outcome, out) -> None:
-    from rich.table import Table
-
-    from ..report import print_findings
-
-    step = outcome.step
-    heading = f"step {step.number} · {step.operation}"
-    if outcome.saved is not None:
-        print_findings(outcome.saved.report, out, path=f"{heading} {outcome.saved.path}")
-        return
-    if not len(outcome.changes):
-        out.print(f"{heading}: no change")
-        return
-    table = Table(title=heading, title_justify="left", show_edge=False)
-    table.add_column("target")
-    table.add_column("change")
-    for change in outcome.changes:
-        table.add_row(change.target, change.detail)
-    out.print(table)
-
-
-def _print_summary(recipe, outcomes, dry_run: bool, out) -> None:
-    from rich.table import Table
-
-    saves = [outcome.saved for outcome in outcomes if outcome.saved is not None]
-    title = (f"{recipe.path}: dry run, {len(saves)} model(s) checked, nothing written" if dry_run else
-             f"{recipe.path}: {len(outcomes)} step(s), {len(saves)} model(s) written")
-    table = Table(title=title, title_justify="left", show_edge=False)
-    table.add_column("step", justify="right")
-    table.add_column("operation")
-    table.add_column("changes", justify="right")
-    table.add_column("saved file")
-    table.add_column("verdict")
-    for outcome in outcomes:
-        saved = outcome.saved
-        if saved is None:
-            table.add_row(str(outcome.step.number), outcome.step.operation, str(len(outcome.changes)), "", "")
-            continue
-        verdict = "valid" if saved.report.valid else "[red]invalid (force)[/red]"
-        shown = str(saved.path) if saved.written else f"{saved.path} (not written)"
-        table.add_row(str(outcome.step.number), outcome.step.operation, "—", shown, verdict)
-    out.print(table)
+        print_recipe_outcome(outcome, out)
+    print_recipe_summary(loaded, outcomes, dry_run, out)

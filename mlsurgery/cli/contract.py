@@ -27,9 +27,9 @@ def contract_command(model: str, output_format: str, swift: bool, output: str | 
 
         print_json(contract)
     else:
-        from ..report import console
+        from ..report import console, print_contract
 
-        _print_contract(contract, console())
+        print_contract(contract, console())
 
 
 def _write_swift(contract: dict, model: str, output: str | None, type_name: str | None) -> None:
@@ -50,58 +50,3 @@ def _write_swift(contract: dict, model: str, output: str | None, type_name: str 
         raise UsageError(f"{path}: folder {path.parent} does not exist")
     write_bytes_atomically(source.encode("utf-8"), path)
     click.echo(f"wrote {path}", err=True)
-
-
-def _print_contract(contract: dict, out) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from ..summary import feature_type_label
-
-    stage = contract["updatable_model"]
-    trained = (f"Core ML trains its {stage['type']} ({stage['where']}, parameters scoped to {stage['scope']!r})"
-               if stage["where"] else "Core ML trains the model itself")
-    out.print(Text.assemble((contract["path"] or "model", "bold"), f"  {contract['model_type']}: {trained}"))
-    inputs = Table(title="training inputs (one MLFeatureProvider per example)", title_justify="left",
-                   show_edge=False)
-    for column in ("name", "role", "model type", "Swift"):
-        inputs.add_column(column)
-    for feature in contract["training_inputs"]:
-        inputs.add_row(feature["name"], feature["role"], feature_type_label(feature["type"]),
-                       _swift_label(feature["swift"]))
-    out.print(inputs)
-    for feature in contract["training_inputs"]:
-        if feature["role"] == "target" and feature.get("description"):
-            out.print(Text(f"{feature['name']}: {feature['description']}"))
-    parameters = Table(title="MLParameterKey (MLModelConfiguration.parameters)", title_justify="left",
-                       show_edge=False)
-    for column, justify in (("key", "left"), ("Swift type", "left"), ("default", "right"), ("allowed", "left")):
-        parameters.add_column(column, justify=justify)
-    for key, parameter in contract["parameters"].items():
-        parameters.add_row(f".{key}", parameter["swift_type"], _value(parameter["default"]), _allowed(parameter))
-    out.print(parameters)
-    for loss in contract["losses"]:
-        out.print(f"loss: {loss['name']} ({loss['type']}) on {loss['input']!r}, target {loss['target']!r}")
-    if contract["updatable_layers"]:
-        out.print(f"updatable layers: {', '.join(contract['updatable_layers'])}")
-
-
-def _swift_label(swift: dict) -> str:
-    if swift["type"] == "CVPixelBuffer":
-        return f"CVPixelBuffer {swift['width']}×{swift['height']} {swift['pixel_format']}"
-    if swift["type"] == "MLMultiArray":
-        return f"MLMultiArray {swift['shape']} .{swift['data_type']}"
-    return swift["type"]
-
-
-def _value(value) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _allowed(parameter: dict) -> str:
-    if "allowed_values" in parameter:
-        return "one of " + ", ".join(_value(v) for v in parameter["allowed_values"])
-    if "allowed_range" in parameter:
-        low, high = parameter["allowed_range"]
-        return f"{low} … {high}"
-    return "any"

@@ -1,5 +1,6 @@
 import click
 
+from ..errors import EXIT_OK
 from .options import NameList, writing_options
 
 
@@ -34,7 +35,7 @@ def fix_command(model, output, only_groups, in_place, force, dry_run, output_for
             "refused": [{"code": m.code, "layer": m.layer, "reason": why} for m, why in result.fix.refused],
             "changes": result.fix.changes.to_dict()["changes"],
         })
-        return 0
+        return EXIT_OK
     out = console()
     for match, why in result.fix.refused:
         out.print(f"refused {match.code} on {match.layer!r}: {why}", markup=False, highlight=False)
@@ -44,4 +45,4 @@ def fix_command(model, output, only_groups, in_place, force, dry_run, output_for
     print_findings(surgery.report, out)
     if surgery.written:
         out.print(f"wrote {surgery.written}", markup=False)
-    return 0
+    return EXIT_OK

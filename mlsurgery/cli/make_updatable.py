@@ -1,5 +1,7 @@
 import click
 
+from ..coreml import (DEFAULT_BATCH, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPOCHS, DEFAULT_EPS, DEFAULT_LEARNING_RATE,
+                      DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, LossKind, OptimizerKind)
 from .options import FloatRange, IntList, NameList, writing_options
 
 
@@ -10,20 +12,22 @@ from .options import FloatRange, IntList, NameList, writing_options
                    "already marked updatable) [default: auto].")
 @click.option("--depth", type=int, default=1, show_default=True,
               help="With --layers auto: how many trainable layers nearest the loss.")
-@click.option("--loss", type=click.Choice(["cross-entropy", "mse"]),
+@click.option("--loss", type=click.Choice([kind.value for kind in LossKind]),
               help="Loss [default: cross-entropy on a classifier's softmax, else mse on the single output].")
 @click.option("--loss-input", metavar="BLOB", help="The blob the loss reads (a layer output).")
 @click.option("--target-shape", type=IntList(), help="Shape of the MSE target when it cannot be read off an output.")
-@click.option("--optimizer", "optimizer_kind", type=click.Choice(["sgd", "adam"]), default="sgd", show_default=True)
-@click.option("--lr", type=float, default=0.001, show_default=True, help="Default learning rate.")
+@click.option("--optimizer", "optimizer_kind", type=click.Choice([kind.value for kind in OptimizerKind]),
+              default=DEFAULT_OPTIMIZER.value, show_default=True)
+@click.option("--lr", type=float, default=DEFAULT_LEARNING_RATE, show_default=True, help="Default learning rate.")
 @click.option("--lr-range", type=FloatRange(), default="0,1", show_default=True, help="Allowed learning rates.")
-@click.option("--batch", type=int, default=8, show_default=True, help="Default mini-batch size.")
+@click.option("--batch", type=int, default=DEFAULT_BATCH, show_default=True, help="Default mini-batch size.")
 @click.option("--batch-values", type=IntList(), help="Allowed mini-batch sizes [default: just --batch].")
-@click.option("--momentum", type=float, default=0.0, show_default=True, help="SGD momentum (allowed 0–1).")
-@click.option("--beta1", type=float, default=0.9, show_default=True, help="Adam beta1 (allowed 0–1).")
-@click.option("--beta2", type=float, default=0.999, show_default=True, help="Adam beta2 (allowed 0–1).")
-@click.option("--eps", type=float, default=1e-8, show_default=True, help="Adam epsilon (allowed 0–1).")
-@click.option("--epochs", type=int, default=10, show_default=True, help="Default number of epochs.")
+@click.option("--momentum", type=float, default=DEFAULT_MOMENTUM, show_default=True,
+              help="SGD momentum (allowed 0–1).")
+@click.option("--beta1", type=float, default=DEFAULT_BETA1, show_default=True, help="Adam beta1 (allowed 0–1).")
+@click.option("--beta2", type=float, default=DEFAULT_BETA2, show_default=True, help="Adam beta2 (allowed 0–1).")
+@click.option("--eps", type=float, default=DEFAULT_EPS, show_default=True, help="Adam epsilon (allowed 0–1).")
+@click.option("--epochs", type=int, default=DEFAULT_EPOCHS, show_default=True, help="Default number of epochs.")
 @click.option("--epochs-values", type=IntList(), help="Allowed epoch counts [default: just --epochs].")
 @click.option("--shuffle/--no-shuffle", default=True, show_default=True, help="Shuffle examples each epoch.")
 @click.option("--seed", type=int, help="Shuffle seed, for repeatable training order.")

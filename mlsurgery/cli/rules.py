@@ -13,38 +13,19 @@ def rules_command(ctx: click.Context, output_format: str):
 
     from ..rules import ALL_RULES
 
+    from ..report import console, print_rules, rule_dict
+
     if output_format == "json":
-        click.echo(json.dumps([_rule_dict(rule) for rule in ALL_RULES], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([rule_dict(rule) for rule in ALL_RULES], indent=2, ensure_ascii=False))
         return
-    from rich.table import Table
-
-    from ..report import console
-
-    table = Table(show_edge=False)
-    for column in ("code", "name", "severity", "summary", "upstream"):
-        table.add_column(column, overflow="fold")
-    for rule in ALL_RULES:
-        table.add_row(rule.code, rule.name, rule.severity, rule.summary, rule.upstream)
-    console().print(table)
+    print_rules(ALL_RULES, console())
 
 
 @rules_command.command("explain")
 @click.argument("code")
 def explain_command(code: str):
     """Print everything about one rule (by code, e.g. MLS206, or by name)."""
-    from rich.text import Text
-
-    from ..report import console
+    from ..report import console, print_rule
     from ..rules import rule
 
-    found = rule(code)
-    out = console()
-    out.print(Text.assemble((f"{found.code} {found.name}", "bold"), f" ({found.severity})"))
-    for label, value in (("summary", found.summary), ("explanation", found.explanation), ("fix", found.fix),
-                         ("upstream", found.upstream)):
-        out.print(Text.assemble((f"{label}: ", "bold"), value))
-
-
-def _rule_dict(rule) -> dict:
-    return {"code": rule.code, "name": rule.name, "severity": rule.severity, "summary": rule.summary,
-            "explanation": rule.explanation, "fix": rule.fix, "upstream": rule.upstream}
+    print_rule(rule(code), console())

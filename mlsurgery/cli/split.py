@@ -1,5 +1,6 @@
 import click
 
+from ..coreml import LossKind
 from .options import NameList, writing_options
 
 
@@ -10,7 +11,7 @@ from .options import NameList, writing_options
               help="Head layers to train, comma-separated, or 'auto' [default: auto].")
 @click.option("--depth", type=int, default=1, show_default=True,
               help="With --layers auto: how many trainable layers nearest the loss.")
-@click.option("--loss", type=click.Choice(["cross-entropy", "mse"]),
+@click.option("--loss", type=click.Choice([kind.value for kind in LossKind]),
               help="Loss [default: cross-entropy on a softmax output, else mse on the single output].")
 @click.option("--loss-input", metavar="BLOB", help="The blob the loss reads.")
 @writing_options("split", what="the pipeline")

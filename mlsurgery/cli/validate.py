@@ -1,5 +1,7 @@
 import click
 
+from ..errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+
 FORMATS = ["text", "json", "sarif", "github"]
 
 
@@ -18,7 +20,8 @@ def validate_command(models: tuple[str, ...], output_format: str, strict: bool):
     """
     import json
 
-    from ..validate import github_annotations, sarif_log, validate_paths
+    from ..ci_report import github_annotations, sarif_log
+    from ..validate import validate_paths
 
     results = validate_paths(list(models))
     if output_format == "json":
@@ -29,17 +32,19 @@ def validate_command(models: tuple[str, ...], output_format: str, strict: bool):
         for line in github_annotations(results):
             click.echo(line)
     else:
-        _print_text(results, strict)
+        from ..report import console, print_validation
+
+        print_validation(results, strict, console())
     return exit_code(results, strict)
 
 
 def exit_code(results, strict: bool) -> int:
     """2 if any file could not be loaded (the run is incomplete), else 1 if any model fails, else 0."""
     if any(result.error is not None for result in results):
-        return 2
+        return EXIT_USAGE
     if any(not result.valid or (strict and result.report.warnings) for result in results):
-        return 1
-    return 0
+        return EXIT_INVALID
+    return EXIT_OK
 
 
 def _version() -> str:
@@ -49,23 +54,3 @@ def _version() -> str:
         return version("mlsurgery")
     except PackageNotFoundError:
         return ""
-
-
-def _print_text(results, strict: bool) -> None:
-    from rich.text import Text
-
-    from ..report import console, print_findings
-
-    out = console()
-    for result in results:
-        if result.error is not None:
-            out.print(Text.assemble((f"{result.path}: ", "bold"), ("cannot load", "red bold"), f": {result.error}"))
-        else:
-            print_findings(result.report, out, path=result.path)
-    invalid = sum(not result.valid for result in results if result.error is None)
-    unloadable = sum(result.error is not None for result in results)
-    warned = sum(bool(result.report.warnings) for result in results if result.error is None)
-    summary = f"{len(results)} model(s): {invalid} invalid, {unloadable} unloadable, {warned} with warnings"
-    if strict and warned:
-        summary += " (--strict: warnings fail the run)"
-    out.print(Text(summary, "bold"))

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import torch
 
+from ..coreml import GLM_LOGIT, GLM_ONE_VS_REST, GLM_PROBIT, GLM_REFERENCE_CLASS
 from .errors import InputError, UnsupportedModelError
-from .models import ClassProbabilities, EngineModel, register_model_runner
+from .runner import ClassProbabilities, EngineModel
 
-LOGIT, PROBIT = 0, 1
-REFERENCE_CLASS, ONE_VS_REST = 0, 1
 
 
 class GLMClassifierModel(EngineModel):
@@ -36,7 +35,8 @@ class GLMClassifierModel(EngineModel):
         self.offsets = torch.tensor(list(glm.offset), dtype=torch.float64)
         self.transform = glm.postEvaluationTransform
         self.encoding = glm.classEncoding
-        if self.transform not in (LOGIT, PROBIT) or self.encoding not in (REFERENCE_CLASS, ONE_VS_REST):
+        if (self.transform not in (GLM_LOGIT, GLM_PROBIT)
+                or self.encoding not in (GLM_REFERENCE_CLASS, GLM_ONE_VS_REST)):
             raise UnsupportedModelError(f"glmClassifier transform {self.transform} / encoding {self.encoding} is "
                                         "not one Core ML defines")
 
@@ -58,12 +58,12 @@ class GLMClassifierModel(EngineModel):
 
     def probabilities(self, scores: torch.Tensor) -> torch.Tensor:
         if scores.shape[1] == 1:
-            if self.transform == PROBIT:
+            if self.transform == GLM_PROBIT:
                 second = 0.5 * (1 + torch.erf(scores[:, 0] / 2 ** 0.5))
             else:
                 second = torch.sigmoid(scores[:, 0])
             return torch.stack([1 - second, second], dim=1)
-        if self.encoding == REFERENCE_CLASS:
+        if self.encoding == GLM_REFERENCE_CLASS:
             return torch.softmax(torch.cat([torch.zeros_like(scores[:, :1]), scores], dim=1), dim=1)
         sigmoids = torch.sigmoid(scores)
         return sigmoids / sigmoids.sum(dim=1, keepdim=True)
@@ -77,5 +77,3 @@ def _as_columns(name: str, value, batch_size: int) -> torch.Tensor:
     except (TypeError, ValueError):
         raise InputError(f"input {name!r} of a GLM must be numeric") from None
 
-
-register_model_runner("glmClassifier", GLMClassifierModel)

@@ -1,132 +1,29 @@
-"""Model-type runners: ``build_model(spec)`` looks up the spec's ``Type`` oneof in ``MODEL_RUNNERS``.
+"""Model-type runners: ``build_model(spec)`` looks up the spec's ``Type`` oneof in the ``MODEL_RUNNERS`` table.
 
-Every runner is an ``EngineModel``. Internally a batch of features flows between models as
-``{name: value}`` where numeric values are tensors ``[N, ...]``, class probabilities are ``ClassProbabilities``
-and other features (labels, strings, integers, dictionaries) are lists of ``N`` Python values.
-Other modules add runners with ``register_model_runner(kind, builder)`` (``builder(spec) -> EngineModel``);
-modules of this package that do so are listed in ``RUNNER_MODULES`` and imported on first ``build_model``.
+Every runner is an ``EngineModel`` (``engine.runner``). This module runs neural networks and pipelines; the
+table names every other runner (``engine.glm``, ``engine.knn``), so adding a model type is one import and one
+row here.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..coreml import NETWORK_KINDS
+from ..coreml import NETWORK_KINDS, PIPELINE_KINDS, exact_rank_arrays, rank4_images
 from ..graph import pipeline_stages
 from .errors import InputError, UnsupportedModelError
-from .features import array_shape, array_value, feature_kind, image_array
-from .network import EXACT_ARRAY_MAPPING, RANK4_IMAGE_MAPPING, build_network
+from .features import array_shape, feature_kind
+from .glm import GLMClassifierModel
+from .knn import KNearestNeighborsModel
+from .network import build_network
+from .runner import ClassProbabilities, EngineModel
 
-PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 # Models whose computation is Apple's own and not written in the spec.
 OPAQUE_KINDS = {"visionFeaturePrint": "Apple's VisionFeaturePrint", "audioFeaturePrint": "Apple's AudioFeaturePrint"}
-
-RUNNER_MODULES: tuple[str, ...] = ("knn", "glm")  # modules of this package registering more runners
-
-
-@dataclass
-class ClassProbabilities:
-    """A batch of class probabilities ``values[N, K]`` in the order of ``labels``."""
-
-    values: torch.Tensor
-    labels: list
-
-
-class EngineModel:
-    """A runnable model. Subclasses implement ``run(features, batch_size)`` on batched internal values."""
-
-    def __init__(self, spec):
-        self.spec = spec
-        self.input_features = {feature.name: feature for feature in spec.description.input}
-        self.output_features = {feature.name: feature for feature in spec.description.output}
-
-    # -- to implement ---------------------------------------------------------------------------------------
-    def run(self, features: dict[str, Any], batch_size: int) -> dict[str, Any]:
-        raise NotImplementedError
-
-    # -- public API -----------------------------------------------------------------------------------------
-    def predict(self, inputs: dict[str, object]) -> dict[str, object]:
-        """One example: arrays of the declared shape, PIL images or paths for images, str/int/float/dict values.
-        Returns numpy arrays, the label and the {label: probability} dict of classifiers."""
-        features = {name: self._one(name, value) for name, value in self._checked(inputs).items()}
-        with torch.no_grad():
-            outputs = self.run(features, 1)
-        return {name: _first(outputs[name]) for name in self.output_features if name in outputs}
-
-    def predict_batch(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """A batch: multiArrays ``[N, *shape]``, images ``[N, C, H, W]`` pixels (0–255, model's channel order).
-        Returns arrays ``[N, ...]``; classifiers give labels ``[N]`` and probabilities ``[N, K]``."""
-        return {name: _as_numpy(value) for name, value in self.run_batch(inputs).items()}
-
-    def run_batch(self, inputs: dict[str, np.ndarray]) -> dict[str, Any]:
-        """``predict_batch``'s outputs before conversion: class probabilities stay ``ClassProbabilities`` (scores
-        with their labels, which evaluation needs), numeric outputs tensors, labels lists."""
-        checked = self._checked(inputs)
-        sizes = {len(value) for value in checked.values()}
-        if len(sizes) > 1:
-            raise InputError(f"inputs have different batch sizes: {sorted(sizes)}")
-        batch_size = sizes.pop() if sizes else 1
-        features = {name: self._many(name, value) for name, value in checked.items()}
-        with torch.no_grad():
-            outputs = self.run(features, batch_size)
-        return {name: outputs[name] for name in self.output_features if name in outputs}
-
-    # -- helpers --------------------------------------------------------------------------------------------
-    def accepted_inputs(self) -> dict[str, object]:
-        """Features a caller may give: the declared inputs (pipelines add what opaque stages produce)."""
-        return dict(self.input_features)
-
-    def _checked(self, inputs: dict[str, object]) -> dict[str, object]:
-        accepted = self.accepted_inputs()
-        unknown = [name for name in inputs if name not in accepted]
-        if unknown:
-            raise InputError(f"unknown input {unknown[0]!r}; the model's inputs are {', '.join(accepted)}")
-        missing = [name for name, feature in self.input_features.items()
-                   if name not in inputs and not feature.type.isOptional]
-        if missing:
-            raise InputError(f"missing input {missing[0]!r} ({feature_kind(self.input_features[missing[0]])})")
-        return dict(inputs)
-
-    def _one(self, name: str, value):
-        feature = self.accepted_inputs()[name]
-        kind = feature_kind(feature)
-        if kind == "multiArrayType":
-            return torch.from_numpy(array_value(value, feature)).unsqueeze(0)
-        if kind == "imageType":
-            return torch.from_numpy(image_array(value, feature)).unsqueeze(0)
-        return [value]
-
-    def _many(self, name: str, values):
-        feature = self.accepted_inputs()[name]
-        kind = feature_kind(feature)
-        if kind == "multiArrayType":
-            array = np.asarray(values, dtype=np.float32)
-            return torch.from_numpy(np.stack([array_value(example, feature) for example in array]))
-        if kind == "imageType":
-            return torch.from_numpy(np.stack([image_array(np.asarray(example), feature) for example in values]))
-        return list(values)
-
-
-def _first(value):
-    if isinstance(value, ClassProbabilities):
-        return {label: float(p) for label, p in zip(value.labels, value.values[0].tolist())}
-    if isinstance(value, torch.Tensor):
-        return value[0].detach().numpy()
-    return value[0]
-
-
-def _as_numpy(value):
-    if isinstance(value, ClassProbabilities):
-        return value.values.detach().numpy()
-    if isinstance(value, torch.Tensor):
-        return value.detach().numpy()
-    return np.array(value)
 
 
 # ---- neural networks ----------------------------------------------------------------------------------------
@@ -138,8 +35,8 @@ class NeuralNetworkModel(EngineModel):
         super().__init__(spec)
         self.kind = spec.WhichOneof("Type")
         self.network = getattr(spec, self.kind)
-        self.exact_rank = self.network.arrayInputShapeMapping == EXACT_ARRAY_MAPPING
-        self.image_rank4 = self.network.imageInputShapeMapping == RANK4_IMAGE_MAPPING
+        self.exact_rank = exact_rank_arrays(self.network)
+        self.image_rank4 = rank4_images(self.network)
         self.module = build_network(self.network)
         self.preprocessing = {p.featureName or next(iter(self.input_features), ""): p
                               for p in self.network.preprocessing}
@@ -343,23 +240,17 @@ class PipelineModel(EngineModel):
 # ---- the table ----------------------------------------------------------------------------------------------
 
 ModelBuilder = Callable[[object], EngineModel]
-MODEL_RUNNERS: dict[str, ModelBuilder] = {kind: NeuralNetworkModel for kind in NETWORK_KINDS}
-MODEL_RUNNERS.update({kind: PipelineModel for kind in PIPELINE_KINDS})
-_loaded_runner_modules = False
-
-
-def register_model_runner(kind: str, builder: ModelBuilder) -> None:
-    """Make ``builder(spec)`` the runner of models whose ``Type`` oneof is ``kind``."""
-    MODEL_RUNNERS[kind] = builder
+# Every model type the engine runs (Model.proto's ``Type`` oneof case → runner).
+MODEL_RUNNERS: dict[str, ModelBuilder] = {
+    **dict.fromkeys(NETWORK_KINDS, NeuralNetworkModel),
+    **dict.fromkeys(PIPELINE_KINDS, PipelineModel),
+    "glmClassifier": GLMClassifierModel,
+    "kNearestNeighborsClassifier": KNearestNeighborsModel,
+}
 
 
 def build_model(spec) -> EngineModel:
     """An ``EngineModel`` for ``spec``, or ``UnsupportedModelError`` naming the model type or layer."""
-    global _loaded_runner_modules
-    if not _loaded_runner_modules:
-        for module in RUNNER_MODULES:
-            importlib.import_module(f"{__package__}.{module}")
-        _loaded_runner_modules = True
     kind = spec.WhichOneof("Type")
     builder = MODEL_RUNNERS.get(kind)
     if builder is None:

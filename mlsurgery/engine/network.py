@@ -5,11 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..coreml import exact_rank_arrays
 from .errors import EngineRuntimeError, MLSurgeryError, UnsupportedModelError
 from .layers import Context, LayerModule, translate_layer
 
-EXACT_ARRAY_MAPPING = 1
-RANK4_IMAGE_MAPPING = 1
 
 
 class NetworkModule(nn.Module):
@@ -140,7 +139,7 @@ class NetworkModule(nn.Module):
 
 
 def build_network(network, where: str = "") -> NetworkModule:
-    context = Context(exact_rank=network.arrayInputShapeMapping == EXACT_ARRAY_MAPPING, where=where,
+    context = Context(exact_rank=exact_rank_arrays(network), where=where,
                       translate_network=lambda nested: build_network(nested, where))
     return NetworkModule(network.layers, context)
 

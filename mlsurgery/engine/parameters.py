@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..coreml import holds_float_values
-from ..ops.precision import _unpack
-from ..weights import field_bytes, float_values
+from ..weights import field_bytes, float_values, unpack_bits
 from .errors import UnsupportedModelError
 
 
@@ -41,7 +40,7 @@ def _dequantized(weights, shape, count: int, where: str, channel_axis: int) -> n
     if not 1 <= bits <= 8 or len(raw) * 8 < count * bits:
         raise UnsupportedModelError(f"{where}: {len(raw)} bytes of {bits}-bit values cannot hold "
                                     f"{count} weights; the model is invalid")
-    q = _unpack(np.frombuffer(raw, dtype=np.uint8), bits, 0, count)
+    q = unpack_bits(np.frombuffer(raw, dtype=np.uint8), bits, 0, count)
     if kind == "lookupTableQuantization":
         table = np.array(quantization.lookupTableQuantization.floatValue, dtype=np.float32)
         if table.size != 1 << bits:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from ..coreml import read_update_parameters
 from ..graph import trainable_network
 from .errors import InputError, UnsupportedModelError
 
@@ -50,23 +51,11 @@ def update_parameters(spec):
 
 
 def declared_parameters(update) -> dict[str, object]:
-    """The spec's parameter messages keyed by MLParameterKey name."""
-    optimizer = update.optimizer.WhichOneof("OptimizerType")
-    if optimizer is None:
+    """The spec's parameter messages keyed by MLParameterKey name (``coreml.read_update_parameters``)."""
+    parameters = read_update_parameters(update)
+    if parameters.optimizer is None:
         raise UnsupportedModelError("the model's update parameters set no optimizer (SGD or Adam)")
-    chosen = getattr(update.optimizer, optimizer)
-    found = {"learningRate": chosen.learningRate, "miniBatchSize": chosen.miniBatchSize}
-    if optimizer == "sgdOptimizer":
-        found["momentum"] = chosen.momentum
-    else:
-        found.update(beta1=chosen.beta1, beta2=chosen.beta2, eps=chosen.eps)
-    if update.HasField("epochs"):
-        found["epochs"] = update.epochs
-    if update.HasField("shuffle"):
-        found["shuffle"] = update.shuffle
-    if update.HasField("seed"):
-        found["seed"] = update.seed
-    return found
+    return parameters.optimizer_fields
 
 
 def read_parameters(spec) -> TrainingParameters:

@@ -33,47 +33,23 @@ GLM reads it). GLMs reading several features (Core ML concatenates them) are ref
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from .._proto import model_pb2
 from ..errors import SurgeryError
-from ..coreml import PIPELINE_KINDS
+from ..coreml import GLM_LOGIT, GLM_ONE_VS_REST, GLM_PROBIT, GLM_REFERENCE_CLASS, PIPELINE_KINDS
+from ..glm import equivalence
 from ..graph import pipeline_stages
 from ..weights import set_float_values
 from .changes import Changes
 
-LOGIT, PROBIT = 0, 1
-REFERENCE_CLASS, ONE_VS_REST = 0, 1
 # σ(1.702 z) approximates the standard normal CDF Φ(z) to within 0.0095 everywhere (Bowling et al., 2009).
 PROBIT_AS_LOGIT = 1.702
-
-PROBABILITIES = "probabilities"
-PREDICTED_CLASS = "predicted class"
 
 CLASSIFIER_LAYER = "glm_innerProduct"
 SOFTMAX_LAYER = "glm_softmax"
 FLATTEN_LAYER = "glm_flatten"
-
-
-@dataclass(frozen=True)
-class Equivalence:
-    """What the replacement keeps of the GLM's predictions, and why."""
-
-    preserves: str  # PROBABILITIES or PREDICTED_CLASS
-    reason: str
-
-
-def equivalence(glm) -> Equivalence:
-    """What replacing ``glm`` (a GLMClassifier message) by innerProduct + softmax preserves."""
-    rows = len(glm.weights)
-    if glm.postEvaluationTransform == PROBIT:
-        return Equivalence(PREDICTED_CLASS, "Probit: the softmax's σ(1.702 z) is within 0.01 of the GLM's Φ(z)")
-    if rows == 1 or glm.classEncoding == REFERENCE_CLASS:
-        return Equivalence(PROBABILITIES, "Logit with a reference class (or two classes) is exactly a softmax")
-    return Equivalence(PREDICTED_CLASS, "OneVsRest normalizes per-class sigmoids, which a softmax does not; the "
-                                        "largest score still wins")
 
 
 def glm_head_stage_path(spec) -> tuple[int, ...] | None:
@@ -161,11 +137,11 @@ def _network_classifier(stage):
 def _class_rows(glm, weights: np.ndarray, offsets: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
     """One innerProduct row and bias per class label, in label order."""
     if len(weights) == 1:
-        scale = PROBIT_AS_LOGIT if glm.postEvaluationTransform == PROBIT else 1.0
+        scale = PROBIT_AS_LOGIT if glm.postEvaluationTransform == GLM_PROBIT else 1.0
         # The single row scores the second label against the first.
         return (np.vstack([np.zeros_like(weights), scale * weights]),
                 np.concatenate([[0.0], scale * offsets]))
-    if glm.classEncoding == REFERENCE_CLASS:
+    if glm.classEncoding == GLM_REFERENCE_CLASS:
         return np.vstack([np.zeros((1, weights.shape[1])), weights]), np.concatenate([[0.0], offsets])
     return weights, offsets
 
@@ -180,9 +156,10 @@ def _single_array_input(stage):
 
 
 def _transform_name(glm) -> str:
-    return {LOGIT: "Logit", PROBIT: "Probit"}.get(glm.postEvaluationTransform, str(glm.postEvaluationTransform))
+    return {GLM_LOGIT: "Logit", GLM_PROBIT: "Probit"}.get(glm.postEvaluationTransform,
+                                                          str(glm.postEvaluationTransform))
 
 
 def _encoding_name(glm) -> str:
-    return {REFERENCE_CLASS: "ReferenceClass", ONE_VS_REST: "OneVsRest"}.get(glm.classEncoding,
-                                                                              str(glm.classEncoding))
+    return {GLM_REFERENCE_CLASS: "ReferenceClass", GLM_ONE_VS_REST: "OneVsRest"}.get(glm.classEncoding,
+                                                                                      str(glm.classEncoding))

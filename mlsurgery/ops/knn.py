@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._proto import model_pb2
-from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS, PIPELINE_KINDS
+from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS, PIPELINE_KINDS, pipeline_message
 from ..errors import ModelLoadError, SurgeryError, UsageError
 from ..graph import LayerGraph, NetworkLocation, pipeline_stages
 from .changes import Changes
@@ -153,7 +153,7 @@ def _source(spec, source: str) -> _Source:
     stages = pipeline_stages(spec)
     if not stages:
         raise ModelLoadError(f"{source}: the pipeline has no stages")
-    names = list(getattr(spec, kind).pipeline.names if kind != "pipeline" else spec.pipeline.names)
+    names = list(pipeline_message(spec).names)
     if stages[-1].WhichOneof("Type") in PIPELINE_KINDS:
         # A pipeline ending in a pipeline runs the same stages in the same order as one flat pipeline.
         stages, names = _flattened(stages), []

@@ -28,7 +28,7 @@ import numpy as np
 from ..coreml import UPDATABLE_LAYER_KINDS, holds_float_values
 from ..errors import SurgeryError
 from ..graph import Layer, LayerGraph, trainable_network, weight_params
-from ..weights import FLOAT16_LE, field_bytes, field_size, fill_float_values
+from ..weights import FLOAT16_LE, field_bytes, field_size, fill_float_values, unpack_bits
 from .changes import Changes
 
 
@@ -208,7 +208,7 @@ class _Dequantization:
             table = np.array(quantization.lookupTableQuantization.floatValue, dtype=np.float32)
 
             def lookup(out: np.ndarray, start: int) -> None:
-                out[:] = table[_unpack(packed, bits, start, len(out))]
+                out[:] = table[unpack_bits(packed, bits, start, len(out))]
 
             return lookup
         scale = np.array(quantization.linearQuantization.scale, dtype=np.float64)
@@ -217,7 +217,7 @@ class _Dequantization:
         channels, inner = scale.size, self.inner
 
         def linear(out: np.ndarray, start: int) -> None:
-            q = _unpack(packed, bits, start, len(out)).astype(np.float64)
+            q = unpack_bits(packed, bits, start, len(out)).astype(np.float64)
             if channels == 1:
                 out[:] = q * scale[0] + bias[0]
                 return
@@ -228,23 +228,6 @@ class _Dequantization:
             out[:] = q * np.repeat(scale[channel], lengths) + np.repeat(bias[channel], lengths)
 
         return linear
-
-
-def _unpack(packed: np.ndarray, bits: int, start: int, count: int) -> np.ndarray:
-    """Values start … start + count - 1 of unsigned ``bits``-bit integers packed most-significant-bit first.
-
-    ``start`` is a multiple of 8 (chunks are), so the values begin on a byte boundary.
-    """
-    if start * bits % 8:
-        raise ValueError(f"a chunk of {bits}-bit values must start on a byte boundary, not at value {start}")
-    if bits == 8:
-        return packed[start:start + count]
-    first = start * bits // 8
-    stream = np.unpackbits(packed[first:first + (count * bits + 7) // 8])[:count * bits].reshape(count, bits)
-    values = np.zeros(count, dtype=np.uint8)
-    for column in range(bits):
-        values = (values << 1) | stream[:, column]
-    return values
 
 
 def _weight_shape(layer: Layer, path: str) -> tuple[tuple[int, ...], int, int]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..coreml import (DEFAULT_BATCH, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPOCHS, DEFAULT_EPS, DEFAULT_LEARNING_RATE,
+                      DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, OptimizerKind)
 from ..errors import UsageError
 from ..graph import trainable_network
 from .changes import Changes
 
-SGD = "sgd"
-ADAM = "adam"
-OPTIMIZERS = (SGD, ADAM)
 UNIT_RANGE = (0.0, 1.0)
 
 
@@ -26,19 +25,18 @@ class OptimizerSettings:
     the mini-batch size gets a default and a set of allowed sizes (just the default unless ``batch_values``).
     """
 
-    kind: str = SGD
-    learning_rate: float = 0.001
+    kind: str = DEFAULT_OPTIMIZER.value  # an OptimizerKind value
+    learning_rate: float = DEFAULT_LEARNING_RATE
     learning_rate_range: tuple[float, float] = UNIT_RANGE
-    batch: int = 8
+    batch: int = DEFAULT_BATCH
     batch_values: tuple[int, ...] | None = None
-    momentum: float = 0.0
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
+    momentum: float = DEFAULT_MOMENTUM
+    beta1: float = DEFAULT_BETA1
+    beta2: float = DEFAULT_BETA2
+    eps: float = DEFAULT_EPS
 
     def __post_init__(self):
-        if self.kind not in OPTIMIZERS:
-            raise UsageError(f"unknown optimizer {self.kind!r}; choose one of {', '.join(OPTIMIZERS)}")
+        OptimizerKind.parse(self.kind)
         low, high = self.learning_rate_range
         if not low <= self.learning_rate <= high:
             raise UsageError(f"learning rate {self.learning_rate} is outside its allowed range [{low}, {high}]; "
@@ -63,7 +61,7 @@ class OptimizerSettings:
 
 @dataclass(frozen=True)
 class EpochSettings:
-    epochs: int = 10
+    epochs: int = DEFAULT_EPOCHS
     values: tuple[int, ...] | None = field(default=None)
 
     def __post_init__(self):
@@ -81,15 +79,15 @@ def set_optimizer(spec, settings: OptimizerSettings) -> Changes:
     network = trainable_network(spec).network
     params = network.updateParams
     params.ClearField("optimizer")
-    if settings.kind == SGD:
-        optimizer = params.optimizer.sgdOptimizer
+    kind = OptimizerKind.parse(settings.kind)
+    optimizer = getattr(params.optimizer, kind.field)
+    if kind is OptimizerKind.SGD:
         _set_double(optimizer.learningRate, settings.learning_rate, settings.learning_rate_range)
         _set_batch(optimizer.miniBatchSize, settings)
         _set_double(optimizer.momentum, settings.momentum, UNIT_RANGE)
         detail = (f"SGD lr {settings.learning_rate} in {list(settings.learning_rate_range)}, batch "
                   f"{settings.batch} of {list(settings.allowed_batches)}, momentum {settings.momentum}")
     else:
-        optimizer = params.optimizer.adamOptimizer
         _set_double(optimizer.learningRate, settings.learning_rate, settings.learning_rate_range)
         _set_batch(optimizer.miniBatchSize, settings)
         _set_double(optimizer.beta1, settings.beta1, UNIT_RANGE)

@@ -126,6 +126,9 @@ def widen_classifier(spec, layer: str, num_classes: int, *, labels: list[str] | 
 
 def _check_widenable(target: Layer, params, old: int, num_classes: int) -> None:
     name = target.name
+    if not target.outputs:
+        raise SurgeryError(f"layer {name!r} writes no blob, so nothing reads its outputs; Core ML rejects such a "
+                           "layer: give it an output before widening it")
     if target.kind == "convolution" and (params.nGroups or 1) != 1:
         raise SurgeryError(f"layer {name!r} is a grouped convolution (nGroups {params.nGroups}); widen needs "
                            "nGroups 1, since new output channels would change every group")

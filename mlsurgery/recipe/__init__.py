@@ -30,16 +30,8 @@ from ..api import load_network_spec, save_if_valid
 from ..errors import InvalidModelError, MLSurgeryError
 from ..io import save_spec
 from ..ops.changes import Changes
-from .parse import (
-    Recipe,
-    RecipeError,
-    Step,
-    allowed_folders_text,
-    beside,
-    inside_allowed_folders,
-    load_recipe,
-    same_path,
-)
+from .parse import Recipe, RecipeError, Step, load_recipe
+from .paths import allowed_folders_text, beside, inside_allowed_folders, same_path
 from .steps import OPERATIONS, RecipeHeader, SAVE
 
 __all__ = ["OPERATIONS", "Recipe", "RecipeError", "Step", "apply_recipe", "load_recipe", "plan_recipe",

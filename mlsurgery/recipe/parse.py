@@ -1,7 +1,8 @@
 """Reading a recipe: YAML with line numbers, ``--set`` overrides, and one-line errors naming file, line and step.
 
 ``load_recipe`` parses the YAML safely (no object-constructing tags) and checks every key, type and argument with
-the pydantic models of ``recipe.steps`` before any model is read.
+the pydantic models of ``recipe.steps``, and every path against ``recipe.paths``, before any model is read;
+``recipe.messages`` words what is wrong.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError
+from .messages import explain, first_error, suggestion, type_name
+from .paths import allowed_folders_text, beside, from_command_line, inside_allowed_folders, same_path
 from .steps import Arguments, OPERATIONS, RecipeHeader, SAVE
+
 
 class RecipeError(UsageError):
     """A recipe that cannot run as written; the message starts with ``file:line`` (or the ``--set`` at fault)."""
@@ -61,22 +65,22 @@ def load_recipe(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Recip
         raise RecipeError(f"{path}: is empty; a recipe needs 'input' and 'steps'")
     if not isinstance(data, dict):
         raise RecipeError(f"{places.at(())}: a recipe is a mapping with 'input', 'seed' and 'steps', "
-                          f"not a {_type_name(data)}")
+                          f"not a {type_name(data)}")
     for override in overrides:
         _apply_override(data, places, override)
     try:
         header = RecipeHeader.model_validate(data)
     except ValidationError as error:
-        detail = _first_error(error, data)
+        detail = first_error(error, data)
         raise RecipeError(f"{places.at(detail['loc'], detail['type'])}: "
-                          f"{_explain(detail, RecipeHeader, 'key')}") from None
+                          f"{explain(detail, RecipeHeader, 'key')}") from None
     steps = tuple(_check_step(raw, index, places) for index, raw in enumerate(header.steps))
     if header.seed is None:
         random = next((step for step in steps if step.arguments.draws_random_numbers()), None)
         if random is not None:
             raise RecipeError(f"{random.label}: init {random.arguments.init!r} draws random numbers; add "
                               "'seed: N' at the top of the recipe so every run writes the same model")
-    command_line_saves = frozenset(step.number for step in steps if step.operation == SAVE and _from_command_line(
+    command_line_saves = frozenset(step.number for step in steps if step.operation == SAVE and from_command_line(
         places.at(("steps", step.number - 1, SAVE, "path"))))
     recipe = Recipe(path, beside(path, header.input), header.seed, steps, places.at(("input",)), command_line_saves)
     _check_paths(recipe)
@@ -89,25 +93,25 @@ def _check_step(raw, index: int, places: _Places) -> Step:
     if isinstance(raw, str) and raw in OPERATIONS:
         raise RecipeError(f"{where}: step {number} ({raw}): has no arguments mapping; write '- {raw}: {{}}'")
     if not isinstance(raw, dict) or len(raw) != 1:
-        got = f"{len(raw)} keys ({', '.join(map(str, raw))})" if isinstance(raw, dict) else f"a {_type_name(raw)}"
+        got = f"{len(raw)} keys ({', '.join(map(str, raw))})" if isinstance(raw, dict) else f"a {type_name(raw)}"
         raise RecipeError(f"{where}: step {number}: {form}; got {got}")
     (operation, arguments), = raw.items()
     if operation not in OPERATIONS:
         raise RecipeError(f"{where}: step {number}: unknown operation {operation!r}"
-                          f"{_suggestion(str(operation), OPERATIONS)}")
+                          f"{suggestion(str(operation), OPERATIONS)}")
     label = f"step {number} ({operation})"
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):
         raise RecipeError(f"{places.at(('steps', index, operation))}: {label}: arguments must be a mapping "
-                          f"of name: value, not a {_type_name(arguments)}")
+                          f"of name: value, not a {type_name(arguments)}")
     model = OPERATIONS[operation].arguments
     try:
         parsed = model.model_validate(arguments)
     except ValidationError as error:
-        detail = _first_error(error, arguments)
+        detail = first_error(error, arguments)
         loc = ("steps", index, operation) + tuple(detail["loc"])
-        raise RecipeError(f"{places.at(loc, detail['type'])}: {label}: {_explain(detail, model, 'argument')}") \
+        raise RecipeError(f"{places.at(loc, detail['type'])}: {label}: {explain(detail, model, 'argument')}") \
             from None
     return Step(number, operation, parsed, where)
 
@@ -117,7 +121,7 @@ def _check_paths(recipe: Recipe) -> None:
     if not recipe.input.exists():
         raise RecipeError(f"{recipe.input_where}: input {recipe.input}: no such file (paths in a recipe are relative "
                           "to the recipe file)")
-    if not _from_command_line(recipe.input_where) and not inside_allowed_folders(recipe.input, recipe.path):
+    if not from_command_line(recipe.input_where) and not inside_allowed_folders(recipe.input, recipe.path):
         raise RecipeError(f"{recipe.input_where}: input {recipe.input} is outside the folders a recipe may read "
                           f"({allowed_folders_text(recipe.path)}); to use it anyway, give it on the command line: "
                           f"--set input={recipe.input}")
@@ -134,44 +138,6 @@ def _check_paths(recipe: Recipe) -> None:
             raise RecipeError(f"{step.label}: {target} is already saved by step {earlier.number}; give each save "
                               "its own path")
         written[target] = step
-
-
-def beside(recipe_path: Path, relative: str) -> Path:
-    """A path written in the recipe, resolved against the recipe's folder (``recipes/../out`` shown as ``out``)."""
-    return Path(os.path.normpath(recipe_path.parent / relative))
-
-
-def _from_command_line(place: str) -> bool:
-    return place.startswith("--set ")
-
-
-def _allowed_folders(recipe_path: Path) -> list[Path]:
-    """Where a recipe's own paths may point: the recipe's folder and the current folder, with their subfolders.
-
-    Both were chosen by whoever runs the recipe (by naming the recipe and by standing where they stand), so a
-    recipe from elsewhere (a pull request, a download) cannot read or overwrite files beyond them.
-    """
-    return [recipe_path.parent.resolve(), Path.cwd().resolve()]
-
-
-def allowed_folders_text(recipe_path: Path) -> str:
-    recipe_folder, current = _allowed_folders(recipe_path)
-    return f"the recipe's folder {recipe_folder} and the current folder {current}, with their subfolders"
-
-
-def inside_allowed_folders(path: Path, recipe_path: Path) -> bool:
-    """Whether ``path``, with ``..`` and symbolic links resolved, lies in a folder of ``_allowed_folders``."""
-    real = path.resolve()
-    return any(real == folder or folder in real.parents for folder in _allowed_folders(recipe_path))
-
-
-def same_path(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return a.resolve() == b.resolve()
 
 
 # --- YAML with line numbers ------------------------------------------------------------------------------------
@@ -312,82 +278,3 @@ def _override_value(text: str, label: str):
     """A --set value is read as a YAML value: 12 is a number, [1, 2] a list, 'true' a boolean, anything else text."""
     data, _ = _parse_yaml(text, label, numbered=False) if text.strip() else ("", None)
     return data
-
-
-# --- error messages --------------------------------------------------------------------------------------------
-
-def _first_error(error: ValidationError, data) -> dict:
-    """The error to report: a misspelt key before the 'missing' error it causes, and located in the user's data.
-
-    For a union type pydantic appends the member type to the location (``labels[0].str``); only the part of the
-    location that exists in ``data`` names the user's value.
-    """
-    details = error.errors(include_url=False)
-    detail = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
-    if detail["type"] in ("extra_forbidden", "missing"):
-        return detail
-    present, value = [], data
-    for part in detail["loc"]:
-        if isinstance(value, dict) and part in value or isinstance(value, list) and isinstance(part, int) \
-                and part < len(value):
-            present.append(part)
-            value = value[part]
-        else:
-            break
-    return {**detail, "loc": tuple(present)}
-
-
-def _explain(detail: dict, model: type[BaseModel], noun: str) -> str:
-    kind, loc, value = detail["type"], tuple(detail["loc"]), detail.get("input")
-    name = _loc_name(loc)
-    if kind == "extra_forbidden":
-        known = list(model.model_fields)
-        return f"unknown key {name!r}{_suggestion(str(loc[-1]), known)}"
-    if kind == "missing":
-        field = model.model_fields.get(loc[0]) if len(loc) == 1 else None
-        about = f" ({field.description[0].lower()}{field.description[1:].rstrip('.')})" \
-            if field is not None and field.description else ""
-        return f"missing {noun if len(loc) == 1 else 'key'} {name!r}{about}"
-    if kind in ("value_error", "assertion_error"):
-        message = str(detail.get("ctx", {}).get("error", detail["msg"]))
-        return f"{name}: {message}" if name else message
-    if kind in ("too_short", "too_long"):
-        limits = detail.get("ctx", {})
-        bound = (f"at least {limits.get('min_length')}" if kind == "too_short" else
-                 f"at most {limits.get('max_length')}")
-        return f"{name} needs {bound} item(s), got {value!r}"
-    message = detail["msg"]
-    message = f"{name} {message[len('Input '):]}" if message.startswith("Input ") else \
-        f"{name}: {message[0].lower()}{message[1:]}"
-    return f"{message}, got {value!r}{_hint(kind, value)}"
-
-
-def _loc_name(loc: tuple) -> str:
-    name = ""
-    for part in loc:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name
-
-
-def _hint(kind: str, value) -> str:
-    if value is None:
-        return " (the value is empty)"
-    if kind == "string_type" and not isinstance(value, (dict, list)):
-        return f" (quote it to keep it text: '{value}')"
-    if kind in ("int_type", "float_type", "bool_type") and isinstance(value, str):
-        return " (write it without quotes)"
-    return ""
-
-
-def _suggestion(word: str, choices) -> str:
-    hint = did_you_mean(word, choices, limit=1)
-    if hint:
-        return f" ({hint})"
-    return f"; choose from {', '.join(choices)}"
-
-
-def _type_name(value) -> str:
-    return {dict: "mapping", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
-            type(None): "null"}.get(type(value), type(value).__name__)
-
-

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..coreml import LossKind
+from ..coreml import LossKind, OptimizerKind
 from ..errors import UsageError
 from ..ops import describe, inits, loss, make_updatable, mark_updatable, precision, reinit, training, widen
 from ..ops.changes import Changes
@@ -90,7 +90,7 @@ _OPTIMIZER_DEFAULTS = training.OptimizerSettings()
 class OptimizerArguments(Arguments):
     """The fields of ``mlsurgery.ops.training.OptimizerSettings``, with its defaults."""
 
-    kind: Literal[training.OPTIMIZERS] = _OPTIMIZER_DEFAULTS.kind
+    kind: Literal[tuple(kind.value for kind in OptimizerKind)] = _OPTIMIZER_DEFAULTS.kind
     learning_rate: float = _OPTIMIZER_DEFAULTS.learning_rate
     learning_rate_range: Annotated[list[float], Field(min_length=2, max_length=2)] = Field(
         list(_OPTIMIZER_DEFAULTS.learning_rate_range), description="[min, max] the app may choose from.")

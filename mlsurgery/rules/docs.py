@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import EXIT_INVALID, EXIT_OK
 from . import ALL_RULES, RULE_MODULES
 from .base import WARNING, Rule
 
@@ -98,11 +99,11 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         for path in stale:
             print(f"{path}: rule tables are stale; run python -m mlsurgery.rules.docs", file=sys.stderr)
-        return 1 if stale else 0
+        return EXIT_INVALID if stale else EXIT_OK
     for path in stale:
         path.write_text(render(path.read_text("utf-8")), "utf-8")
         print(f"rewrote the rule tables of {path}")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ DEFAULT_OPTIONAL_MIN_VERSION = 5  # MLMODEL_SPECIFICATION_VERSION_IOS14
 UPDATABLE_TYPES = NETWORK_KINDS + ("kNearestNeighborsClassifier",) + PIPELINE_KINDS
 _NETWORK_LIKE = NETWORK_KINDS + ("serializedModel", "mlProgram")
 # validateOptional lets these model types take optional inputs without any check.
-_OPTIONAL_INPUTS_UNCHECKED = ("imputer", "treeEnsembleRegressor", "treeEnsembleClassifier", "pipeline",
-                              "pipelineRegressor", "pipelineClassifier", "itemSimilarityRecommender", "identity")
+_OPTIONAL_INPUTS_UNCHECKED = ("imputer", "treeEnsembleRegressor", "treeEnsembleClassifier", *PIPELINE_KINDS,
+                              "itemSimilarityRecommender", "identity")
 
 
 UPDATABLE_SPEC_VERSION = define_rule(

@@ -14,7 +14,7 @@ Arithmetic follows the C++ types: unsigned 64-bit products wrap, ``(int)`` casts
 
 from __future__ import annotations
 
-from ..coreml import int32, is_quantized, uint64_product
+from ..coreml import ACTIVATION_KINDS, RECURRENT_ACTIVATION_KINDS, int32, is_quantized, uint64_product
 from ..weights import field_size
 from .base import Problem, Rule, define_rule
 
@@ -253,15 +253,10 @@ def missing_target(layer, what: str = "target shape") -> Problem:
     return LAYER_PARAMETERS, f"{label(layer)}: {what} is a required parameter and is empty; set it"
 
 
-_ACTIVATIONS = frozenset({"ReLU", "leakyReLU", "tanh", "scaledTanh", "sigmoid", "sigmoidHard", "linear", "ELU",
-                          "softplus", "PReLU", "parametricSoftplus", "thresholdedReLU", "softsign"})
-_RECURRENT_ACTIVATIONS = frozenset({"linear", "sigmoid", "tanh", "scaledTanh", "sigmoidHard", "ReLU"})
-
-
 def activation_problem(layer, activation) -> Problem | None:
     """validateActivationParams."""
     kind = activation.WhichOneof("NonlinearityType")
-    if kind not in _ACTIVATIONS:
+    if kind not in ACTIVATION_KINDS:
         return UNSUPPORTED_LAYER, (f"{label(layer)}: the activation has no (or an unknown) non-linearity; set one "
                                    "of ReLU, tanh, sigmoid, …")
     if kind == "PReLU" and value_type(activation.PReLU.alpha) == UNSPECIFIED:
@@ -277,7 +272,7 @@ def activation_problem(layer, activation) -> Problem | None:
 
 def recurrent_activation_problem(layer, activation) -> Problem | None:
     kind = activation.WhichOneof("NonlinearityType")
-    if kind in _RECURRENT_ACTIVATIONS:
+    if kind in RECURRENT_ACTIVATION_KINDS:
         return None
     return UNSUPPORTED_LAYER, (f"{label(layer)}: recurrent activation {kind or 'unset'} is not supported; use "
                                "linear, sigmoid, tanh, scaledTanh, sigmoidHard or ReLU")

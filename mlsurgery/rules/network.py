@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import contextlib
 
-from ..coreml import NETWORK_KINDS, is_ios12_layer, nd_array_interpretation
+from ..coreml import (FEATURE_TYPE_NAMES, NETWORK_KINDS, is_ios12_layer, nd_array_interpretation, rank5_arrays,
+                      rank5_images)
 from ..shapes import shape_inference_failure
 from .base import ERROR, Finding, Rule, WARNING, define_rule
 from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES
@@ -243,10 +244,10 @@ def _io_ranks(description, network) -> dict[str, int]:
     for feature in description.input:
         kind = feature.type.WhichOneof("Type")
         if kind == "multiArrayType":
-            ranks[feature.name] = (5 if network.arrayInputShapeMapping == 0
+            ranks[feature.name] = (5 if rank5_arrays(network)
                                    else len(feature.type.multiArrayType.shape))
         elif kind == "imageType":
-            ranks[feature.name] = 5 if network.imageInputShapeMapping == 0 else 4
+            ranks[feature.name] = 5 if rank5_images(network) else 4
     for feature in description.output:
         if feature.type.WhichOneof("Type") == "multiArrayType" and len(feature.type.multiArrayType.shape):
             ranks[feature.name] = len(feature.type.multiArrayType.shape)
@@ -289,9 +290,7 @@ def _regressor_interface_findings(spec, where: str) -> list[Finding]:
                                   ("doubleType", "multiArrayType"), "predicted", where)
 
 
-_TYPE_NAMES = {"int64Type": "Int64", "stringType": "String", "doubleType": "Double", "multiArrayType": "MultiArray",
-               "dictionaryType": "Dictionary", "imageType": "Image", "sequenceType": "Sequence",
-               "stateType": "State", None: "unset"}
+_TYPE_NAMES = {**FEATURE_TYPE_NAMES, None: "unset"}
 
 
 def _named_output_findings(rule: Rule, description, name: str, kinds: tuple[str, ...], role: str,
@@ -323,7 +322,7 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
     description = spec.description
     findings = []
     has_array_input = any(f.type.WhichOneof("Type") == "multiArrayType" for f in description.input)
-    old_array_mapping = network.arrayInputShapeMapping == 0
+    old_array_mapping = rank5_arrays(network)
     new_layer = _first_new_layer(network)
     if has_array_input and old_array_mapping:
         if new_layer is not None:
@@ -332,7 +331,7 @@ def _top_level_findings(spec, network, where: str) -> list[Finding]:
                 "specification version 4 (iOS 13), which Core ML forbids with arrayInputShapeMapping "
                 "RANK5_ARRAY_MAPPING; set arrayInputShapeMapping to EXACT_ARRAY_MAPPING", layer=new_layer.name,
                 where=where))
-        elif network.imageInputShapeMapping != 0:
+        elif not rank5_images(network):
             findings.append(SHAPE_MAPPING.finding(
                 "arrayInputShapeMapping is RANK5_ARRAY_MAPPING but imageInputShapeMapping is not "
                 "RANK5_IMAGE_MAPPING; Core ML forbids that mix — set arrayInputShapeMapping to EXACT_ARRAY_MAPPING",

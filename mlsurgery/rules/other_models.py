@@ -24,6 +24,7 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 
+from ..coreml import FEATURE_TYPE_NAMES
 from .base import Check, Finding, Problem, Rule, define_rule
 
 _UTILS = "mlmodel/src/Validation/ValidatorUtils-inl.hpp"
@@ -34,11 +35,6 @@ _RECOMMENDER = ("mlmodel/src/Validation/ItemSimilarityRecommenderValidator.cpp, 
 _CUSTOM = "mlmodel/src/Validation/CustomModelValidator.cpp"
 _LINKED = "mlmodel/src/Validation/LinkedModelValidator.cpp"
 _THRESHOLDING = "mlmodel/src/Validation/ClassConfidenceThresholdingValidator.cpp"
-
-# Readable names of the FeatureType kinds, for messages.
-TYPE_NAMES = {"int64Type": "Int64", "doubleType": "Double", "stringType": "String", "imageType": "Image",
-              "multiArrayType": "MultiArray", "dictionaryType": "Dictionary", "sequenceType": "Sequence",
-              "stateType": "State"}
 
 _SPEC_VERSION_IOS14 = 5  # MLMODEL_SPECIFICATION_VERSION_IOS14 (mlmodel/src/Globals.hpp)
 
@@ -168,7 +164,7 @@ def model_check(problems_of: Callable[..., Iterable[Problem]]) -> Check:
 def kind_of(feature) -> str:
     """A feature's type as Core ML names it in messages (``Double``, ``MultiArray``, ... or ``unset``)."""
     kind = feature.type.WhichOneof("Type")
-    return TYPE_NAMES.get(kind, "unset")
+    return FEATURE_TYPE_NAMES.get(kind, "unset")
 
 
 def data_type_name(array) -> str:
@@ -181,7 +177,7 @@ def schema_type_problem(feature, allowed: tuple[str, ...], model_kind: str) -> P
     """``validateSchemaTypes``: the feature's type is one of ``allowed`` (FeatureType oneof names)."""
     if feature.type.WhichOneof("Type") in allowed:
         return None
-    wanted = " or ".join(TYPE_NAMES[kind] for kind in allowed)
+    wanted = " or ".join(FEATURE_TYPE_NAMES[kind] for kind in allowed)
     return (FEATURE_TYPE, f"feature '{feature.name}' is {kind_of(feature)}, but {model_kind} accepts only "
                           f"{wanted} here; change its type")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._proto import enum_name
+from ..coreml import pipeline_message
 from ..graph import pipeline_stages
 from .base import ERROR, Finding, Rule, define_rule
 
@@ -168,7 +169,7 @@ def _updatable_flags(spec, stages: list, where: str) -> list[Finding]:
 
 
 def _stage_names(spec, stage_count: int, where: str) -> list[Finding]:
-    names = list(_pipeline_message(spec).names)
+    names = list(pipeline_message(spec).names)
     if not names:
         return []
     if len(names) != stage_count:
@@ -183,11 +184,6 @@ def _stage_names(spec, stage_count: int, where: str) -> list[Finding]:
                 where=where))
         seen.add(name)
     return findings
-
-
-def _pipeline_message(spec):
-    kind = spec.WhichOneof("Type")
-    return spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
 
 
 # --- Feature description equality (upstream: mlmodel/src/Comparison.cpp) ---------------------------------

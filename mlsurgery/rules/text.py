@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..coreml import FEATURE_TYPE_NAMES
 from .base import Check, Problem, Rule, define_rule
-from .other_models import (
-    NAMED_FEATURE_MISSING,
-    TYPE_NAMES,
-    UNCLAIMED_FEATURE,
-    features_problem,
-    model_check,
-)
+from .other_models import NAMED_FEATURE_MISSING, UNCLAIMED_FEATURE, features_problem, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"
 # WordTagger output roles: (parameter naming the output, element type of its sequence); tags first, as Core ML.
@@ -112,7 +107,7 @@ def word_tagger_problems(spec) -> Iterator[Problem]:
             output = outputs[positions[field]]
             if output.type.sequenceType.WhichOneof("Type") != element:
                 yield (TAGGER_OUTPUT_TYPES, f"output '{output.name}' ({field}) must be a sequence of "
-                                            f"{TYPE_NAMES[element]}")
+                                            f"{FEATURE_TYPE_NAMES[element]}")
                 return
     problem = _parameter_problem("wordTagger", tagger, 1, "stringTags")
     if problem is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..coreml import FEATURE_TYPE_NAMES
 from .base import Check, Problem, Rule, define_rule
-from .other_models import TYPE_NAMES, features_problem, kind_of, model_check
+from .other_models import features_problem, kind_of, model_check
 
 _VALIDATION = "mlmodel/src/Validation/"
 
@@ -144,7 +145,7 @@ def scaler_problems(spec) -> Iterator[Problem]:
     source_kind, target_kind = source.type.WhichOneof("Type"), target.type.WhichOneof("Type")
     allowed = ("int64Type", "doubleType") if source_kind == "int64Type" else (source_kind,)
     if target_kind not in allowed:
-        wanted = " or ".join(TYPE_NAMES[kind] for kind in allowed)
+        wanted = " or ".join(FEATURE_TYPE_NAMES[kind] for kind in allowed)
         yield (OUTPUT_TYPE, f"the scaler's input '{source.name}' is {kind_of(source)} but its output "
                             f"'{target.name}' is {kind_of(target)}; make the output {wanted}")
         return
@@ -266,8 +267,8 @@ def categorical_mapping_problems(spec) -> Iterator[Problem]:
         return
     source_kind, target_kind, refused_default = _MAPPINGS[map_kind]
     if mapping.WhichOneof("ValueOnUnknown") == refused_default:
-        yield (CATEGORICAL_MAPPING, f"{map_kind} produces {TYPE_NAMES[target_kind]} values but the unknown-value "
-                                    f"default is {refused_default}; give a default of the output type")
+        yield (CATEGORICAL_MAPPING, f"{map_kind} produces {FEATURE_TYPE_NAMES[target_kind]} values but the "
+                                    f"unknown-value default is {refused_default}; give a default of the output type")
         return
     problem = _one_in_one_out(spec, (source_kind, "sequenceType"), (target_kind, "sequenceType"))
     if problem is not None:
@@ -277,13 +278,13 @@ def categorical_mapping_problems(spec) -> Iterator[Problem]:
     if source.type.WhichOneof("Type") != "sequenceType":
         return
     if source.type.sequenceType.WhichOneof("Type") != source_kind:
-        yield (CATEGORICAL_SEQUENCE, f"input sequence '{source.name}' must hold {TYPE_NAMES[source_kind]} values "
-                                     f"for {map_kind}")
+        yield (CATEGORICAL_SEQUENCE, f"input sequence '{source.name}' must hold "
+                                     f"{FEATURE_TYPE_NAMES[source_kind]} values for {map_kind}")
     elif target.type.WhichOneof("Type") != "sequenceType":
         yield (CATEGORICAL_SEQUENCE, f"the input is a sequence, so output '{target.name}' must be a sequence too")
     elif target.type.sequenceType.WhichOneof("Type") != target_kind:
-        yield (CATEGORICAL_SEQUENCE, f"output sequence '{target.name}' must hold {TYPE_NAMES[target_kind]} values "
-                                     f"for {map_kind}")
+        yield (CATEGORICAL_SEQUENCE, f"output sequence '{target.name}' must hold "
+                                     f"{FEATURE_TYPE_NAMES[target_kind]} values for {map_kind}")
 
 
 CHECKS: dict[str, Check] = {

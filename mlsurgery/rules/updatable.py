@@ -10,7 +10,7 @@ whose result would be noise after an earlier one.
 from __future__ import annotations
 
 from ..backprop import LossNode, clean_path, coreml_walk, loss_nodes
-from ..coreml import UPDATABLE_LAYER_KINDS, LossKind, is_quantized, updatable_parameters
+from ..coreml import UPDATABLE_LAYER_KINDS, LossKind, OptimizerKind, is_quantized, updatable_parameters
 from ..graph import LayerGraph, NetworkLocation
 from .base import Finding, Rule, define_rule
 from .pipeline import describe_type, feature_types_equal, features_equivalent
@@ -206,9 +206,10 @@ RULES: list[Rule] = [
     TRAINING_INPUTS_MISSING_TARGET, NO_LOSS_LAYER,
 ]
 
+# The parameters Core ML requires of each optimizer, in the order it checks them (SGD momentum is optional).
 _OPTIMIZER_PARAMETERS = {
-    "sgdOptimizer": ("SGD", ("learningRate", "miniBatchSize")),
-    "adamOptimizer": ("Adam", ("learningRate", "miniBatchSize", "beta1", "beta2", "eps")),
+    OptimizerKind.SGD: ("SGD", ("learningRate", "miniBatchSize")),
+    OptimizerKind.ADAM: ("Adam", ("learningRate", "miniBatchSize", "beta1", "beta2", "eps")),
 }
 _INT64_PARAMETERS = {"miniBatchSize"}
 
@@ -329,11 +330,12 @@ def _describe_writer(producer, blob: str) -> str:
 
 def _check_optimizer(update_params, where: str) -> list[Finding]:
     kind = update_params.optimizer.WhichOneof("OptimizerType")
-    if kind not in _OPTIMIZER_PARAMETERS:
+    optimizer_kind = OptimizerKind.from_field(kind)
+    if optimizer_kind is None:
         return [UNKNOWN_OPTIMIZER.finding(
             "updateParams has no SGD or Adam optimizer; set one (e.g. SGD with learningRate and miniBatchSize)",
             where=where)]
-    label, names = _OPTIMIZER_PARAMETERS[kind]
+    label, names = _OPTIMIZER_PARAMETERS[optimizer_kind]
     optimizer = getattr(update_params.optimizer, kind)
     findings = []
     for name in names:

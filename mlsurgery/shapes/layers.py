@@ -1,19 +1,16 @@
 """How each layer type constrains the shapes of its inputs and outputs in Core ML's rank-5 shape inference.
 
 Upstream: mlmodel/src/LayerShapeConstraints.cpp and mlmodel/src/Validation/NeuralNetwork/NeuralNetworkShapes.cpp;
-``LAYER_SHAPES`` maps each layer type to its function, which ``Shaper`` calls forwards and backwards.
+``LAYER_SHAPES`` maps each layer type to its function, which ``Shaper`` calls forwards and backwards; each
+function's first argument is that shaper (not imported here: ``shapes`` imports this module).
 """
 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
 
 from ..coreml import int32
 from .ranges import AXES, Constraint, Range, ShapeError, Value, shaper_div, size_t
-
-if TYPE_CHECKING:  # the shaper calls these functions; they only name its type
-    from . import Shaper
 
 
 def _at(values, index: int) -> int:
@@ -30,7 +27,7 @@ def _share_sequence_batch(source: Constraint, target: Constraint, *, intersect_f
         source.update(axis, target[axis])
 
 
-def _convolution(shaper: Shaper, layer) -> None:
+def _convolution(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     _share_sequence_batch(source, target, intersect_first=False)
@@ -97,7 +94,7 @@ def _convolution(shaper: Shaper, layer) -> None:
             source.upper_bound(axis, target[axis].maximum.mul(size_t(stride)))
 
 
-def _pooling(shaper: Shaper, layer) -> None:
+def _pooling(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     for axis in ("sequence", "batch"):
@@ -154,14 +151,14 @@ def _pooling(shaper: Shaper, layer) -> None:
         raise ShapeError("pooling padding type not set")
 
 
-def _unchanged(shaper: Shaper, layer) -> None:
+def _unchanged(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     target.copy_from(source)
     source.copy_from(target)
 
 
-def _vector_sizes(shaper: Shaper, layer, in_channels: int, out_channels: int, *, intersect_first: bool) -> None:
+def _vector_sizes(shaper, layer, in_channels: int, out_channels: int, *, intersect_first: bool) -> None:
     """innerProduct and embedding: the input is [in_channels, 1, 1] and the output [out_channels, 1, 1]."""
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
@@ -172,16 +169,16 @@ def _vector_sizes(shaper: Shaper, layer, in_channels: int, out_channels: int, *,
         constraint.set("width", 1)
 
 
-def _inner_product(shaper: Shaper, layer) -> None:
+def _inner_product(shaper, layer) -> None:
     params = layer.innerProduct
     _vector_sizes(shaper, layer, params.inputChannels, params.outputChannels, intersect_first=True)
 
 
-def _embedding(shaper: Shaper, layer) -> None:
+def _embedding(shaper, layer) -> None:
     _vector_sizes(shaper, layer, 1, layer.embedding.outputChannels, intersect_first=False)
 
 
-def _crop(shaper: Shaper, layer) -> None:
+def _crop(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     for axis in ("sequence", "batch", "channel"):
@@ -205,7 +202,7 @@ def _crop(shaper: Shaper, layer) -> None:
         target.update("width", reference["width"])
 
 
-def _padding(shaper: Shaper, layer) -> None:
+def _padding(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     for axis in ("sequence", "batch"):
@@ -224,7 +221,7 @@ def _padding(shaper: Shaper, layer) -> None:
     source.update("width", target["width"].minus(left).minus(right))
 
 
-def _upsample(shaper: Shaper, layer) -> None:
+def _upsample(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     for axis in ("sequence", "batch", "channel"):
@@ -241,7 +238,7 @@ def _upsample(shaper: Shaper, layer) -> None:
     source.update("width", target["width"].divided(factor_w))
 
 
-def _broadcast(shaper: Shaper, layer) -> None:
+def _broadcast(shaper, layer) -> None:
     first = shaper.shape(layer.input[0])
     merged = {axis: first[axis] for axis in AXES}
     fixed = first.has_fixed_chw()
@@ -270,7 +267,7 @@ def _broadcast(shaper: Shaper, layer) -> None:
                 source.update(axis, target[axis])
 
 
-def _dot(shaper: Shaper, layer) -> None:
+def _dot(shaper, layer) -> None:
     first = shaper.shape(layer.input[0])
     second = shaper.shape(layer.input[1])
     # Upstream works on a copy of the output's constraint, so nothing it sets on the output is kept.
@@ -291,7 +288,7 @@ def _dot(shaper: Shaper, layer) -> None:
         target.set(axis, 1)
 
 
-def _reduce(shaper: Shaper, layer) -> None:
+def _reduce(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     _share_sequence_batch(source, target)
@@ -327,7 +324,7 @@ def _keep(source: Constraint, target: Constraint, axis: str) -> None:
     source.update(axis, target[axis])
 
 
-def _load_constant(shaper: Shaper, layer) -> None:
+def _load_constant(shaper, layer) -> None:
     target = shaper.output(layer.output[0])
     shape = layer.loadConstant.shape
     target.set("sequence", 1)
@@ -336,7 +333,7 @@ def _load_constant(shaper: Shaper, layer) -> None:
         target.set(axis, size_t(_at(shape, position)))
 
 
-def _reshape(shaper: Shaper, layer) -> None:
+def _reshape(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     shape = layer.reshape.targetShape
@@ -352,7 +349,7 @@ def _reshape(shaper: Shaper, layer) -> None:
         target.set(axis, size_t(size))
 
 
-def _flatten(shaper: Shaper, layer) -> None:
+def _flatten(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     _share_sequence_batch(source, target, intersect_first=False)
@@ -361,7 +358,7 @@ def _flatten(shaper: Shaper, layer) -> None:
     target.set("width", 1)
 
 
-def _permute(shaper: Shaper, layer) -> None:
+def _permute(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     ranges = [source["sequence"], source["channel"], source["height"], source["width"]]
     axes = [size_t(_at(layer.permute.axis, position)) for position in range(4)]
@@ -379,7 +376,7 @@ def _permute(shaper: Shaper, layer) -> None:
     source.update("batch", target["batch"])
 
 
-def _concat(shaper: Shaper, layer) -> None:
+def _concat(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     along, across = ("sequence", "channel") if layer.concat.sequenceConcat else ("channel", "sequence")
@@ -396,7 +393,7 @@ def _concat(shaper: Shaper, layer) -> None:
     target.update(along, total)
 
 
-def _split(shaper: Shaper, layer) -> None:
+def _split(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     parts = int32(layer.split.nOutputs)
     for blob in layer.output:
@@ -414,7 +411,7 @@ def _split(shaper: Shaper, layer) -> None:
     source.update("width", first["width"])
 
 
-def _sequence_repeat(shaper: Shaper, layer) -> None:
+def _sequence_repeat(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     target.update("sequence", source["sequence"].times(layer.sequenceRepeat.nRepetitions))
@@ -424,7 +421,7 @@ def _sequence_repeat(shaper: Shaper, layer) -> None:
         source.update(axis, target[axis])
 
 
-def _reorganize_data(shaper: Shaper, layer) -> None:
+def _reorganize_data(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     _share_sequence_batch(source, target, intersect_first=False)
@@ -449,7 +446,7 @@ def _reorganize_data(shaper: Shaper, layer) -> None:
 _SLICE_AXES = {0: "channel", 1: "height", 2: "width"}
 
 
-def _slice(shaper: Shaper, layer) -> None:
+def _slice(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     _share_sequence_batch(source, target, intersect_first=False)
@@ -492,7 +489,7 @@ def _state_vector(constraint: Constraint, size: int) -> None:
     constraint.set("width", 1)
 
 
-def _recurrent(shaper: Shaper, layer, in_size: int, out_size: int, sequence_output: bool,
+def _recurrent(shaper, layer, in_size: int, out_size: int, sequence_output: bool,
                state_groups: tuple[tuple[int, ...], ...], out_channels: int | None = None) -> None:
     """simpleRecurrent, gru, uniDirectionalLSTM, biDirectionalLSTM: vectors in and out, then fixed-size states.
 
@@ -518,25 +515,25 @@ def _recurrent(shaper: Shaper, layer, in_size: int, out_size: int, sequence_outp
             _state_vector(constraint, out_size)
 
 
-def _simple_recurrent(shaper: Shaper, layer) -> None:
+def _simple_recurrent(shaper, layer) -> None:
     params = layer.simpleRecurrent
     _recurrent(shaper, layer, params.inputVectorSize, params.outputVectorSize, params.sequenceOutput, ((1,),))
 
 
-def _gru(shaper: Shaper, layer) -> None:
+def _gru(shaper, layer) -> None:
     params = layer.gru
     groups = ((1,),) if len(layer.input) >= 2 else ()
     _recurrent(shaper, layer, params.inputVectorSize, params.outputVectorSize, params.sequenceOutput, groups)
 
 
-def _unidirectional_lstm(shaper: Shaper, layer) -> None:
+def _unidirectional_lstm(shaper, layer) -> None:
     params = layer.uniDirectionalLSTM
     groups = ((1, 2),) if len(layer.input) >= 3 else ()
     _recurrent(shaper, layer, params.inputVectorSize, params.outputVectorSize, params.params.sequenceOutput,
                groups)
 
 
-def _bidirectional_lstm(shaper: Shaper, layer) -> None:
+def _bidirectional_lstm(shaper, layer) -> None:
     params = layer.biDirectionalLSTM
     shaper.shape(layer.input[0]).upper_bound("sequence", Value(10000))
     groups = ((1, 2), (3, 4)) if len(layer.input) >= 5 else ()
@@ -544,7 +541,7 @@ def _bidirectional_lstm(shaper: Shaper, layer) -> None:
                out_channels=size_t(2 * params.outputVectorSize))
 
 
-def _custom(shaper: Shaper, layer) -> None:
+def _custom(shaper, layer) -> None:
     for blob in layer.output:
         shaper.output(blob)
 
@@ -556,7 +553,7 @@ def _target_size(params) -> tuple[int, int]:
     return 1, 1
 
 
-def _resize_bilinear(shaper: Shaper, layer) -> None:
+def _resize_bilinear(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     target = shaper.output(layer.output[0])
     for axis in ("sequence", "batch", "channel"):
@@ -568,7 +565,7 @@ def _resize_bilinear(shaper: Shaper, layer) -> None:
         source.update(axis, source[axis].intersect(target[axis]))
 
 
-def _crop_resize(shaper: Shaper, layer) -> None:
+def _crop_resize(shaper, layer) -> None:
     source = shaper.shape(layer.input[0])
     boxes = shaper.shape(layer.input[1])
     target = shaper.output(layer.output[0])

@@ -6,7 +6,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
 from mlsurgery.engine import build_model, compare_predictions
-from mlsurgery.ops.glm_head import PROBABILITIES, equivalence, replace_glm_head
+from mlsurgery.glm import PROBABILITIES, equivalence
+from mlsurgery.ops.glm_head import replace_glm_head
 from ops import createml_specs
 
 

@@ -7,7 +7,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from conftest import FIXTURES
 from mlsurgery.engine import build_model
-from mlsurgery.engine.knn import train_knn
+from mlsurgery.engine.knn_training import train_knn
 from mlsurgery.io import load_spec, save_spec
 from mlsurgery.ops.knn import KnnSettings, make_knn
 from mlsurgery.validate import validate_spec

@@ -13,7 +13,8 @@ import pytest
 from conftest import SHARED_MODELS
 from mlsurgery.graph import LayerGraph, pipeline_stages
 from mlsurgery.io import load_spec
-from mlsurgery.ops.glm_head import PREDICTED_CLASS, PROBABILITIES, equivalence, replace_glm_head
+from mlsurgery.glm import PREDICTED_CLASS, PROBABILITIES, equivalence
+from mlsurgery.ops.glm_head import replace_glm_head
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.widen import widen_classifier
 from mlsurgery.validate import validate_spec

@@ -150,7 +150,7 @@ def test_nd_network_feature_size_is_measured_and_the_blob_reshaped_to_rank_1(con
     import numpy as np
 
     from mlsurgery.engine import build_model
-    from mlsurgery.engine.knn import train_knn
+    from mlsurgery.engine.knn_training import train_knn
 
     spec = type(converted_classifier)()
     spec.CopyFrom(converted_classifier)

@@ -328,3 +328,12 @@ def test_fp16_layer_widens_in_fp16_and_its_output_shape_follows():
 def test_labels_are_refused_for_a_layer_that_does_not_feed_the_probabilities():
     with pytest.raises(UsageError, match="does not produce the class probabilities"):
         widen_classifier(load_spec(SQUEEZENET), "conv10", 1010, labels=["x"] * 10)
+
+
+def test_a_layer_without_an_output_is_refused_in_one_line():
+    """Found by the mutated-spec property: such a layer used to raise IndexError."""
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(1))], [("y", datatypes.Array(1))])
+    builder.add_inner_product("dense_0", np.ones((1, 1)), np.zeros(1), 1, 1, True, "x", "y")
+    del builder.spec.neuralNetwork.layers[0].output[:]
+    with pytest.raises(SurgeryError, match="'dense_0' writes no blob"):
+        widen_classifier(builder.spec, "dense_0", 2)

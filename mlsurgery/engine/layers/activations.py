@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from ...weights import field_size
-from .base import LayerModule, Stateless, channel_view, example_rank, register_layer
+from .base import LayerModule, Stateless, Translator, channel_view, example_rank
 
 
 class ChannelActivation(LayerModule):
@@ -55,7 +55,6 @@ def _activation(kind: str, params):
     return None
 
 
-@register_layer("activation")
 def activation(layer, context):
     kind = layer.activation.WhichOneof("NonlinearityType")
     params = getattr(layer.activation, kind) if kind else None
@@ -69,7 +68,6 @@ def activation(layer, context):
     return module
 
 
-@register_layer("unary")
 def unary(layer, context):
     params = layer.unary
     names = type(params).Operation
@@ -91,26 +89,23 @@ def unary(layer, context):
     return Stateless(layer, lambda x: function(scale * x + shift))
 
 
-@register_layer("clip")
 def clip(layer, context):
     low, high = layer.clip.minVal, layer.clip.maxVal
     return Stateless(layer, lambda x: torch.clamp(x, low, high))
 
 
-def _elementwise(kind: str, function):
-    register_layer(kind)(lambda layer, context: Stateless(layer, function))
+def _elementwise(function):
+    return lambda layer, context: Stateless(layer, function)
 
 
-for _kind, _function in {
+_ELEMENTWISE = {
     "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "asin": torch.asin, "acos": torch.acos,
     "atan": torch.atan, "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh, "asinh": torch.asinh,
     "acosh": torch.acosh, "atanh": torch.atanh, "exp2": torch.exp2, "ceil": torch.ceil, "floor": torch.floor,
     "round": torch.round, "sign": torch.sign, "erf": torch.erf,
-}.items():
-    _elementwise(_kind, _function)
+}
 
 
-@register_layer("gelu")
 def gelu(layer, context):
     mode = type(layer.gelu).GeluMode.Name(layer.gelu.mode)
     if mode == "EXACT":
@@ -120,7 +115,17 @@ def gelu(layer, context):
     return Stateless(layer, lambda x: x * torch.sigmoid(1.702 * x))  # SIGMOID_APPROXIMATION
 
 
-@register_layer("clampedReLU")
 def clamped_relu(layer, context):
     alpha, beta = layer.clampedReLU.alpha, layer.clampedReLU.beta
     return Stateless(layer, lambda x: torch.clamp(torch.where(x >= 0, x, alpha * x), max=beta))
+
+
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "activation": activation,
+    "unary": unary,
+    "clip": clip,
+    "gelu": gelu,
+    "clampedReLU": clamped_relu,
+    **{kind: _elementwise(function) for kind, function in _ELEMENTWISE.items()},
+}

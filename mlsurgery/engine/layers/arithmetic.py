@@ -7,47 +7,45 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from .base import LayerModule, Stateless, align_ranks, example_rank, register_layer
+from .base import LayerModule, Stateless, Translator, align_ranks, example_rank
 
 
 def _reduce(function, inputs):
     return functools.reduce(function, align_ranks(*inputs))
 
 
-@register_layer("add")
 def add(layer, context):
     alpha = layer.add.alpha
     return Stateless(layer, lambda *xs: xs[0] + alpha if len(xs) == 1 else _reduce(torch.add, xs))
 
 
-@register_layer("multiply")
 def multiply(layer, context):
     alpha = layer.multiply.alpha
     return Stateless(layer, lambda *xs: xs[0] * alpha if len(xs) == 1 else _reduce(torch.mul, xs))
 
 
-@register_layer("average")
 def average(layer, context):
     return Stateless(layer, lambda *xs: _reduce(torch.add, xs) / len(xs))
 
 
-@register_layer("max")
 def maximum(layer, context):
     return Stateless(layer, lambda *xs: _reduce(torch.maximum, xs))
 
 
-@register_layer("min")
 def minimum(layer, context):
     return Stateless(layer, lambda *xs: _reduce(torch.minimum, xs))
 
 
-for _kind, _function in {
+_BROADCASTABLE = {
     "addBroadcastable": torch.add, "subtractBroadcastable": torch.sub, "multiplyBroadcastable": torch.mul,
     "divideBroadcastable": torch.div, "maxBroadcastable": torch.maximum, "minBroadcastable": torch.minimum,
     "powBroadcastable": torch.pow, "floorDivBroadcastable": torch.floor_divide,
     "modBroadcastable": torch.remainder,
-}.items():
-    register_layer(_kind)(lambda layer, context, f=_function: Stateless(layer, lambda *xs: _reduce(f, xs)))
+}
+
+
+def _broadcastable(function):
+    return lambda layer, context: Stateless(layer, lambda *xs: _reduce(function, xs))
 
 
 class InnerProduct(LayerModule):
@@ -68,9 +66,6 @@ class InnerProduct(LayerModule):
             y = F.linear(x.reshape(*lead, -1), self.weight, self.bias)
             return [y.reshape(*lead, self.outputs, 1, 1)]
         return [F.linear(x, self.weight, self.bias)]
-
-
-register_layer("innerProduct")(InnerProduct)
 
 
 class BatchedMatMul(LayerModule):
@@ -109,9 +104,6 @@ class BatchedMatMul(LayerModule):
         return [y.squeeze(-2) if a_vector else y]
 
 
-register_layer("batchedMatmul")(BatchedMatMul)
-
-
 class Embedding(LayerModule):
     """Legacy embedding: ``[.., 1, 1, 1]`` indices → ``[.., C, 1, 1]``; weights ``[outputChannels, inputDim]``."""
 
@@ -141,9 +133,6 @@ class Embedding(LayerModule):
         return [y if self.nd else y.unsqueeze(-1).unsqueeze(-1)]
 
 
-register_layer("embedding", "embeddingND")(Embedding)
-
-
 def _broadcast_shape(shape) -> tuple[int, ...]:
     """``[1]``, ``[C]``, ``[1, H, W]`` or ``[C, H, W]`` as a shape broadcasting along the last three axes."""
     shape = tuple(int(d) for d in shape) or (1,)
@@ -169,9 +158,6 @@ class ScaleBias(LayerModule):
         return [y + self.bias if self.bias is not None else y]
 
 
-register_layer("scale", "bias")(ScaleBias)
-
-
 class Constant(LayerModule):
     """loadConstant (``[1, 1, C, H, W]``) and loadConstantND (its ``shape``), repeated for every example."""
 
@@ -188,10 +174,6 @@ class Constant(LayerModule):
         return [self.value.reshape(self.out_shape).unsqueeze(0).expand(batch_size, *self.out_shape)]
 
 
-register_layer("loadConstant", "loadConstantND")(Constant)
-
-
-@register_layer("dot")
 def dot(layer, context):
     cosine = layer.dot.cosineSimilarity
 
@@ -205,3 +187,22 @@ def dot(layer, context):
 
     return Stateless(layer, function)
 
+
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "add": add,
+    "multiply": multiply,
+    "average": average,
+    "max": maximum,
+    "min": minimum,
+    "innerProduct": InnerProduct,
+    "batchedMatmul": BatchedMatMul,
+    "embedding": Embedding,
+    "embeddingND": Embedding,
+    "scale": ScaleBias,
+    "bias": ScaleBias,
+    "loadConstant": Constant,
+    "loadConstantND": Constant,
+    "dot": dot,
+    **{kind: _broadcastable(function) for kind, function in _BROADCASTABLE.items()},
+}

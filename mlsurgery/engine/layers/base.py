@@ -1,4 +1,4 @@
-"""What every layer translator shares: the table, the module base class and the tensor layout.
+"""What every layer translator shares: the module base class, the translator type and the tensor layout.
 
 Layout: every blob is a float32 tensor ``[N, *shape]`` where ``N`` is the number of examples computed at once
 and ``shape`` is the blob's shape for one example exactly as Core ML sees it: rank 5 ``[Seq, Batch, C, H, W]``
@@ -25,7 +25,7 @@ from ..parameters import weight_array
 class Context:
     """What a translator may need to know about the network around the layer."""
 
-    exact_rank: bool  # arrayInputShapeMapping == EXACT_ARRAY_MAPPING (otherwise legacy rank 5)
+    exact_rank: bool  # coreml.exact_rank_arrays(network) (otherwise legacy rank 5)
     where: str = ""  # "pipeline stage 2" etc., for messages
     translate_network: Callable | None = None  # builds a nested network (loop and branch bodies)
 
@@ -76,28 +76,6 @@ class Stateless(LayerModule):
 
 
 Translator = Callable[[object, Context], LayerModule]
-LAYER_TRANSLATORS: dict[str, Translator] = {}
-
-
-def register_layer(*kinds: str):
-    """Decorator: ``@register_layer("innerProduct")`` makes the function the translator of that kind."""
-
-    def register(translator: Translator) -> Translator:
-        for kind in kinds:
-            LAYER_TRANSLATORS[kind] = translator
-        return translator
-
-    return register
-
-
-def translate_layer(layer, context: Context) -> LayerModule:
-    kind = layer.WhichOneof("layer")
-    translator = LAYER_TRANSLATORS.get(kind)
-    if translator is None:
-        raise unsupported_layer(layer.name, kind or "unset")
-    return translator(layer, context)
-
-
 def example_rank(x: torch.Tensor) -> int:
     return x.dim() - 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import EngineRuntimeError
-from .base import LayerModule, Stateless, align_ranks, register_layer
+from .base import LayerModule, Stateless, Translator, align_ranks
 
 TRUE_THRESHOLD = 1e-6  # |value| above it is true (BranchLayerParams, LoopLayerParams)
 
@@ -70,9 +70,6 @@ class Loop(Scoped):
             iteration += 1
 
 
-register_layer("loop")(Loop)
-
-
 class Branch(Scoped):
     def __init__(self, layer, context):
         super().__init__(layer)
@@ -88,15 +85,9 @@ class Branch(Scoped):
             self.else_branch.run_scope(values, batch_size)
 
 
-register_layer("branch")(Branch)
-
-
 class Jump(Scoped):
     def run_scope(self, values: dict, batch_size: int) -> None:
         raise LoopBreak() if self.kind == "loopBreak" else LoopContinue()
-
-
-register_layer("loopBreak", "loopContinue")(lambda layer, context: Jump(layer))
 
 
 def _comparison(kind: str, function):
@@ -104,14 +95,13 @@ def _comparison(kind: str, function):
         alpha = getattr(layer, kind).alpha if hasattr(getattr(layer, kind), "alpha") else 0.0
         return Stateless(layer, lambda a, b=None: (function(a, alpha) if b is None else function(*align_ranks(a, b))).to(a.dtype))
 
-    register_layer(kind)(translate)
+    return translate
 
 
-for _kind, _function in {
+_COMPARISONS = {
     "greaterThan": torch.gt, "greaterEqual": torch.ge, "lessThan": torch.lt, "lessEqual": torch.le,
     "equal": torch.eq, "notEqual": torch.ne,
-}.items():
-    _comparison(_kind, _function)
+}
 
 
 def _logical(function):
@@ -119,10 +109,6 @@ def _logical(function):
         layer, lambda *xs: function(*[x.abs() > TRUE_THRESHOLD for x in align_ranks(*xs)]).to(xs[0].dtype))
 
 
-register_layer("logicalAnd")(_logical(torch.logical_and))
-register_layer("logicalOr")(_logical(torch.logical_or))
-register_layer("logicalXor")(_logical(torch.logical_xor))
-register_layer("logicalNot")(_logical(torch.logical_not))
 
 
 def _per_example(function, *tensors):
@@ -138,7 +124,6 @@ def _indices(index: torch.Tensor, size: int) -> torch.Tensor:
     return torch.where(index < 0, index + size, index)
 
 
-@register_layer("gather")
 def gather(layer, context):
     axis = int(layer.gather.axis)
 
@@ -151,7 +136,6 @@ def gather(layer, context):
     return Stateless(layer, lambda data, index: _per_example(one, data, index))
 
 
-@register_layer("scatter")
 def scatter(layer, context):
     params = layer.scatter
     axis = int(params.axis)
@@ -173,4 +157,17 @@ def scatter(layer, context):
     return Stateless(layer, lambda container, index, updates: _per_example(one, container, index, updates))
 
 
-
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "loop": Loop,
+    "branch": Branch,
+    "gather": gather,
+    "scatter": scatter,
+    "loopBreak": lambda layer, context: Jump(layer),
+    "loopContinue": lambda layer, context: Jump(layer),
+    **{kind: _comparison(kind, function) for kind, function in _COMPARISONS.items()},
+    "logicalAnd": _logical(torch.logical_and),
+    "logicalOr": _logical(torch.logical_or),
+    "logicalXor": _logical(torch.logical_xor),
+    "logicalNot": _logical(torch.logical_not),
+}

@@ -9,7 +9,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .base import LayerModule, Stateless, register_layer
+from .base import LayerModule, Stateless, Translator
 
 
 def _pair(values, default: tuple[int, int]) -> tuple[int, int]:
@@ -113,9 +113,6 @@ def _crop_start(total: int, top_left_heavy: bool) -> int:
     return total - small if top_left_heavy else small
 
 
-register_layer("convolution")(Convolution)
-
-
 class Pooling(LayerModule):
     def __init__(self, layer, context):
         super().__init__(layer)
@@ -202,10 +199,6 @@ def _include_last_pixel_end(size: int, kernel: int, stride: int, pad: int) -> in
     return max(0, (out - 1) * stride + kernel - size - pad)
 
 
-register_layer("pooling")(Pooling)
-
-
-@register_layer("padding")
 def padding(layer, context):
     params = layer.padding
     top, bottom, left, right = _border(params.paddingAmounts)
@@ -223,7 +216,6 @@ def padding(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("crop")
 def crop(layer, context):
     params = layer.crop
     top, bottom, left, right = _border(params.cropAmounts)
@@ -239,7 +231,6 @@ def crop(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("upsample")
 def upsample(layer, context):
     params = layer.upsample
     modes = type(params).InterpolationMode
@@ -306,7 +297,6 @@ def _interpolate(images, rows_grid, columns_grid):
     return rows[..., column_low] * (1 - column_fraction) + rows[..., column_high] * column_fraction
 
 
-@register_layer("resizeBilinear")
 def resize_bilinear(layer, context):
     params = layer.resizeBilinear
     out_h, out_w = _pair(params.targetSize, (1, 1))
@@ -319,3 +309,14 @@ def resize_bilinear(layer, context):
         return y.reshape(*lead, *y.shape[1:])
 
     return Stateless(layer, function)
+
+
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "convolution": Convolution,
+    "pooling": Pooling,
+    "padding": padding,
+    "crop": crop,
+    "upsample": upsample,
+    "resizeBilinear": resize_bilinear,
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import LayerModule, Stateless, example_rank, register_layer, tensor_axis
+from .base import LayerModule, Stateless, Translator, example_rank, tensor_axis
 
 
 class Batchnorm(LayerModule):
@@ -38,21 +38,15 @@ class Batchnorm(LayerModule):
         return [normalized * self.gamma.reshape(view) + self.beta.reshape(view)]
 
 
-register_layer("batchnorm")(Batchnorm)
-
-
-@register_layer("softmax")
 def softmax(layer, context):
     return Stateless(layer, lambda x: torch.softmax(x, dim=-3 if example_rank(x) >= 3 else -1))
 
 
-@register_layer("softmaxND")
 def softmax_nd(layer, context):
     axis = int(layer.softmaxND.axis)
     return Stateless(layer, lambda x: torch.softmax(x, dim=tensor_axis(axis, example_rank(x))))
 
 
-@register_layer("l2normalize")
 def l2_normalize(layer, context):
     epsilon = layer.l2normalize.epsilon or 1e-6
 
@@ -63,7 +57,6 @@ def l2_normalize(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("lrn")
 def lrn(layer, context):
     params = layer.lrn
     size, alpha, beta, k = int(params.localSize), params.alpha, params.beta, params.k or 1.0
@@ -76,7 +69,6 @@ def lrn(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("mvn")
 def mvn(layer, context):
     params = layer.mvn
     epsilon = params.epsilon or 1e-6
@@ -104,4 +96,13 @@ class LayerNormalization(LayerModule):
         return [F.layer_norm(x, self.shape, self.gamma, self.beta, self.epsilon)]
 
 
-register_layer("layerNormalization")(LayerNormalization)
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "batchnorm": Batchnorm,
+    "softmax": softmax,
+    "softmaxND": softmax_nd,
+    "l2normalize": l2_normalize,
+    "lrn": lrn,
+    "mvn": mvn,
+    "layerNormalization": LayerNormalization,
+}

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import torch
 
+from ...coreml import RECURRENT_ACTIVATION_KINDS
 from .activations import _activation
-from .base import LayerModule, register_layer
+from .base import LayerModule, Translator
 
 GATE_CLIP = 50.0
 
@@ -14,7 +15,7 @@ GATE_CLIP = 50.0
 def _recurrent_activation(layer, params):
     kind = params.WhichOneof("NonlinearityType")
     function = _activation(kind, getattr(params, kind) if kind else None)
-    if function is None or kind not in ("linear", "sigmoid", "tanh", "ReLU", "scaledTanh", "sigmoidHard"):
+    if function is None or kind not in RECURRENT_ACTIVATION_KINDS:
         raise LayerModule(layer).refuse(f"recurrent activation {kind or 'unset'!r}")
     return function
 
@@ -116,9 +117,6 @@ class UniDirectionalLSTM(LayerModule):
                 _unsequence(c.unsqueeze(0), n, batch)]
 
 
-register_layer("uniDirectionalLSTM")(UniDirectionalLSTM)
-
-
 class BiDirectionalLSTM(LayerModule):
     def __init__(self, layer, context):
         super().__init__(layer)
@@ -142,9 +140,6 @@ class BiDirectionalLSTM(LayerModule):
         else:
             y = torch.cat([hf, hb], dim=-1).unsqueeze(0)
         return [_unsequence(y, n, batch)] + [_unsequence(s.unsqueeze(0), n, batch) for s in (hf, cf, hb, cb)]
-
-
-register_layer("biDirectionalLSTM")(BiDirectionalLSTM)
 
 
 class GRU(LayerModule):
@@ -188,9 +183,6 @@ class GRU(LayerModule):
         return [_unsequence(y, n, batch), _unsequence(h.unsqueeze(0), n, batch)]
 
 
-register_layer("gru")(GRU)
-
-
 class SimpleRecurrent(LayerModule):
     def __init__(self, layer, context):
         super().__init__(layer)
@@ -217,4 +209,10 @@ class SimpleRecurrent(LayerModule):
         return [_unsequence(y, n, batch), _unsequence(h.unsqueeze(0), n, batch)]
 
 
-register_layer("simpleRecurrent")(SimpleRecurrent)
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "uniDirectionalLSTM": UniDirectionalLSTM,
+    "biDirectionalLSTM": BiDirectionalLSTM,
+    "gru": GRU,
+    "simpleRecurrent": SimpleRecurrent,
+}

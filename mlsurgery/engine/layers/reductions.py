@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from .base import Stateless, example_rank, register_layer, tensor_axis
+from .base import Stateless, Translator, example_rank, tensor_axis
 
 LEGACY_AXES = {0: (-3, -2, -1), 1: (-2, -1), 2: (-3,), 3: (-2,), 4: (-1,)}  # CHW, HW, C, H, W
 
 
-@register_layer("reduce")
 def reduce_legacy(layer, context):
     params = layer.reduce
     mode = type(params).ReduceOperation.Name(params.mode)
@@ -55,12 +54,15 @@ def _reduce(mode: str, x, dims, keep: bool, epsilon: float = 1e-6):
 
 
 # ND reductions: y = f(x) over ``axes`` (or all axes with reduceAll); keepDims keeps them as 1 (NeuralNetwork.proto).
-for _kind, _mode in {
+_ND_REDUCTIONS = {
     "reduceSum": "SUM", "reduceMean": "MEAN", "reduceProd": "PROD", "reduceMax": "MAX", "reduceMin": "MIN",
     "reduceL1": "L1", "reduceL2": "L2", "reduceSumSquare": "SUMSQUARE", "reduceLogSum": "LOGSUM_ND",
     "reduceLogSumExp": "LOGSUMEXP",
-}.items():
-    def _translate(layer, context, kind=_kind, mode=_mode):
+}
+
+
+def _nd_reduction(kind: str, mode: str):
+    def translate(layer, context):
         params = getattr(layer, kind)
         axes, keep, everything = [int(a) for a in params.axes], params.keepDims, params.reduceAll
 
@@ -72,7 +74,7 @@ for _kind, _mode in {
 
         return Stateless(layer, function)
 
-    register_layer(_kind)(_translate)
+    return translate
 
 
 def _arg(layer, context, kind: str):
@@ -87,11 +89,8 @@ def _arg(layer, context, kind: str):
     return Stateless(layer, function)
 
 
-register_layer("argMax")(lambda layer, context: _arg(layer, context, "argMax"))
-register_layer("argMin")(lambda layer, context: _arg(layer, context, "argMin"))
 
 
-@register_layer("topK")
 def top_k(layer, context):
     params = layer.topK
     axis, bottom = int(params.axis), params.useBottomK
@@ -104,7 +103,6 @@ def top_k(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("cumSum")
 def cum_sum(layer, context):
     params = layer.cumSum
 
@@ -118,3 +116,14 @@ def cum_sum(layer, context):
         return total.flip(dim) if params.reverse else total
 
     return Stateless(layer, function)
+
+
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "reduce": reduce_legacy,
+    "topK": top_k,
+    "cumSum": cum_sum,
+    **{kind: _nd_reduction(kind, mode) for kind, mode in _ND_REDUCTIONS.items()},
+    "argMax": lambda layer, context: _arg(layer, context, "argMax"),
+    "argMin": lambda layer, context: _arg(layer, context, "argMin"),
+}

@@ -8,21 +8,18 @@ import math
 
 import torch
 
-from .base import Stateless, example_rank, register_layer, tensor_axis
+from .base import Stateless, Translator, example_rank, tensor_axis
 
 
-@register_layer("copy")
 def copy(layer, context):
     return Stateless(layer, lambda x: x)
 
 
-@register_layer("concat")
 def concat(layer, context):
     dim = -5 if layer.concat.sequenceConcat else -3
     return Stateless(layer, lambda *xs: torch.cat(xs, dim=dim))
 
 
-@register_layer("concatND")
 def concat_nd(layer, context):
     axis, interleave = int(layer.concatND.axis), layer.concatND.interleave
 
@@ -37,13 +34,11 @@ def concat_nd(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("split")
 def split(layer, context):
     parts = int(layer.split.nOutputs) or len(layer.output)
     return Stateless(layer, lambda x: list(torch.chunk(x, parts, dim=-3)))
 
 
-@register_layer("splitND")
 def split_nd(layer, context):
     params = layer.splitND
     axis, sizes, count = int(params.axis), [int(s) for s in params.splitSizes], int(params.numSplits)
@@ -57,7 +52,6 @@ def split_nd(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("flatten")
 def flatten(layer, context):
     channel_last = layer.flatten.mode == type(layer.flatten).FlattenOrder.Value("CHANNEL_LAST")
 
@@ -70,7 +64,6 @@ def flatten(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("flattenTo2D")
 def flatten_to_2d(layer, context):
     axis = int(layer.flattenTo2D.axis)
 
@@ -83,18 +76,15 @@ def flatten_to_2d(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("reshapeStatic")
 def reshape_static(layer, context):
     target = [int(d) for d in layer.reshapeStatic.targetShape]
     return Stateless(layer, lambda x: x.reshape(x.shape[0], *target))
 
 
-@register_layer("reshapeLike")
 def reshape_like(layer, context):
     return Stateless(layer, lambda x, like: x.reshape(like.shape))
 
 
-@register_layer("reshape")
 def reshape(layer, context):
     """Legacy reshape of a rank-5 example [Seq, Batch, C, H, W]; the Batch axis is kept (NeuralNetwork.proto)."""
     params = layer.reshape
@@ -126,7 +116,6 @@ def _as_rank5(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(x.shape[0], *([1] * (5 - rank)), *x.shape[1:])
 
 
-@register_layer("permute")
 def permute(layer, context):
     """Legacy permute: ``axis`` orders [Seq, C, H, W] of a rank-5 example; the Batch axis stays put."""
     order = [int(a) for a in layer.permute.axis] or [0, 1, 2, 3]
@@ -139,7 +128,6 @@ def permute(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("transpose")
 def transpose(layer, context):
     axes = [int(a) for a in layer.transpose.axes]
 
@@ -150,7 +138,6 @@ def transpose(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("expandDims")
 def expand_dims(layer, context):
     axes = [int(a) for a in layer.expandDims.axes]
 
@@ -165,7 +152,6 @@ def expand_dims(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("squeeze")
 def squeeze(layer, context):
     params = layer.squeeze
     axes = [int(a) for a in params.axes]
@@ -183,7 +169,6 @@ def squeeze(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("slice")
 def slice_legacy(layer, context):
     params = layer.slice
     dim = {0: -3, 1: -2, 2: -1}[params.axis]
@@ -199,7 +184,6 @@ def slice_legacy(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("sliceStatic")
 def slice_static(layer, context):
     params = layer.sliceStatic
     begins, ends, strides = list(params.beginIds), list(params.endIds), list(params.strides)
@@ -225,7 +209,6 @@ def slice_static(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("stack")
 def stack(layer, context):
     axis = int(layer.stack.axis)
 
@@ -236,13 +219,11 @@ def stack(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("tile")
 def tile(layer, context):
     reps = [int(r) for r in layer.tile.reps]
     return Stateless(layer, lambda x: x.repeat(1, *reps))
 
 
-@register_layer("rankPreservingReshape")
 def rank_preserving_reshape(layer, context):
     target = [int(d) for d in layer.rankPreservingReshape.targetShape]
 
@@ -253,7 +234,6 @@ def rank_preserving_reshape(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("constantPad")
 def constant_pad(layer, context):
     params = layer.constantPad
     amounts = [int(a) for a in params.padAmounts]
@@ -281,7 +261,6 @@ def _to_size(values, shape):
     return result
 
 
-@register_layer("reverse")
 def reverse(layer, context):
     flags = list(layer.reverse.reverseDim)
 
@@ -292,7 +271,6 @@ def reverse(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("reorganizeData")
 def reorganize_data(layer, context):
     params = layer.reorganizeData
     mode = type(params).ReorganizationType.Name(params.mode)
@@ -314,7 +292,6 @@ def reorganize_data(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("sliceBySize")
 def slice_by_size(layer, context):
     size, axis = int(layer.sliceBySize.size), int(layer.sliceBySize.axis)
 
@@ -326,7 +303,6 @@ def slice_by_size(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("whereBroadcastable")
 def where_broadcastable(layer, context):
     from .base import align_ranks
 
@@ -337,19 +313,16 @@ def where_broadcastable(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("fillLike")
 def fill_like(layer, context):
     value = layer.fillLike.value
     return Stateless(layer, lambda x: torch.full_like(x, value))
 
 
-@register_layer("fillStatic")
 def fill_static(layer, context):
     value, shape = layer.fillStatic.value, [int(d) for d in layer.fillStatic.targetShape]
     return Stateless(layer, lambda batch_size: torch.full((batch_size, *shape), value))
 
 
-@register_layer("broadcastToStatic")
 def broadcast_to_static(layer, context):
     shape = [int(d) for d in layer.broadcastToStatic.targetShape]
 
@@ -361,7 +334,6 @@ def broadcast_to_static(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("broadcastToLike")
 def broadcast_to_like(layer, context):
     def function(x, like):
         from .base import align_ranks
@@ -372,13 +344,11 @@ def broadcast_to_like(layer, context):
     return Stateless(layer, function)
 
 
-@register_layer("sequenceRepeat")
 def sequence_repeat(layer, context):
     times = int(layer.sequenceRepeat.nRepetitions) or 1
     return Stateless(layer, lambda x: x.repeat(1, times, *([1] * (x.dim() - 2))))
 
 
-@register_layer("gatherAlongAxis")
 def gather_along_axis(layer, context):
     axis = int(layer.gatherAlongAxis.axis)
 
@@ -389,3 +359,38 @@ def gather_along_axis(layer, context):
         return torch.gather(data, dim, index)
 
     return Stateless(layer, function)
+
+
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+TRANSLATORS: dict[str, Translator] = {
+    "copy": copy,
+    "concat": concat,
+    "concatND": concat_nd,
+    "split": split,
+    "splitND": split_nd,
+    "flatten": flatten,
+    "flattenTo2D": flatten_to_2d,
+    "reshapeStatic": reshape_static,
+    "reshapeLike": reshape_like,
+    "reshape": reshape,
+    "permute": permute,
+    "transpose": transpose,
+    "expandDims": expand_dims,
+    "squeeze": squeeze,
+    "slice": slice_legacy,
+    "sliceStatic": slice_static,
+    "stack": stack,
+    "tile": tile,
+    "rankPreservingReshape": rank_preserving_reshape,
+    "constantPad": constant_pad,
+    "reverse": reverse,
+    "reorganizeData": reorganize_data,
+    "sliceBySize": slice_by_size,
+    "whereBroadcastable": where_broadcastable,
+    "fillLike": fill_like,
+    "fillStatic": fill_static,
+    "broadcastToStatic": broadcast_to_static,
+    "broadcastToLike": broadcast_to_like,
+    "sequenceRepeat": sequence_repeat,
+    "gatherAlongAxis": gather_along_axis,
+}
