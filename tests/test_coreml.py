@@ -220,16 +220,6 @@ FACT_SETS = {
 # Numbers that are coreml.py's defaults and nothing else in the package (Adam's beta2 and epsilon).
 FACT_NUMBERS = {DEFAULT_BETA2: "DEFAULT_BETA2", DEFAULT_EPS: "DEFAULT_EPS"}
 SHAPE_MAPPING_FIELDS = {"arrayInputShapeMapping", "imageInputShapeMapping"}
-# Files of sibling branches that still write these facts out; each entry is removed when its branch lands.
-NOT_YET_MOVED = {
-    "ops/loss.py",  # removed when branch edits lands
-    "ops/rewrites/base.py",  # removed when branch edits lands
-    "ops/rewrites/loss_input.py",  # removed when branch edits lands
-    "ops/rewrites/lift.py",  # removed when branch edits lands
-    "ops/split.py",  # removed when branch edits lands
-    "ops/features.py",  # removed when branch edits lands
-    "engine/training.py",  # removed when branch guards lands
-}
 
 
 def _restated_facts(path: Path) -> list[str]:
@@ -259,7 +249,7 @@ def test_coreml_facts_are_not_restated_in_the_package():
     restated = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
-        if relative != "coreml.py" and relative not in NOT_YET_MOVED:
+        if relative != "coreml.py":
             restated.update({f"{relative} {where}": None for where in _restated_facts(path)})
     assert not restated, "facts of mlsurgery/coreml.py written out again:\n" + "\n".join(restated)
 
@@ -272,5 +262,3 @@ def test_the_fact_scan_finds_a_restated_fact(tmp_path):
                       'FIELD = "adamOptimizer"\nEPS = 1e-8\nEXACT = network.arrayInputShapeMapping == 1\n'
                       'def run():\n    return 2\n')
     assert len(_restated_facts(sample)) == 6
-    for relative in NOT_YET_MOVED:
-        assert (PACKAGE / relative).exists(), f"{relative} is gone: drop it from NOT_YET_MOVED"

@@ -12,14 +12,6 @@ from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Import cycles that live in sibling branches' files, each removed when that branch lands (see pyproject.toml's
-# ignore_imports): (importer, imported) edges left out of the cycle search.
-KNOWN_CYCLE_EDGES = {
-    ("mlsurgery.engine.data", "mlsurgery.engine.training"),  # removed when branch guards lands
-    ("mlsurgery.engine.training", "mlsurgery.api"),  # removed when branch guards lands
-    ("mlsurgery.ops.rewrites.loss_input", "mlsurgery.ops.loss"),  # removed when branch edits lands
-}
-
 
 def test_the_layers_contract_holds(monkeypatch):
     monkeypatch.chdir(ROOT)  # lint-imports reads ./pyproject.toml and imports mlsurgery from here
@@ -31,9 +23,6 @@ def test_the_layers_contract_holds(monkeypatch):
 def test_no_module_imports_itself_through_others(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     graph = grimp.build_graph("mlsurgery", cache_dir=None)
-    for importer, imported in KNOWN_CYCLE_EDGES:
-        if graph.direct_import_exists(importer=importer, imported=imported):
-            graph.remove_import(importer=importer, imported=imported)
     cycles = []
     for module in sorted(graph.modules):
         for imported in sorted(graph.find_modules_directly_imported_by(module)):

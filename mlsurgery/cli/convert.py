@@ -1,5 +1,6 @@
 import click
 
+from ..errors import EXIT_OK
 from .options import writing_options
 
 
@@ -40,7 +41,7 @@ def convert_command(model, keep_fp16, output, in_place, force, dry_run, output_f
 
     if output_format == "text":
         report_job(job, dry_run=dry_run)
-        return 0
+        return EXIT_OK
     from ..report import print_json
 
     result = job()
@@ -48,7 +49,7 @@ def convert_command(model, keep_fp16, output, in_place, force, dry_run, output_f
                 "valid": result.report.valid, "type": conversions[-1].spec.WhichOneof("Type"),
                 "specification_version": conversions[-1].spec.specificationVersion,
                 "notes": conversions[-1].notes})
-    return 0
+    return EXIT_OK
 
 
 def _default_output(model: str) -> str:

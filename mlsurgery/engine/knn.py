@@ -20,7 +20,6 @@ import torch
 from ..coreml import PIPELINE_KINDS
 from ..errors import UsageError
 from ..graph import pipeline_stages
-from .dataset import refuse_non_finite
 from .errors import InputError, UnsupportedModelError
 from .runner import ClassProbabilities, EngineModel
 

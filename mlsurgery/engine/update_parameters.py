@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from ..coreml import read_update_parameters
+from ..coreml import (DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPS, DEFAULT_MOMENTUM, OptimizerKind,
+                      read_update_parameters)
 from ..graph import trainable_network
 from .errors import InputError, UnsupportedModelError
 
@@ -31,10 +32,10 @@ class TrainingParameters:
     epochs: int
     shuffle: bool
     seed: int
-    momentum: float = 0.0
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
+    momentum: float = DEFAULT_MOMENTUM
+    beta1: float = DEFAULT_BETA1
+    beta2: float = DEFAULT_BETA2
+    eps: float = DEFAULT_EPS
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,7 +63,7 @@ def read_parameters(spec) -> TrainingParameters:
     """The update parameters' default values, as MLUpdateTask would use them without overrides."""
     _, update = update_parameters(spec)
     declared = declared_parameters(update)
-    optimizer = "sgd" if update.optimizer.WhichOneof("OptimizerType") == "sgdOptimizer" else "adam"
+    optimizer = OptimizerKind.from_field(update.optimizer.WhichOneof("OptimizerType")).value
     values = {PARAMETER_KEYS[key]: message.defaultValue for key, message in declared.items()}
     values.setdefault("epochs", 1)
     values.setdefault("shuffle", False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._proto import feature_types_pb2, nn_pb2
-from .convert import IOS13_SPEC_VERSION
+from ..coreml import MIN_UPDATABLE_SPEC_VERSION
 
 
 def assemble(network, description, *, images: dict, classifier, notes: list[str]):
@@ -19,7 +19,7 @@ def assemble(network, description, *, images: dict, classifier, notes: list[str]
     name → ``ImagePreprocessing``; ``classifier``: ``ClassifierOutputs`` or ``None``, its probability name
     resolved."""
     result = type(network)()
-    result.specificationVersion = max(network.specificationVersion, IOS13_SPEC_VERSION)
+    result.specificationVersion = max(network.specificationVersion, MIN_UPDATABLE_SPEC_VERSION)
     result.description.CopyFrom(description)
     _fit_description(result.description, notes)
     source = network.neuralNetwork

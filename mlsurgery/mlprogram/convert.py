@@ -30,13 +30,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS
 from ..errors import ConversionError, MLSurgeryError
 from .scan import scan
-
-NEURAL_NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
-
-# Core ML's first specification version with rank-N (EXACT_ARRAY_MAPPING) networks and on-device training (iOS 13).
-IOS13_SPEC_VERSION = 4
 
 
 @dataclass
@@ -74,7 +70,7 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
     something else), a stateful model, several functions.
     """
     kind = spec.WhichOneof("Type")
-    if kind in NEURAL_NETWORK_TYPES:
+    if kind in NETWORK_KINDS:
         result = copy.deepcopy(spec)
         return Conversion(result, [f"already a {kind} (specification version {spec.specificationVersion}); "
                                    "nothing to convert"])
@@ -112,7 +108,7 @@ def to_neural_network(spec, weights_dir: Path | None, *, source: str, keep_fp16:
 
         lift_classifier_head(result, shapes, notes)
     version = result.specificationVersion
-    why = "iOS 13, the first that trains on device" if version == IOS13_SPEC_VERSION else "the lowest for its layers"
+    why = "iOS 13, the first that trains on device" if version == MIN_UPDATABLE_SPEC_VERSION else "the lowest for its layers"
     notes.append(f"specification version {version} ({why})")
     if keep_fp16 and had_fp16:
         from .assemble import store_weights_fp16

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._proto import feature_types_pb2, model_pb2, nn_pb2
-from ..coreml import nd_array_interpretation
+from ..coreml import exact_rank_arrays, nd_array_interpretation
 from ..edit import cut_after, free_name, insert_layers, names_in_use
 from ..errors import SurgeryError, UsageError
 from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
@@ -132,7 +132,7 @@ def _nd_shape(location: NetworkLocation, blob: str, measure: Measure | None) -> 
             raise SurgeryError(f"blob {blob!r}: its shape is only known by running the network, and no engine was "
                                "given to run it (install mlsurgery[train])")
         shape = measure(location.model, blob)
-    exact = location.network.arrayInputShapeMapping == 1
+    exact = exact_rank_arrays(location.network)
     return BlobShape(blob, tuple(feature_shape(tuple(shape), exact)), nd=True)
 
 

@@ -26,7 +26,7 @@ from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS, PIPELINE_KINDS, 
 from ..errors import ModelLoadError, SurgeryError, UsageError
 from ..graph import LayerGraph, NetworkLocation, pipeline_stages
 from .changes import Changes
-from .features import (array_type, blob_shape, check_blob, default_feature_blob, feature_extractor, layers_up_to,
+from .features import (blob_shape, check_blob, default_feature_blob, feature_extractor, layers_up_to,
                        require_vector)
 
 WEIGHTINGS = ("uniform", "inverse")

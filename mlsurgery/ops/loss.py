@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from ..coreml import LossKind
+from ..coreml import REGROUPING_KINDS, LossKind, exact_rank_arrays
 from ..errors import SurgeryError, UsageError
 from ..graph import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
-from .rewrites.base import REGROUPING_KINDS, before_trailing_regrouping
+from .rewrites.base import before_trailing_regrouping
 
 DEFAULT_LOSS_NAME = "lossLayer"
 
 # Layers that keep every element of their input in place, so a loss placed before one of them can take its
 # target shape from the model output after it.
 _ELEMENT_PRESERVING = frozenset({"activation", "reshape", "flatten", "softmax"})
-# Layers that only regroup the values of their single input (Core ML does not backpropagate through them).
-_REGROUPING = REGROUPING_KINDS
 
 
 def default_loss(graph: LayerGraph) -> tuple[LossKind, str]:
@@ -39,7 +37,7 @@ def default_loss(graph: LayerGraph) -> tuple[LossKind, str]:
 def softmax_behind(graph: LayerGraph, blob: str | None):
     """The softmax layer whose output ``blob`` is, directly or through reshape-like layers, else None."""
     producer = graph.blob_producer.get(blob) if blob else None
-    while producer is not None and producer.kind in _REGROUPING and len(producer.inputs) == 1:
+    while producer is not None and producer.kind in REGROUPING_KINDS and len(producer.inputs) == 1:
         producer = graph.blob_producer.get(producer.inputs[0])
     return producer if producer is not None and producer.kind == "softmax" else None
 
@@ -201,7 +199,7 @@ def _target_shape(graph: LayerGraph, blob: str) -> list[int]:
         return list(declared.type.multiArrayType.shape)
     inferred = _shapes(graph).get(blob)
     if inferred is not None:
-        return feature_shape(inferred, graph.network.arrayInputShapeMapping == 1)
+        return feature_shape(inferred, exact_rank_arrays(graph.network))
     current = blob
     while True:
         feature = outputs.get(current)

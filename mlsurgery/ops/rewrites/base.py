@@ -13,9 +13,8 @@ from ...edit import all_layers, nested_networks
 from ...graph import LayerGraph, ancestors, trainable_network
 from ...ndshapes import Shape, blob_shapes
 from ...changes import Changes
+from ...coreml import REGROUPING_KINDS, exact_rank_arrays
 
-# Layers that only regroup the elements of their single input, in row-major order, without changing any value.
-REGROUPING_KINDS = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeeze", "expandDims"})
 
 
 def before_trailing_regrouping(graph: LayerGraph, blob: str) -> str:
@@ -66,7 +65,7 @@ class NetworkFacts:
 
     @property
     def exact_ranks(self) -> bool:
-        return self.graph.network.arrayInputShapeMapping == 1
+        return exact_rank_arrays(self.graph.network)
 
     def shape(self, blob: str) -> Shape | None:
         return self.shapes.get(blob)

@@ -27,13 +27,10 @@ from dataclasses import dataclass, field
 
 from ...graph import Layer
 from ...changes import Changes
+from ...coreml import ELEMENTWISE_ACTIVATION_KINDS, REGROUPING_KINDS
 from ...edit import free_name, names_in_use, replace_all_layers
-from .base import REGROUPING_KINDS, NetworkFacts
+from .base import NetworkFacts
 
-# Activations computed element by element, whatever the rank (PReLU and parametric softplus have per-channel
-# parameters on axis -3, which moves when the rank changes).
-_ELEMENTWISE_ACTIVATIONS = frozenset({"ReLU", "leakyReLU", "tanh", "scaledTanh", "sigmoid", "sigmoidHard", "linear",
-                                      "ELU", "softplus", "thresholdedReLU", "softsign"})
 _SAME_SHAPE_COMBINERS = frozenset({"add", "multiply", "copy"})
 
 
@@ -112,7 +109,7 @@ def role(facts: NetworkFacts, layer: Layer) -> str | None:
     out = facts.shape(layer.outputs[0])
     if layer.kind == "innerProduct":
         return "convert"
-    if layer.kind == "activation" and layer.activation in _ELEMENTWISE_ACTIVATIONS:
+    if layer.kind == "activation" and layer.activation in ELEMENTWISE_ACTIVATION_KINDS:
         return "convert"
     if layer.kind in _SAME_SHAPE_COMBINERS and all(facts.shape(blob) == out for blob in layer.inputs):
         return "convert"

@@ -10,7 +10,7 @@ before is a softmax output. Prediction is untouched: the loss is not part of the
 from __future__ import annotations
 
 from ...backprop import loss_nodes
-from ...coreml import LossKind
+from ...coreml import REGROUPING_KINDS, LossKind
 from ...ndshapes import feature_shape
 from ...changes import Changes
 from ...edit import set_loss_input
@@ -33,8 +33,7 @@ def find(facts: NetworkFacts) -> list[Match]:
         if loss.kind is None:
             continue
         producer = facts.graph.blob_producer.get(loss.input)
-        if producer is None or producer.kind not in ("reshapeStatic", "reshape", "flattenTo2D", "squeeze",
-                                                    "expandDims"):
+        if producer is None or producer.kind not in REGROUPING_KINDS:
             continue
         source = _source_before_chain(facts, loss.input)
         if source is None:
