@@ -2,7 +2,7 @@
 
 Imports happen before the clock starts, so the seconds are the work itself: reading, parsing, the surgery,
 validating where the CLI does, serializing and writing (with fsync, as ``save_spec`` does). The mlsurgery cases go
-through ``mlsurgery.api`` exactly as the CLI commands do (``run_job``: load with the weights left in the file,
+through ``mlsurgery.jobs`` exactly as the CLI commands do (``run_job``: load with the weights left in the file,
 operate, validate, save atomically). ``benchmarks/run.py`` runs each case in a fresh process so its peak resident
 memory can be read from the kernel.
 """

@@ -3,7 +3,7 @@
     python benchmarks/output_identity.py record HASHES.json [--models DIR ...]
     python benchmarks/output_identity.py check HASHES.json [--models DIR ...]
 
-``record`` runs reinit, widen, make-updatable, to-fp32 and dequantize (each through ``mlsurgery.api.run_job``:
+``record`` runs reinit, widen, make-updatable, to-fp32 and dequantize (each through ``mlsurgery.jobs.run_job``:
 load → operation → validate → save, ``force`` so an invalid result is written too) on every fixture model and on
 any extra ``.mlmodel`` found in ``--models`` folders (e.g. the VGG16-sized specs of ``vgg16_spec.py``), and stores
 the sha256 of every output, or the error an operation raised. ``check`` runs the same and compares: run
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from mlsurgery import api  # noqa: E402
 from mlsurgery.errors import MLSurgeryError  # noqa: E402
-from mlsurgery.graph import LayerGraph  # noqa: E402
+from mlsurgery.network import LayerGraph  # noqa: E402
 from mlsurgery.io import load_spec  # noqa: E402
 from mlsurgery.ops.precision import convert_fp16_to_fp32, dequantize_layers  # noqa: E402
 from mlsurgery.ops.reinit import reinit_layers  # noqa: E402

@@ -2,7 +2,7 @@
 
     python benchmarks/reach.py [--built] [--json PATH] [MODEL_OR_FOLDER ...]
 
-Runs the command (in process, through ``mlsurgery.api.make_updatable_file``, writing to a temporary folder) over
+Runs the command (in process, through ``mlsurgery.jobs.make_updatable_file``, writing to a temporary folder) over
 every NeuralNetwork model (or pipeline ending in one) in fixtures/ (third_party and zoo included) and
 ../shared/models, plus, with ``--built``, the converter-shaped networks of ``benchmarks/reach_models.py``.
 Given models or folders, runs over those instead (a held-out set). Prints one row per model (written and
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mlsurgery.api import make_updatable_file  # noqa: E402
+from mlsurgery.jobs import make_updatable_file  # noqa: E402
 from mlsurgery.errors import MLSurgeryError  # noqa: E402
 from mlsurgery.io import load_spec  # noqa: E402
 

@@ -28,9 +28,9 @@ import numpy as np
 
 from . import wire
 from .coreml import NETWORK_KINDS, PIPELINE_KINDS, holds_float_values, updatable_parameters
-from .graph import pipeline_stages, weight_count, weight_storage
+from .network import pipeline_stages, weight_count, weight_storage
 from .io import load_spec
-from .summary import feature_type, feature_type_label
+from .inspection import feature_type, feature_type_label
 from .weights import FLOAT32_LE, FLOAT_VALUE_FIELD, float_values
 
 _WEIGHT_PARAMS = "CoreML.Specification.WeightParams"

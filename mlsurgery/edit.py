@@ -6,14 +6,14 @@ blob, point a loss at another blob, cut the network after a blob, keep only some
 stages), lay the network out anew (a rewrite that computes a whole new layout), and ``cleanup`` of layers
 nothing reads; plus the one walker over nested layers (``all_layers``) and the one free-name picker
 (``free_name``). No code outside this module deletes, inserts or reorders layers or rewires blobs. Each takes a
-``NetworkLocation`` (``mlsurgery.graph.find_networks`` / ``trainable_network``) or a spec (then its trainable
+``NetworkLocation`` (``mlsurgery.network.find_networks`` / ``trainable_network``) or a spec (then its trainable
 network) and edits the protobuf in place; build a fresh ``LayerGraph`` afterwards.
 
 A blob name is referred to from more places than layer inputs and outputs, and every edit here keeps them all in
 step: the model description's features (inputs, outputs, training inputs, predicted feature and probabilities),
 the loss layers' input and target, a classifier's ``labelProbabilityLayerName``, a loop's ``conditionVar``, and
 the layers of nested (branch/loop) networks, which read and write the enclosing network's blobs. None of these
-edits validates: ``mlsurgery.api.run_job`` validates the result as Core ML would.
+edits validates: ``mlsurgery.jobs.run_job`` validates the result as Core ML would.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from .coreml import CONTROL_FLOW_KINDS
 from .errors import SurgeryError, UsageError, did_you_mean
-from .graph import NetworkLocation, trainable_network
+from .network import NetworkLocation, trainable_network
 from .changes import Changes
 
 

@@ -79,7 +79,7 @@ def _predicted_label(spec) -> str | None:
 
 def _paired_targets(spec) -> dict[str, object]:
     """Output name → the training input its loss compares it with (an updatable model's ``*_true`` target)."""
-    from .graph import find_networks
+    from .network import find_networks
 
     training = {feature.name: feature for feature in spec.description.trainingInput}
     paired = {}

@@ -95,7 +95,7 @@ class _Diverged(Exception):
 
 def search_space(spec, trials: int) -> SearchSpace:
     """What ``tune`` tries for ``spec``: see the module docstring."""
-    from .graph import trainable_network
+    from .network import trainable_network
 
     update = trainable_network(spec).network.updateParams
     kind = update.optimizer.WhichOneof("OptimizerType")
@@ -219,7 +219,7 @@ def load_training_data(spec, path):
     """``path`` read as ``train`` reads it: the model's training inputs, the loss target among them."""
     from .engine.data import load_dataset
     from .engine.training import training_target
-    from .graph import trainable_network
+    from .network import trainable_network
 
     location = trainable_network(spec)
     update = location.network.updateParams
@@ -235,9 +235,9 @@ def tune_file(model_path, data, validation, *, trials: int = 6, seed: int | None
               force: bool = False, on_run: OnRun | None = None) -> TuneFileResult:
     """``mlsurgery tune`` as a function; with ``output``, the best values become the model's defaults and the
     model is validated and written through ``api.run_job`` (nothing is written when every trial diverged)."""
-    from .api import run_job
+    from .jobs import run_job
     from .io import check_output_path, load_spec
-    from .ops.training import set_parameter_defaults
+    from .ops.update_parameters import set_parameter_defaults
 
     if trials < 1:
         raise UsageError(f"--trials {trials}: must be at least 1")
@@ -260,7 +260,7 @@ def tune_file(model_path, data, validation, *, trials: int = 6, seed: int | None
 
 
 def _declares_epochs(spec) -> bool:
-    from .graph import trainable_network
+    from .network import trainable_network
 
     return trainable_network(spec).network.updateParams.HasField("epochs")
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES, shared_models
 from mlsurgery import weights as weights_module
 from mlsurgery._proto import model_pb2
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.io import load_spec, open_spec, opened_spec, save_spec, serialize_spec
 from mlsurgery.ops.precision import convert_fp16_to_fp32, dequantize_layers, quantized_layers
 from mlsurgery.ops.reinit import reinit_layers

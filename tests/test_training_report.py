@@ -117,7 +117,7 @@ def test_tune_report_has_the_trials_and_regression_errors(run_cli, tmp_path):
     from mlsurgery.io import save_spec
     from mlsurgery.io import load_spec
     from mlsurgery.ops.make_updatable import make_updatable
-    from mlsurgery.ops.training import EpochSettings, OptimizerSettings
+    from mlsurgery.ops.update_parameters import EpochSettings, OptimizerSettings
 
     spec = load_spec(FIXTURES / "regressor.mlmodel")
     make_updatable(spec, ["auto"], loss="mse", optimizer=OptimizerSettings(

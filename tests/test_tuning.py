@@ -12,7 +12,7 @@ from conftest import FIXTURES
 from mlsurgery.engine.training import Dataset, read_parameters, train
 from mlsurgery.io import load_spec
 from mlsurgery.ops.make_updatable import make_updatable
-from mlsurgery.ops.training import EpochSettings, OptimizerSettings
+from mlsurgery.ops.update_parameters import EpochSettings, OptimizerSettings
 from mlsurgery.tuning import search_space, tune
 
 

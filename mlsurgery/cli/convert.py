@@ -18,7 +18,7 @@ def convert_command(model, keep_fp16, output, in_place, force, dry_run, output_f
     preprocessing; fp16 and compressed (palettized, quantized, sparse) weights become fp32. An op with no
     NeuralNetwork layer, a stateful model or several functions is refused (exit 2), naming the op.
     """
-    from ..api import run_job
+    from ..jobs import run_job
     from ..mlprogram.package import load_and_convert
     from ..ops.changes import Changes
     from .options import report_job

@@ -12,7 +12,7 @@ def inspect_command(model: str, output_format: str):
     `mlsurgery convert` can make it trainable."""
     from ..io import load_spec
     from ..report import console, print_json, print_summary
-    from ..summary import summarize
+    from ..inspection import summarize
 
     spec = load_spec(model)
     unconvertible = None

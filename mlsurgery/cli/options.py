@@ -60,7 +60,7 @@ def default_output_path(model: str, suffix: str) -> str:
 
 def writing_options(suffix: str, *, what: str = "the result"):
     """``-o/--output``, ``--in-place``, ``--force`` and ``--dry-run``, the same for every command that writes a model
-    (``mlsurgery.api.run_job`` gives them their meaning); ``suffix`` names the default output."""
+    (``mlsurgery.jobs.run_job`` gives them their meaning); ``suffix`` names the default output."""
     options = [
         click.option("-o", "--output", type=click.Path(path_type=str),
                      help=f"Where to write {what} [default: MODEL_{suffix}.mlmodel beside MODEL]."),
@@ -118,9 +118,9 @@ def seeded_generator(seed: int | None, draws: bool, init: str):
 
 
 def read_model(model: str):
-    """The spec of MODEL as ``mlsurgery.api.open_model`` reads it (an ML Program converted to a NeuralNetwork),
+    """The spec of MODEL as ``mlsurgery.jobs.open_model`` reads it (an ML Program converted to a NeuralNetwork),
     saying on stderr, in one line, when it was converted."""
-    from ..api import open_model
+    from ..jobs import open_model
 
     opened = open_model(model)
     if opened.conversion:

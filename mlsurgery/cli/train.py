@@ -30,7 +30,7 @@ def train_command(model, data, validation, overrides, output_format, features, r
     from ..engine.errors import require_torch
 
     require_torch()
-    from ..api import train_file
+    from ..jobs import train_file
     from ..engine.predict import parse_assignments
     from ..report import console, print_json, training_progress
     from .options import default_output_path, read_model
@@ -76,7 +76,7 @@ def _wrote(saved) -> str:
 
 def _train_knn(model, data, output, features: dict, output_format: str, job: dict) -> bool:
     """A k-NN model (or a pipeline ending in one) trains by storing the examples; False for any other model."""
-    from ..api import train_knn_file
+    from ..jobs import train_knn_file
     from ..engine.knn import is_knn_model
     from ..errors import UsageError
     from ..report import console, print_json

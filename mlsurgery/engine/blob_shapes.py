@@ -1,7 +1,7 @@
 """A blob's tensor shape measured by running the network once: Core ML computes N-D shapes only at run time.
 
 ``mlsurgery.ops.features.blob_shape`` takes it as its ``measure`` callable when propagation
-(``mlsurgery.ndshapes``) does not know a layer (operations sit below the engine and never import it).
+(``mlsurgery.shapes.nd``) does not know a layer (operations sit below the engine and never import it).
 """
 
 from __future__ import annotations

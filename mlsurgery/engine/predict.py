@@ -25,7 +25,7 @@ def parse_assignments(pairs: tuple[str, ...], option: str) -> dict[str, str]:
 def predict_file(model_path: str, inputs: dict[str, str], *, features: dict[str, str] | None = None,
                  random: bool = False, seed: int = 0, spec=None) -> dict[str, object]:
     """Outputs of the model at ``model_path`` for one example (``spec``: that model already read, e.g. by
-    ``mlsurgery.api.open_model``, which converts an ML Program).
+    ``mlsurgery.jobs.open_model``, which converts an ML Program).
 
     ``inputs`` / ``features`` map names to FILE strings (``.npy``, an image, or JSON); with ``random`` every
     declared input not given is filled with seeded random values of its declared type and shape.

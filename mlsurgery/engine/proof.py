@@ -1,7 +1,7 @@
 """The proof that a rewrite keeps predictions: run the model before and after on the same inputs.
 
 ``mlsurgery.ops.fix.fix`` takes it as its ``prove`` callable (operations sit below the engine and never import
-it); the jobs (``mlsurgery.api``, recipes) pass it in.
+it); the jobs (``mlsurgery.jobs``, recipes) pass it in.
 """
 
 from __future__ import annotations

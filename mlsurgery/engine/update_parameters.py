@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, replace
 
 from ..coreml import (DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPS, DEFAULT_MOMENTUM, OptimizerKind,
                       read_update_parameters)
-from ..graph import trainable_network
+from ..network import trainable_network
 from .errors import InputError, UnsupportedModelError
 
 # Core ML's MLParameterKey names → field of TrainingParameters

@@ -9,7 +9,7 @@ so here it always can.
 
 from __future__ import annotations
 
-from ..graph import LayerGraph, trainable_network
+from ..network import LayerGraph, trainable_network
 from ..ops.rewrites.base import NetworkFacts
 from ..ops.rewrites.lift import apply_lift, plan_lift
 from ..ops.rewrites.softmax_nd import find as find_softmax_nd

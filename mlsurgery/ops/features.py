@@ -9,7 +9,7 @@ declared as [1024] reaches the next stage as (1, 1, 1, 7, 1024) and prediction f
 (hollance/coreml-training#4). So the shape is never guessed from a layer nearby: it comes from Core ML's own shape
 inference for rank-5 networks (``mlsurgery.shapes``), and a blob whose size it cannot pin down is refused. N-D networks
 (iOS 13+ layers, as coremltools converts PyTorch models) have no static shape inference in Core ML: there the shape
-is propagated (``mlsurgery.ndshapes``) or, past a layer that does not know, measured by a ``measure`` callable the
+is propagated (``mlsurgery.shapes.nd``) or, past a layer that does not know, measured by a ``measure`` callable the
 job passes in (the engine's ``measure_blob_shape``, which runs the network with its declared input shapes).
 """
 
@@ -22,7 +22,7 @@ from .._proto import feature_types_pb2, model_pb2, nn_pb2
 from ..coreml import exact_rank_arrays, nd_array_interpretation
 from ..edit import cut_after, free_name, insert_layers, names_in_use
 from ..errors import SurgeryError, UsageError
-from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
+from ..network import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
 from ..shapes import Shaper, ShapeError
 
 # How a blob's shape is measured when it can only be known by running the network: (model, blob) → shape.
@@ -96,7 +96,7 @@ def check_blob(graph: LayerGraph, blob: str) -> None:
 def blob_shape(location: NetworkLocation, blob: str, measure: Measure | None = None) -> BlobShape:
     """The run-time shape of ``blob`` by Core ML's rank-5 shape inference; refuses what it cannot pin down.
 
-    In an N-D network a blob past a layer ``mlsurgery.ndshapes`` does not know is measured with ``measure(model,
+    In an N-D network a blob past a layer ``mlsurgery.shapes.nd`` does not know is measured with ``measure(model,
     blob)`` (the jobs pass ``mlsurgery.engine.blob_shapes.measure_blob_shape``, which runs the network)."""
     network = location.network
     if nd_array_interpretation(network):
@@ -123,8 +123,8 @@ def blob_shape(location: NetworkLocation, blob: str, measure: Measure | None = N
 
 def _nd_shape(location: NetworkLocation, blob: str, measure: Measure | None) -> BlobShape:
     """An N-D network's blob shape, as a stage declares it: propagated through the layers from the declared inputs
-    (``mlsurgery.ndshapes``), or, past a layer that propagation does not know, measured on the engine."""
-    from ..ndshapes import blob_shapes, feature_shape
+    (``mlsurgery.shapes.nd``), or, past a layer that propagation does not know, measured on the engine."""
+    from ..shapes.nd import blob_shapes, feature_shape
 
     shape = blob_shapes(location.model, location.network).get(blob)
     if shape is None:

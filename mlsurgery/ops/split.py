@@ -19,7 +19,7 @@ from .._proto import model_pb2
 from ..errors import SurgeryError, UsageError
 from ..coreml import PIPELINE_KINDS
 from ..edit import free_name, keep_layers
-from ..graph import LayerGraph, NetworkLocation, pipeline_stages, trainable_network
+from ..network import LayerGraph, NetworkLocation, pipeline_stages, trainable_network
 from .changes import Changes
 from .features import Measure, array_type, blob_shape, check_blob, layers_up_to
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers

@@ -116,7 +116,7 @@ def test_missing_package_is_one_line_exit_2(run_cli, tmp_path):
 
 def test_keep_fp16_then_split_gives_a_frozen_fp16_stage_and_an_updatable_head(run_cli, classifier_package,
                                                                                tmp_path):
-    from mlsurgery.graph import pipeline_stages
+    from mlsurgery.network import pipeline_stages
 
     half = tmp_path / "half.mlmodel"
     assert run_cli("convert", classifier_package, "-o", half, "--keep-fp16").exit_code == 0

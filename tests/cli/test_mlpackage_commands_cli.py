@@ -44,7 +44,7 @@ def test_writing_commands_convert_and_write_an_mlmodel(run_cli, programs, tmp_pa
 
 
 def test_split_converts_then_splits_after_a_blob_of_the_converted_network(run_cli, programs, tmp_path):
-    from mlsurgery.api import open_model
+    from mlsurgery.jobs import open_model
 
     network = open_model(programs["classifier"]).spec.neuralNetworkClassifier
     after = network.layers[1].output[0]  # the hidden ReLU's output

@@ -15,7 +15,7 @@ from mlsurgery.engine.training import train
 from mlsurgery.engine.update_parameters import TrainingParameters, apply_overrides, read_parameters
 from mlsurgery.engine.updatable import updatable_parameters
 from mlsurgery.ops.make_updatable import make_updatable
-from mlsurgery.ops.training import EpochSettings, OptimizerSettings
+from mlsurgery.ops.update_parameters import EpochSettings, OptimizerSettings
 
 nn = torch.nn
 STEPS = 10

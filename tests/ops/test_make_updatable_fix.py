@@ -10,7 +10,7 @@ from coremltools.models.neural_network.quantization_utils import _quantize_spec_
 from mlsurgery.contract import training_contract
 from mlsurgery.engine.proof import prove_with_engine
 from mlsurgery.errors import MLSurgeryError
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.validate import validate_spec
 from ops.rewrites.cases import MLS505
@@ -124,7 +124,7 @@ def test_quantized_chosen_layer_and_quantized_deprocess_are_expanded():
 
 
 def test_keep_precision_splits_a_frozen_fp16_backbone_from_an_fp32_head():
-    from mlsurgery.graph import pipeline_stages
+    from mlsurgery.network import pipeline_stages
 
     builder, _ = front((C, 4, 6))
     builder.add_activation("relu", "RELU", "y", "r")

@@ -12,7 +12,7 @@ from hypothesis import event, given, strategies as st
 
 from mlsurgery.errors import MLSurgeryError
 from mlsurgery.io import load_spec
-from mlsurgery.summary import summarize
+from mlsurgery.inspection import summarize
 from packages import SPEC, WEIGHTS, ml_program_package
 
 import properties.strategies  # noqa: F401  (loads the fixed profile)

@@ -10,8 +10,8 @@ from functools import cached_property
 import numpy as np
 
 from ...edit import all_layers, nested_networks
-from ...graph import LayerGraph, ancestors, trainable_network
-from ...ndshapes import Shape, blob_shapes
+from ...network import LayerGraph, ancestors, trainable_network
+from ...shapes.nd import Shape, blob_shapes
 from ...changes import Changes
 from ...coreml import REGROUPING_KINDS, exact_rank_arrays
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ...graph import Layer
+from ...network import Layer
 from ...changes import Changes
 from ...coreml import ELEMENTWISE_ACTIVATION_KINDS, REGROUPING_KINDS
 from ...edit import free_name, names_in_use, replace_all_layers

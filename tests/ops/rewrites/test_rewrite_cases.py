@@ -13,7 +13,7 @@ import pytest
 from mlsurgery.backprop import trainable_frontier
 from mlsurgery.coreml import LossKind
 from mlsurgery.engine import build_model
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.ops.rewrites import NetworkFacts, find_matches, rewrite
 from mlsurgery.ops.rewrites.base import before_trailing_regrouping
 from mlsurgery.validate import validate_spec

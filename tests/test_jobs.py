@@ -1,11 +1,11 @@
-"""mlsurgery.api.run_job: load → operations → validate → save, refusing before any work what cannot be written."""
+"""mlsurgery.jobs.run_job: load → operations → validate → save, refusing before any work what cannot be written."""
 
 import functools
 
 import pytest
 
 from conftest import FIXTURES
-from mlsurgery.api import run_job
+from mlsurgery.jobs import run_job
 from mlsurgery.errors import InvalidModelError, ModelLoadError, UsageError
 from mlsurgery.io import load_spec
 from mlsurgery.ops.changes import Changes
@@ -90,14 +90,14 @@ def test_no_operations_is_a_usage_error(tmp_path):
 
 
 def test_open_model_reads_an_mlmodel_as_it_is(tmp_path):
-    from mlsurgery.api import open_model
+    from mlsurgery.jobs import open_model
 
     opened = open_model(SQUEEZENET)
     assert opened.spec == load_spec(SQUEEZENET) and opened.conversion is None
 
 
 def test_open_model_converts_an_ml_program_and_run_job_lists_that_first(tmp_path):
-    from mlsurgery.api import open_model
+    from mlsurgery.jobs import open_model
     from packages import ml_program_package
 
     package = ml_program_package(tmp_path)
