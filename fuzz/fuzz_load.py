@@ -33,7 +33,7 @@ def check_one_input(data: bytes) -> str:
     """Load, validate and summarise ``data``; return 'loaded' or the kind of refusal. Other exceptions escape."""
     from mlsurgery.errors import MLSurgeryError
     from mlsurgery.io import parse_spec
-    from mlsurgery.summary import summarize
+    from mlsurgery.inspection import summarize
     from mlsurgery.validate import validate_spec
 
     try:
@@ -56,7 +56,7 @@ def _worker(stats_path: Path, libfuzzer_args: list[str]) -> None:
 
     with atheris.instrument_imports(include=["mlsurgery"]):
         import mlsurgery.io  # noqa: F401  (instrumented for coverage feedback)
-        import mlsurgery.summary  # noqa: F401
+        import mlsurgery.inspection  # noqa: F401
         import mlsurgery.validate  # noqa: F401
 
     outcomes: Counter = Counter()

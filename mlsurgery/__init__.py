@@ -3,10 +3,10 @@
 The public API lives in these modules (the CLI is a thin shell over them):
 
 - ``mlsurgery.io``: ``load_spec``, ``save_spec``
-- ``mlsurgery.graph``: ``LayerGraph``, ``find_networks``
+- ``mlsurgery.network``: ``LayerGraph``, ``find_networks``
 - ``mlsurgery.ops``: one module per surgery operation, each returning a ``Changes``
 - ``mlsurgery.validate``: ``validate_spec``, ``validate_file``
-- ``mlsurgery.api``: file-level jobs (load → operate → validate → save)
+- ``mlsurgery.jobs``: file-level jobs (load → operate → validate → save)
 """
 
 __version__ = "0.1.0"

@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .coreml import LossKind
-from .graph import Layer, LayerGraph, trainable_network
+from .network import Layer, LayerGraph, trainable_network
 
 # The synthetic loss node used when a caller asks about a loss that is not (yet) in the spec. Its name
 # cannot collide with a layer name because a NUL character never appears in a real name.

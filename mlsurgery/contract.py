@@ -14,7 +14,7 @@ Where the facts come from:
   declares; Core ML requires learningRate and miniBatchSize (and beta1, beta2, eps for Adam) and epochs, and
   the rest are optional (UpdatableNeuralNetworkValidator.cpp, ``validateOptimizer`` and
   ``validateUpdateParameters``).
-* defaults and allowed values are read by ``mlsurgery.summary`` (the same reader ``inspect`` uses), so both
+* defaults and allowed values are read by ``mlsurgery.inspection`` (the same reader ``inspect`` uses), so both
   commands always agree.
 * a pipeline stage's parameters may need ``MLParameterKey.scoped(to:)`` with the stage's name, which is
   ``Pipeline.names[i]`` or, when the spec gives none, ``model<i>`` (Model.proto, ``Pipeline``).
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from .errors import InvalidModelError, NotUpdatableError
 from .coreml import NETWORK_KINDS, PIPELINE_KINDS, pipeline_message, read_update_parameters
-from .graph import pipeline_stages
-from .summary import describe_features, int64_parameter, loss_layers, optimizer_parameters
+from .network import pipeline_stages
+from .inspection import describe_features, int64_parameter, loss_layers, optimizer_parameters
 
 KNN_KIND = "kNearestNeighborsClassifier"
 

@@ -2,14 +2,14 @@
 
 The few edits that rewrites and pipeline surgery are built from (as in onnx-graphsurgeon): replace a layer,
 remove a layer and reconnect its blob, rename a blob, cut the network after a blob, and ``cleanup`` of layers
-nothing reads. Each takes a ``NetworkLocation`` (``mlsurgery.graph.find_networks`` / ``trainable_network``) or a
+nothing reads. Each takes a ``NetworkLocation`` (``mlsurgery.network.find_networks`` / ``trainable_network``) or a
 spec (then its trainable network) and edits the protobuf in place; build a fresh ``LayerGraph`` afterwards.
 
 A blob name is referred to from more places than layer inputs and outputs, and every edit here keeps them all in
 step: the model description's features (inputs, outputs, training inputs, predicted feature and probabilities),
 the loss layers' input and target, a classifier's ``labelProbabilityLayerName``, a loop's ``conditionVar``, and
 the layers of nested (branch/loop) networks, which read and write the enclosing network's blobs. None of these
-edits validates: ``mlsurgery.api.run_job`` validates the result as Core ML would.
+edits validates: ``mlsurgery.jobs.run_job`` validates the result as Core ML would.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from .coreml import CONTROL_FLOW_KINDS
 from .errors import SurgeryError, UsageError, did_you_mean
-from .graph import NetworkLocation, trainable_network
+from .network import NetworkLocation, trainable_network
 from .ops.changes import Changes
 
 

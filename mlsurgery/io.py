@@ -14,7 +14,7 @@ from google.protobuf.message import DecodeError
 
 from ._proto import model_pb2
 from .errors import ModelLoadError, UsageError
-from .graph import pipeline_stages
+from .network import pipeline_stages
 from .wire import end_of_message
 
 

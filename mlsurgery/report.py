@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .summary import feature_type_label
+from .inspection import feature_type_label
 
 
 # Piped output has no terminal width; rich would fall back to 80 columns and fold every layer table.

@@ -15,7 +15,7 @@ from mlsurgery.backprop import (
 )
 from mlsurgery.coreml import LossKind
 from mlsurgery.errors import UsageError
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.io import load_spec
 from mlsurgery.validate import validate_spec
 

@@ -34,7 +34,7 @@ from mlsurgery.coreml import (
     uint64_product,
 )
 from mlsurgery.errors import SurgeryError, UsageError
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.validate import validate_spec
 from rules.cases import MLS202

@@ -5,7 +5,7 @@ import pytest
 from mlsurgery._proto import feature_types_pb2, model_pb2, nn_pb2
 from mlsurgery.edit import cleanup, cut_after, remove_layer, rename_blob, replace_layer
 from mlsurgery.errors import SurgeryError, UsageError
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.validate import validate_spec
 
 

@@ -209,7 +209,7 @@ def _layer_kinds(network) -> set[str]:
 def test_fixtures_and_third_party_models_hold_every_layer_kind_of_the_format():
     from coremltools.proto import NeuralNetwork_pb2
 
-    from mlsurgery.graph import find_networks
+    from mlsurgery.network import find_networks
 
     every_kind = {field.name for field in NeuralNetwork_pb2.NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields}
     held = set()

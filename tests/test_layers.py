@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # ignore_imports): (importer, imported) edges left out of the cycle search.
 KNOWN_CYCLE_EDGES = {
     ("mlsurgery.engine.data", "mlsurgery.engine.training"),  # removed when branch guards lands
-    ("mlsurgery.engine.training", "mlsurgery.api"),  # removed when branch guards lands
+    ("mlsurgery.engine.training", "mlsurgery.jobs"),  # removed when branch guards lands
     ("mlsurgery.ops.rewrites.loss_input", "mlsurgery.ops.loss"),  # removed when branch edits lands
 }
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import FIXTURES
 from mlsurgery.errors import InvalidModelError, SurgeryError, UsageError
 from mlsurgery.io import load_spec
-from mlsurgery.ops import describe, loss, make_updatable, mark_updatable, precision, reinit, training, widen
+from mlsurgery.ops import describe, loss, make_updatable, mark_updatable, precision, reinit, update_parameters, widen
 from mlsurgery.recipe import OPERATIONS, RecipeError, apply_recipe, load_recipe, plan_recipe, recipe_json_schema
 from mlsurgery.recipe.steps import OptimizerArguments
 
@@ -58,7 +58,7 @@ FUNCTIONS = {
                        {"spec", "optimizer", "epochs", "shuffle", "seed", "fix"}),
     "mark-updatable": (mark_updatable.mark_updatable, {"spec"}),
     "loss": (loss.set_loss, {"spec"}),
-    "shuffle": (training.set_shuffle, {"spec"}),
+    "shuffle": (update_parameters.set_shuffle, {"spec"}),
     "training-inputs": (describe.describe_training_inputs, {"spec"}),
     "metadata": (describe.set_metadata, {"spec"}),
     "to-fp32": (precision.convert_fp16_to_fp32, {"spec_or_network"}),
@@ -78,15 +78,15 @@ def test_step_keys_are_the_functions_keyword_names_with_its_defaults(operation):
             assert fields[name].default == parameter.default, name
 
 
-@pytest.mark.parametrize("operation, settings", [("optimizer", training.OptimizerSettings),
-                                                 ("epochs", training.EpochSettings)])
+@pytest.mark.parametrize("operation, settings", [("optimizer", update_parameters.OptimizerSettings),
+                                                 ("epochs", update_parameters.EpochSettings)])
 def test_settings_steps_take_the_dataclass_fields(operation, settings):
     fields = OPERATIONS[operation].arguments.model_fields
     assert list(fields) == [field.name for field in dataclasses.fields(settings)]
 
 
 def test_optimizer_defaults_are_the_settings_defaults():
-    assert OptimizerArguments().settings() == training.OptimizerSettings()
+    assert OptimizerArguments().settings() == update_parameters.OptimizerSettings()
 
 
 def test_every_operation_is_in_the_json_schema():
@@ -125,7 +125,7 @@ def test_steps_keep_their_number_and_line(write_recipe):
 
     assert [(s.number, s.operation, s.where.rsplit(":", 1)[1]) for s in recipe.steps] == [
         (1, "mark-updatable", "3"), (2, "loss", "5"), (3, "optimizer", "6"), (4, "epochs", "9"), (5, "save", "10")]
-    assert recipe.steps[2].arguments.settings() == training.OptimizerSettings(learning_rate=0.01, batch=32)
+    assert recipe.steps[2].arguments.settings() == update_parameters.OptimizerSettings(learning_rate=0.01, batch=32)
 
 
 def test_exponent_floats_are_numbers_as_in_yaml_1_2(write_recipe):
@@ -215,7 +215,7 @@ def test_overrides_set_top_level_keys_and_step_arguments_as_yaml_values(write_re
                                 "steps.2.loss.name=trainingLoss"])
 
     assert recipe.seed == 3
-    assert recipe.steps[2].arguments.settings() == training.OptimizerSettings(
+    assert recipe.steps[2].arguments.settings() == update_parameters.OptimizerSettings(
         kind="adam", learning_rate=0.01, batch=32, batch_values=(8, 32))
     assert recipe.steps[1].arguments.name == "trainingLoss"
 

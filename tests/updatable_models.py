@@ -30,7 +30,7 @@ ALL_UPDATABLE = MADE_UPDATABLE + [path.stem for path in COMMITTED_UPDATABLE]
 
 
 def _make(source, output, layers, **options):
-    from mlsurgery.api import make_updatable_file
+    from mlsurgery.jobs import make_updatable_file
 
     make_updatable_file(source, output, layers, **options)
     return output
@@ -92,7 +92,7 @@ def _awkward_names(output):
 def updatable_models(tmp_path_factory) -> dict:
     """name → path of every updatable model the app-side tests run on."""
     from mlsurgery.coreml import OptimizerKind
-    from mlsurgery.ops.training import EpochSettings, OptimizerSettings
+    from mlsurgery.ops.update_parameters import EpochSettings, OptimizerSettings
 
     folder = tmp_path_factory.mktemp("updatable")
     models = {

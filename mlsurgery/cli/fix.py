@@ -17,7 +17,7 @@ def fix_command(model, output, only_groups, in_place, force, dry_run, output_for
     Each rewrite is kept only if the engine shows the model's outputs unchanged (within 1e-5 on random inputs of
     the declared types); a refused one is listed with the reason. Needs PyTorch (mlsurgery[train]).
     """
-    from ..api import fix_file
+    from ..jobs import fix_file
     from ..report import console, print_changes, print_findings, print_json
     from .options import default_output_path
 

@@ -9,7 +9,7 @@ def inspect_command(model: str, output_format: str):
     """Show a model's interface, its layers, what can be trained and, if updatable, its training setup."""
     from ..io import load_spec
     from ..report import console, print_json, print_summary
-    from ..summary import summarize
+    from ..inspection import summarize
 
     summary = summarize(load_spec(model), model)
     if output_format == "json":

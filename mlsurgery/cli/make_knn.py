@@ -29,7 +29,7 @@ def make_knn_command(model, features, k, k_range, distance, weighting, index, le
     A Create ML classifier (a feature print followed by a GLM) keeps its feature print and gets a k-NN in place of
     the GLM. Train it on the device with MLUpdateTask (one pass: the k-NN stores the examples).
     """
-    from ..api import make_knn_file
+    from ..jobs import make_knn_file
     from ..errors import UsageError
     from ..ops.knn import KnnSettings
     from .options import default_output_path, report_job

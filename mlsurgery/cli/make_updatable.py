@@ -45,8 +45,8 @@ def make_updatable_command(model, layer_groups, depth, output, in_place, loss, l
     The result is checked with mlsurgery's port of Core ML's validator; a model Core ML would reject is not
     written (exit 1) unless --force.
     """
-    from ..api import make_updatable_file
-    from ..ops.training import EpochSettings, OptimizerSettings
+    from ..jobs import make_updatable_file
+    from ..ops.update_parameters import EpochSettings, OptimizerSettings
     from .options import default_output_path, report_job
 
     layers = [name for group in layer_groups for name in group] or ["auto"]

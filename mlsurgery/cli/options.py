@@ -58,7 +58,7 @@ def default_output_path(model: str, suffix: str) -> str:
 
 def writing_options(suffix: str, *, what: str = "the result"):
     """``-o/--output``, ``--in-place``, ``--force`` and ``--dry-run``, the same for every command that writes a model
-    (``mlsurgery.api.run_job`` gives them their meaning); ``suffix`` names the default output."""
+    (``mlsurgery.jobs.run_job`` gives them their meaning); ``suffix`` names the default output."""
     options = [
         click.option("-o", "--output", type=click.Path(path_type=str),
                      help=f"Where to write {what} [default: MODEL_{suffix}.mlmodel beside MODEL]."),

@@ -19,7 +19,7 @@ def reinit_command(model, layer_groups, init, seed, output, in_place, force, dry
 
     A result Core ML would reject is not written (exit 1) unless --force.
     """
-    from ..api import reinit_file
+    from ..jobs import reinit_file
     from .options import default_output_path, report_job, seeded_generator
 
     output = output or default_output_path(model, "reinit")

@@ -21,7 +21,7 @@ def split_command(model, at, layer_groups, depth, loss, loss_input, output, in_p
 
     Change the training settings afterwards with `mlsurgery make-updatable` on the result.
     """
-    from ..api import split_file
+    from ..jobs import split_file
     from .options import default_output_path, report_job
 
     layers = [name for group in layer_groups for name in group] or None

@@ -49,7 +49,7 @@ def train_command(model, data, output, validation, overrides, output_format, fea
 
 def _train_knn(model, data, output, features: dict, output_format: str, force: bool) -> bool:
     """A k-NN model (or a pipeline ending in one) trains by storing the examples; False for any other model."""
-    from ..api import train_knn_file
+    from ..jobs import train_knn_file
     from ..engine.knn import is_knn_model
     from ..errors import UsageError
     from ..io import load_spec

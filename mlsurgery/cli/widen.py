@@ -22,7 +22,7 @@ def widen_command(model, layer, num_classes, labels, label_prefix, init, seed, o
     convolution gets zero weights for the new inputs) or the command refuses, naming the layer. A result Core ML
     would reject is not written (exit 1) unless --force.
     """
-    from ..api import widen_file
+    from ..jobs import widen_file
     from .options import default_output_path, report_job, seeded_generator
 
     output = output or default_output_path(model, "widened")

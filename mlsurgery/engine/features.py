@@ -152,7 +152,7 @@ def _random_value(feature, rng: np.random.Generator, index_limit: int | None):
 
 def _embedding_index_limits(spec) -> dict[str, int]:
     """Inputs read directly by an embedding layer, with the vocabulary size their values must stay under."""
-    from ..graph import find_networks
+    from ..network import find_networks
 
     limits: dict[str, int] = {}
     inputs = {feature.name for feature in spec.description.input}

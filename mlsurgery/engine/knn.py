@@ -19,7 +19,7 @@ import torch
 
 from ..coreml import PIPELINE_KINDS
 from ..errors import UsageError
-from ..graph import pipeline_stages
+from ..network import pipeline_stages
 from .errors import InputError, UnsupportedModelError
 from .runner import ClassProbabilities, EngineModel
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..coreml import NETWORK_KINDS, PIPELINE_KINDS, exact_rank_arrays, rank4_images
-from ..graph import pipeline_stages
+from ..network import pipeline_stages
 from .errors import InputError, UnsupportedModelError
 from .features import array_shape, feature_kind
 from .glm import GLMClassifierModel

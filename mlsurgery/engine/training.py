@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..coreml import LossKind, read_update_parameters
-from ..graph import trainable_network
+from ..network import trainable_network
 from ..weights import set_float_values
 from .errors import InputError, UnsupportedModelError
 from .layers import LayerModule
@@ -489,7 +489,7 @@ def train_file(model_path, data, output, *, overrides: dict[str, str] | None = N
 
     Returns (TrainResult, SurgeryResult). Nothing is written when anything fails before or during training.
     """
-    from ..api import save_if_valid
+    from ..jobs import save_if_valid
     from ..io import load_spec
     from ..ops.changes import Changes
     from .data import load_dataset

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
-from ..graph import pipeline_stages, trainable_network
+from ..network import pipeline_stages, trainable_network
 from .changes import Changes
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .._proto import feature_types_pb2, model_pb2
 from ..coreml import nd_array_interpretation
 from ..errors import SurgeryError, UsageError
-from ..graph import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
+from ..network import Layer, LayerGraph, NetworkLocation, ancestors, unknown_name_message, weight_params
 from ..shapes import Shaper, ShapeError
 
 # Layers between a classifier's innerProduct and its probabilities that keep one value per class.
@@ -114,8 +114,8 @@ def blob_shape(location: NetworkLocation, blob: str) -> BlobShape:
 
 def _nd_shape(location: NetworkLocation, blob: str) -> BlobShape:
     """An N-D network's blob shape, as a stage declares it: propagated through the layers from the declared inputs
-    (``mlsurgery.ndshapes``), or, past a layer that propagation does not know, measured on the engine."""
-    from ..ndshapes import blob_shapes, feature_shape
+    (``mlsurgery.shapes.nd``), or, past a layer that propagation does not know, measured on the engine."""
+    from ..shapes.nd import blob_shapes, feature_shape
 
     shape = blob_shapes(location.model, location.network).get(blob)
     if shape is None:

@@ -40,7 +40,7 @@ from .._proto import model_pb2
 from ..errors import SurgeryError
 from ..coreml import GLM_LOGIT, GLM_ONE_VS_REST, GLM_PROBIT, GLM_REFERENCE_CLASS, PIPELINE_KINDS
 from ..glm import equivalence
-from ..graph import pipeline_stages
+from ..network import pipeline_stages
 from ..weights import set_float_values
 from .changes import Changes
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from .._proto import model_pb2
 from ..coreml import MIN_UPDATABLE_SPEC_VERSION, NETWORK_KINDS, PIPELINE_KINDS, pipeline_message
 from ..errors import ModelLoadError, SurgeryError, UsageError
-from ..graph import LayerGraph, NetworkLocation, pipeline_stages
+from ..network import LayerGraph, NetworkLocation, pipeline_stages
 from .changes import Changes
 from .features import (array_type, blob_shape, check_blob, default_feature_blob, feature_extractor, layers_up_to,
                        require_vector)

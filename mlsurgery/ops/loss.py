@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..coreml import LossKind
 from ..errors import SurgeryError, UsageError
-from ..graph import LayerGraph, pipeline_stages, trainable_network
+from ..network import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
 
 DEFAULT_LOSS_NAME = "lossLayer"
@@ -75,7 +75,7 @@ def fix_hint(graph: LayerGraph) -> str:
 
 
 def _shapes(graph: LayerGraph) -> dict:
-    from ..ndshapes import blob_shapes
+    from ..shapes.nd import blob_shapes
 
     return blob_shapes(graph.model, graph.network)
 
@@ -184,7 +184,7 @@ def _classifier_label_output(graph: LayerGraph, loss_input: str):
 def _target_shape(graph: LayerGraph, blob: str) -> list[int]:
     """The MSE target's shape: the blob's own shape when it is a model output that declares one, else the shape
     inferred through the network (``ndshapes``), else a declared output after element-preserving layers."""
-    from ..ndshapes import feature_shape
+    from ..shapes.nd import feature_shape
 
     outputs = {feature.name: feature for feature in graph.model.description.output}
     declared = outputs.get(blob)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from ..backprop import blocking_layer, trainable_frontier
 from ..coreml import UPDATABLE_LAYER_KINDS, LossKind
 from ..errors import InvalidModelError, MLSurgeryError, SurgeryError, UsageError
-from ..graph import LayerGraph, ancestors
+from ..network import LayerGraph, ancestors
 from .changes import Changes
 from .glm_head import glm_head_stage_path, replace_glm_head
 from .loss import fix_hint, resolve_loss, set_loss
 from .mark_updatable import mark_updatable
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers
-from .training import EpochSettings, OptimizerSettings, set_epochs, set_optimizer, set_shuffle
+from .update_parameters import EpochSettings, OptimizerSettings, set_epochs, set_optimizer, set_shuffle
 
 AUTO = "auto"
 MARKED = "marked"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import SurgeryError, UsageError
 from ..coreml import MIN_UPDATABLE_SPEC_VERSION, PIPELINE_KINDS, UPDATABLE_LAYER_KINDS
-from ..graph import LayerGraph, pipeline_stages, trainable_network
+from ..network import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..coreml import UPDATABLE_LAYER_KINDS, holds_float_values
 from ..errors import SurgeryError
-from ..graph import Layer, LayerGraph, trainable_network, weight_params
+from ..network import Layer, LayerGraph, trainable_network, weight_params
 from ..weights import FLOAT16_LE, fill_float_values, unpack_bits
 from .changes import Changes
 

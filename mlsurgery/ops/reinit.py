@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SurgeryError, UsageError
-from ..graph import Layer, LayerGraph, weight_storage
+from ..network import Layer, LayerGraph, weight_storage
 from ..weights import Fill, fill_float_values
 from .changes import Changes
 from .inits import REINIT_INITS

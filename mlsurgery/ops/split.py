@@ -18,7 +18,7 @@ from __future__ import annotations
 from .._proto import model_pb2
 from ..errors import SurgeryError, UsageError
 from ..coreml import PIPELINE_KINDS
-from ..graph import LayerGraph, pipeline_stages, trainable_network
+from ..network import LayerGraph, pipeline_stages, trainable_network
 from .changes import Changes
 from .features import array_type, blob_shape, check_blob, layers_up_to
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers

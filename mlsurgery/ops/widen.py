@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SurgeryError, UsageError
-from ..graph import Layer, LayerGraph, weight_count, weight_storage
+from ..network import Layer, LayerGraph, weight_count, weight_storage
 from ..weights import append_values, float_values, set_float_values
 from .changes import Changes
 from .inits import WIDEN_INITS

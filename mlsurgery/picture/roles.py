@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..backprop import LossNode, coreml_walk, loss_nodes, passes_gradient_from
 from ..errors import MLSurgeryError
-from ..graph import Layer, LayerGraph
+from ..network import Layer, LayerGraph
 
 UPDATABLE, TRAINABLE, BLOCKING, FROZEN = "updatable", "trainable", "blocking", "frozen"
 ROLES = (UPDATABLE, TRAINABLE, BLOCKING, FROZEN)

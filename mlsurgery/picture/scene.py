@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..coreml import NETWORK_KINDS
-from ..graph import Layer, LayerGraph, NetworkLocation, pipeline_stages, weight_count, weight_storage
+from ..network import Layer, LayerGraph, NetworkLocation, pipeline_stages, weight_count, weight_storage
 from .roles import BLOCKING, FROZEN, TRAINABLE, UPDATABLE, NetworkRoles, fold_runs, network_roles
 
 # Fill, border and text colours of each role; the HTML legend and the SVG's own legend use the same table.
@@ -312,7 +312,7 @@ def _loss_node(loss_id: str, loss, proposed: bool) -> Node:
 
 
 def _feature_node(node_id: str, feature, what: str) -> Node:
-    from ..summary import feature_type, feature_type_label
+    from ..inspection import feature_type, feature_type_label
 
     type_text = feature_type_label(feature_type(feature.type))
     rows = [f"<b>{escape(short(feature.name))}</b>", f'<font point-size="9">{escape(type_text)}</font>',

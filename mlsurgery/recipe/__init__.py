@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..api import load_network_spec, save_if_valid
+from ..jobs import load_network_spec, save_if_valid
 from ..errors import InvalidModelError, MLSurgeryError
 from ..io import save_spec
 from ..ops.changes import Changes

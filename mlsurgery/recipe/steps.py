@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..coreml import LossKind, OptimizerKind
 from ..errors import UsageError
-from ..ops import describe, inits, loss, make_updatable, mark_updatable, precision, reinit, training, widen
+from ..ops import describe, inits, loss, make_updatable, mark_updatable, precision, reinit, update_parameters, widen
 from ..ops.changes import Changes
 
 # --- arguments of each operation -------------------------------------------------------------------------------
@@ -82,11 +82,11 @@ class LossArguments(Arguments):
     target_shape: PositiveList | None = Field(None, description="Shape of the MSE target when it cannot be inferred.")
 
 
-_OPTIMIZER_DEFAULTS = training.OptimizerSettings()
+_OPTIMIZER_DEFAULTS = update_parameters.OptimizerSettings()
 
 
 class OptimizerArguments(Arguments):
-    """The fields of ``mlsurgery.ops.training.OptimizerSettings``, with its defaults."""
+    """The fields of ``mlsurgery.ops.update_parameters.OptimizerSettings``, with its defaults."""
 
     kind: Literal[tuple(kind.value for kind in OptimizerKind)] = _OPTIMIZER_DEFAULTS.kind
     learning_rate: float = _OPTIMIZER_DEFAULTS.learning_rate
@@ -104,15 +104,15 @@ class OptimizerArguments(Arguments):
         _as_value_error(self.settings)
         return self
 
-    def settings(self) -> training.OptimizerSettings:
+    def settings(self) -> update_parameters.OptimizerSettings:
         values = self.model_dump()
         values["learning_rate_range"] = tuple(self.learning_rate_range)
         values["batch_values"] = tuple(self.batch_values) if self.batch_values is not None else None
-        return training.OptimizerSettings(**values)
+        return update_parameters.OptimizerSettings(**values)
 
 
 class EpochsArguments(Arguments):
-    """The fields of ``mlsurgery.ops.training.EpochSettings``."""
+    """The fields of ``mlsurgery.ops.update_parameters.EpochSettings``."""
 
     epochs: Positive = Field(description="Default number of epochs.")
     values: PositiveList | None = Field(None, description="Allowed epoch counts (default: just epochs).")
@@ -122,8 +122,8 @@ class EpochsArguments(Arguments):
         _as_value_error(self.settings)
         return self
 
-    def settings(self) -> training.EpochSettings:
-        return training.EpochSettings(self.epochs, tuple(self.values) if self.values is not None else None)
+    def settings(self) -> update_parameters.EpochSettings:
+        return update_parameters.EpochSettings(self.epochs, tuple(self.values) if self.values is not None else None)
 
 
 class ShuffleArguments(Arguments):
@@ -240,15 +240,15 @@ def _loss(spec, a: LossArguments, rng) -> Changes:
 
 
 def _optimizer(spec, a: OptimizerArguments, rng) -> Changes:
-    return training.set_optimizer(spec, a.settings())
+    return update_parameters.set_optimizer(spec, a.settings())
 
 
 def _epochs(spec, a: EpochsArguments, rng) -> Changes:
-    return training.set_epochs(spec, a.settings())
+    return update_parameters.set_epochs(spec, a.settings())
 
 
 def _shuffle(spec, a: ShuffleArguments, rng) -> Changes:
-    return training.set_shuffle(spec, a.shuffle, a.seed)
+    return update_parameters.set_shuffle(spec, a.shuffle, a.seed)
 
 
 def _training_inputs(spec, a: TrainingInputsArguments, rng) -> Changes:
@@ -310,11 +310,11 @@ OPERATIONS: dict[str, Operation] = {
     "loss": Operation(LossArguments, "Attach the loss layer and the training inputs "
                                      "(mlsurgery.ops.loss.set_loss).", _loss),
     "optimizer": Operation(OptimizerArguments, "SGD or Adam with defaults and allowed values "
-                                               "(mlsurgery.ops.training.set_optimizer).", _optimizer),
-    "epochs": Operation(EpochsArguments, "Default and allowed epoch counts (mlsurgery.ops.training.set_epochs).",
-                        _epochs),
+                                               "(mlsurgery.ops.update_parameters.set_optimizer).", _optimizer),
+    "epochs": Operation(EpochsArguments, "Default and allowed epoch counts "
+                                         "(mlsurgery.ops.update_parameters.set_epochs).", _epochs),
     "shuffle": Operation(ShuffleArguments, "Shuffle the training data, optionally with a seed "
-                                           "(mlsurgery.ops.training.set_shuffle).", _shuffle),
+                                           "(mlsurgery.ops.update_parameters.set_shuffle).", _shuffle),
     "training-inputs": Operation(TrainingInputsArguments, "Describe training inputs by name "
                                                           "(mlsurgery.ops.describe.describe_training_inputs).",
                                  _training_inputs),

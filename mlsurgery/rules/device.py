@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..backprop import loss_nodes
 from ..coreml import NETWORK_KINDS
-from ..graph import LayerGraph, NetworkLocation, ancestors
+from ..network import LayerGraph, NetworkLocation, ancestors
 from .base import WARNING, Finding, Rule, define_rule
 
 _LSTM_KINDS = ("uniDirectionalLSTM", "biDirectionalLSTM")

@@ -9,7 +9,7 @@ kinds Core ML backpropagates through (UpdatableNeuralNetworkValidator.cpp, Neura
 
 from __future__ import annotations
 
-from ..graph import NetworkLocation
+from ..network import NetworkLocation
 from .base import INFO, Finding, Rule, define_rule
 
 _PROTO = "mlmodel/format/NeuralNetwork.proto"
@@ -73,7 +73,7 @@ _BY_CODE = {rule.code: rule for rule in RULES}
 
 def check_fixable(spec, where: str = "") -> list[Finding]:
     """One finding per match of each rewrite in an NN-kind ``spec``: fixable, or why not."""
-    from ..graph import LayerGraph
+    from ..network import LayerGraph
     from ..ops.rewrites import NetworkFacts, find_matches
 
     facts = NetworkFacts(LayerGraph(NetworkLocation(spec, spec.WhichOneof("Type"))))

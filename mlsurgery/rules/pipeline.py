@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from .._proto import enum_name
 from ..coreml import pipeline_message
-from ..graph import pipeline_stages
+from ..network import pipeline_stages
 from .base import ERROR, Finding, Rule, define_rule
 
 _UPSTREAM = "mlmodel/src/Validation/PipelineValidator.cpp"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..backprop import LossNode, clean_path, coreml_walk, loss_nodes
 from ..coreml import UPDATABLE_LAYER_KINDS, LossKind, OptimizerKind, is_quantized, updatable_parameters
-from ..graph import LayerGraph, NetworkLocation
+from ..network import LayerGraph, NetworkLocation
 from .base import Finding, Rule, define_rule
 from .pipeline import describe_type, feature_types_equal, features_equivalent
 

@@ -3,7 +3,7 @@
 import json
 
 from conftest import FIXTURES, shared_models
-from mlsurgery.graph import trainable_network
+from mlsurgery.network import trainable_network
 from mlsurgery.errors import ModelLoadError
 from mlsurgery.io import load_spec
 from mlsurgery.validate import validate_spec

@@ -41,7 +41,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(run_cli, tmp_path, model, 
 
 
 def test_model_without_network_is_refused(run_cli, tmp_path):
-    from mlsurgery.graph import pipeline_stages
+    from mlsurgery.network import pipeline_stages
     from mlsurgery.io import save_spec
 
     glm = tmp_path / "glm.mlmodel"

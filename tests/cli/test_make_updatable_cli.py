@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import FIXTURES, SHARED_MODELS
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.io import load_spec
 from mlsurgery.validate import validate_spec
 

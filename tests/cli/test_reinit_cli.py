@@ -5,7 +5,7 @@ import pytest
 
 from conftest import FIXTURES
 from mlsurgery.cli.reinit import reinit_command
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.io import load_spec
 from mlsurgery.ops.inits import REINIT_INITS
 

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import FIXTURES
 from mlsurgery.cli.widen import widen_command
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.io import load_spec
 from mlsurgery.ops.inits import WIDEN_INITS
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import FIXTURES
-from mlsurgery.graph import find_networks
+from mlsurgery.network import find_networks
 from mlsurgery.io import load_spec, save_spec
 
 ZOO = sorted((FIXTURES / "zoo").glob("*.mlmodel"))

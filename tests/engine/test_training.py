@@ -12,7 +12,7 @@ from mlsurgery.engine.errors import InputError
 from mlsurgery.engine.training import (Dataset, TrainingParameters, apply_overrides, epoch_batches, epoch_orders,
                                        read_parameters, train, updatable_parameters)
 from mlsurgery.ops.make_updatable import make_updatable
-from mlsurgery.ops.training import EpochSettings, OptimizerSettings
+from mlsurgery.ops.update_parameters import EpochSettings, OptimizerSettings
 
 nn = torch.nn
 STEPS = 10

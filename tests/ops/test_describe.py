@@ -4,7 +4,7 @@ import pytest
 
 from conftest import FIXTURES
 from mlsurgery.errors import UsageError
-from mlsurgery.graph import pipeline_stages
+from mlsurgery.network import pipeline_stages
 from mlsurgery.io import load_spec
 from mlsurgery.ops.describe import describe_training_inputs, set_metadata
 from mlsurgery.ops.loss import set_loss

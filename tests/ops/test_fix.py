@@ -8,7 +8,7 @@ import pytest
 from conftest import FIXTURES, shared_models
 from mlsurgery.engine import compare_predictions
 from mlsurgery.errors import ModelLoadError, UsageError
-from mlsurgery.graph import trainable_network
+from mlsurgery.network import trainable_network
 from mlsurgery.io import load_spec
 from mlsurgery.ops.fix import fix, parse_codes, prove_with_engine
 from mlsurgery.ops.rewrites import NetworkFacts, find_matches

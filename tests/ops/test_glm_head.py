@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_MODELS
-from mlsurgery.graph import LayerGraph, pipeline_stages
+from mlsurgery.network import LayerGraph, pipeline_stages
 from mlsurgery.io import load_spec
 from mlsurgery.glm import PREDICTED_CLASS, PROBABILITIES, equivalence
 from mlsurgery.ops.glm_head import replace_glm_head

@@ -5,7 +5,7 @@ from coremltools.models.nearest_neighbors import KNearestNeighborsClassifierBuil
 
 from conftest import FIXTURES, SHARED_MODELS
 from mlsurgery.errors import ModelLoadError, SurgeryError, UsageError
-from mlsurgery.graph import pipeline_stages
+from mlsurgery.network import pipeline_stages
 from mlsurgery.io import load_spec
 from mlsurgery.ops.knn import KnnSettings, make_knn
 from mlsurgery.validate import validate_spec
@@ -129,7 +129,7 @@ def test_validate_warns_when_the_extractor_declares_a_blob_that_is_not_the_vecto
 
 
 def test_inspect_summary_tells_which_stage_trains_and_the_knn_settings():
-    from mlsurgery.summary import summarize
+    from mlsurgery.inspection import summarize
 
     spec = load_spec(SQUEEZENET)
     make_knn(spec, settings=KnnSettings(k=4, k_range=(1, 8), weighting="inverse", index="kd-tree", leaf_size=12))

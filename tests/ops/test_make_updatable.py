@@ -6,7 +6,7 @@ from conftest import FIXTURES, SHARED_MODELS
 from mlsurgery.errors import MLSurgeryError, SurgeryError, UsageError
 from mlsurgery.io import load_spec, serialize_spec
 from mlsurgery.ops.make_updatable import make_updatable
-from mlsurgery.ops.training import EpochSettings, OptimizerSettings
+from mlsurgery.ops.update_parameters import EpochSettings, OptimizerSettings
 
 ARTICLE_OPTIMIZER = OptimizerSettings(learning_rate=0.001, batch=8, batch_values=(1, 2, 8, 16), momentum=0.0)
 ARTICLE_EPOCHS = EpochSettings(10, (1, 10, 50))
@@ -116,7 +116,7 @@ def test_refusals_name_the_layer(layers, error, message):
 
 def test_quantized_layer_asks_for_dequantize():
     spec = load_spec(SHARED_MODELS / "int8_segmentation.mlmodel")
-    from mlsurgery.graph import LayerGraph
+    from mlsurgery.network import LayerGraph
 
     quantized = next(layer.name for layer in LayerGraph.trainable(spec).layers if layer.is_quantized)
     with pytest.raises(SurgeryError, match="--dequantize"):

@@ -13,7 +13,7 @@ from coremltools.proto import Model_pb2
 
 from conftest import FIXTURES, SHARED_MODELS
 from mlsurgery.errors import SurgeryError
-from mlsurgery.graph import LayerGraph, weight_params
+from mlsurgery.network import LayerGraph, weight_params
 from mlsurgery.io import load_spec, serialize_spec
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers

@@ -5,7 +5,7 @@ import pytest
 from conftest import FIXTURES, SHARED_MODELS
 from mlsurgery._proto import model_pb2
 from mlsurgery.errors import ModelLoadError, SurgeryError, UsageError
-from mlsurgery.graph import LayerGraph, pipeline_stages
+from mlsurgery.network import LayerGraph, pipeline_stages
 from mlsurgery.io import load_spec
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.split import split_network

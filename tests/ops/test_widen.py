@@ -7,7 +7,7 @@ from coremltools.models.neural_network import NeuralNetworkBuilder
 
 from conftest import FIXTURES, SHARED_MODELS
 from mlsurgery.errors import SurgeryError, UsageError
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.io import load_spec, serialize_spec
 from mlsurgery.ops.make_updatable import make_updatable
 from mlsurgery.ops.widen import PRESERVE_BIAS, widen_classifier

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from mlsurgery.graph import LayerGraph
+from mlsurgery.network import LayerGraph
 from mlsurgery.io import load_spec
 from mlsurgery.picture import write_picture
 from updatable_models import updatable_models  # noqa: F401 (a pytest fixture)

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from conftest import FIXTURES, SHARED_MODELS
-from mlsurgery.graph import LayerGraph, find_networks
+from mlsurgery.network import LayerGraph, find_networks
 from mlsurgery.io import load_spec
 from mlsurgery.picture import render_picture
 from updatable_models import updatable_models  # noqa: F401 (a pytest fixture)

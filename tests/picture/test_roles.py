@@ -4,7 +4,7 @@ upsample, … stop gradients; softmax passes them only into a cross-entropy loss
 import pytest
 
 from conftest import FIXTURES, SHARED_MODELS
-from mlsurgery.graph import LayerGraph, find_networks
+from mlsurgery.network import LayerGraph, find_networks
 from mlsurgery.io import load_spec
 from mlsurgery.picture.roles import FOLD_MAX, FOLD_MIN, fold_runs, network_roles
 from updatable_models import updatable_models  # noqa: F401 (a pytest fixture)

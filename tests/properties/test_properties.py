@@ -16,7 +16,7 @@ from mlsurgery.ops.precision import convert_fp16_to_fp32, dequantize_layers
 from mlsurgery.ops.inits import REINIT_INITS, WIDEN_INITS
 from mlsurgery.ops.reinit import reinit_layers
 from mlsurgery.ops.widen import widen_classifier
-from mlsurgery.summary import summarize
+from mlsurgery.inspection import summarize
 from mlsurgery.validate import validate_spec
 
 from properties.strategies import layer_names, mutated_specs, network, network_specs
@@ -140,7 +140,7 @@ def test_every_operation_on_a_valid_spec_gives_a_valid_spec_or_refuses(spec, dat
 
 @given(mutated_specs(), st.data())
 def test_every_operation_on_a_mutated_spec_is_written_only_if_valid(tmp_path_factory, spec, data):
-    from mlsurgery.api import save_if_valid
+    from mlsurgery.jobs import save_if_valid
     from mlsurgery.ops.changes import Changes
 
     kind, operation = _operation(data.draw, spec)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mlsurgery.graph import pipeline_stages
+from mlsurgery.network import pipeline_stages
 from mlsurgery.io import load_spec
 from mlsurgery.rules import interface
 from mlsurgery.rules.base import ERROR

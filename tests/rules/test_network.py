@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mlsurgery._proto import nn_pb2
-from mlsurgery.graph import find_networks
+from mlsurgery.network import find_networks
 from mlsurgery import coreml, shapes
 from mlsurgery.shapes import ranges
 from mlsurgery.io import load_spec

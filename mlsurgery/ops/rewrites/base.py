@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from ...graph import LayerGraph, trainable_network
-from ...ndshapes import Shape, blob_shapes
+from ...network import LayerGraph, trainable_network
+from ...shapes.nd import Shape, blob_shapes
 from ..changes import Changes
 
 # Layers that only regroup the elements of their single input, in row-major order, without changing any value.

@@ -13,7 +13,7 @@ flatten keeps rank 4, so the layers after it run on the lifted ``[N, K, 1, 1]`` 
 from __future__ import annotations
 
 from ...coreml import UPDATABLE_LAYER_KINDS
-from ...graph import ancestors
+from ...network import ancestors
 from ..changes import Changes
 from .base import REGROUPING_KINDS, Match, NetworkFacts, Rewrite
 from .lift import apply_lift, plan_lift, regrouping_chain, role

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ...graph import Layer
+from ...network import Layer
 from ..changes import Changes
 from .base import REGROUPING_KINDS, NetworkFacts, names_in_use, unique_name
 

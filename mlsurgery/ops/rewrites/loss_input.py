@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...backprop import loss_nodes
 from ...coreml import LossKind
-from ...ndshapes import feature_shape
+from ...shapes.nd import feature_shape
 from ..changes import Changes
 from .base import Match, NetworkFacts, Rewrite
 

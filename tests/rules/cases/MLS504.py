@@ -2,7 +2,7 @@
 
 from mlsurgery.ops.loss import set_loss
 from mlsurgery.ops.mark_updatable import mark_updatable
-from mlsurgery.ops.training import OptimizerSettings, set_optimizer, set_epochs, EpochSettings
+from mlsurgery.ops.update_parameters import OptimizerSettings, set_optimizer, set_epochs, EpochSettings
 from rules import converted_specs as c
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES
-from mlsurgery.graph import trainable_network
+from mlsurgery.network import trainable_network
 from mlsurgery.io import load_spec
-from mlsurgery.ndshapes import blob_shapes, feature_shape
+from mlsurgery.shapes.nd import blob_shapes, feature_shape
 from pytorch_models import MODELS, converted, torch_output
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from .coreml import exact_rank_arrays, rank4_images
+from ..coreml import exact_rank_arrays, rank4_images
 
 Shape = tuple[int, ...]
 

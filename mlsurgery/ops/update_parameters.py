@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..coreml import (DEFAULT_BATCH, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPOCHS, DEFAULT_EPS, DEFAULT_LEARNING_RATE,
                       DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, OptimizerKind)
 from ..errors import UsageError
-from ..graph import trainable_network
+from ..network import trainable_network
 from .changes import Changes
 
 UNIT_RANGE = (0.0, 1.0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidModelError, UsageError
-from .graph import trainable_network
+from .network import trainable_network
 from .io import check_output_path, load_spec, save_spec
 from .ops.changes import Changes
 from .ops.make_updatable import make_updatable
@@ -154,7 +154,7 @@ def split_file(model, output, at: str, *, layers: list[str] | None = None, force
 
 def _softmax_output(spec) -> str | None:
     """The single output of a non-classifier trainable network when a softmax computes it."""
-    from .graph import LayerGraph
+    from .network import LayerGraph
 
     graph = LayerGraph.trainable(spec)
     outputs = graph.output_names

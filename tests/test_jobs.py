@@ -1,11 +1,12 @@
-"""mlsurgery.api.run_job: load → operations → validate → save, refusing before any work what cannot be written."""
+"""mlsurgery.jobs.run_job: load → operations → validate → save, refusing before any work what cannot be
+written."""
 
 import functools
 
 import pytest
 
 from conftest import FIXTURES
-from mlsurgery.api import run_job
+from mlsurgery.jobs import run_job
 from mlsurgery.errors import InvalidModelError, ModelLoadError, UsageError
 from mlsurgery.io import load_spec
 from mlsurgery.ops.changes import Changes

@@ -10,7 +10,7 @@ from .coreml import (GLM_LOGIT, GLM_ONE_VS_REST, GLM_PROBIT, GLM_REFERENCE_CLASS
                      pipeline_message, read_update_parameters)
 from .glm import equivalence
 from ._proto import enum_name
-from .graph import LayerGraph, find_networks, pipeline_stages
+from .network import LayerGraph, find_networks, pipeline_stages
 
 
 def feature_type(feature_type_message) -> dict:

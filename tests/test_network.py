@@ -4,7 +4,7 @@ import pytest
 
 from conftest import FIXTURES, SHARED_MODELS
 from mlsurgery.errors import ModelLoadError, UsageError
-from mlsurgery.graph import LayerGraph, find_networks, trainable_network
+from mlsurgery.network import LayerGraph, find_networks, trainable_network
 from mlsurgery.io import load_spec
 
 
@@ -74,7 +74,7 @@ def test_weight_walk_over_a_custom_layer_skips_its_scalar_map_and_strings():
 
 def test_message_fields_lists_map_values_that_are_messages_and_nothing_scalar():
     from mlsurgery._proto import model_pb2, nn_pb2
-    from mlsurgery.graph import message_fields, weight_params
+    from mlsurgery.network import message_fields, weight_params
 
     custom = nn_pb2().CustomLayerParams(className="X", description="d")
     custom.parameters["alpha"].doubleValue = 0.5
