@@ -70,12 +70,12 @@ def _child(package: str, output: str) -> None:
     import coremltools  # noqa: F401  (its import is a phase of its own: seconds)
 
     times["import coremltools"] = time.perf_counter() - start
-    from mlsurgery.io import save_spec
+    from mlsurgery.io import load_package, save_spec
     from mlsurgery.mlprogram.convert import to_neural_network
-    from mlsurgery.mlprogram.package import read_package
 
     mark = time.perf_counter()
-    spec, weights = read_package(package)
+    loaded = load_package(package)
+    spec, weights = loaded.spec, loaded.weights_dir
     times["read package"] = time.perf_counter() - mark
     mark = time.perf_counter()
     conversion = to_neural_network(spec, weights, source=package)

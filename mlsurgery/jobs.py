@@ -42,15 +42,7 @@ def open_model(path, *, stored_weights: bool = False) -> OpenedModel:
     (``mlsurgery.mlprogram.convert``, the only path that imports coremltools), saying so in ``conversion``.
     ``stored_weights``: large weight fields stay in the file until the save (``mlsurgery.io.open_spec``)."""
     path = Path(path)
-    spec, weights_dir = None, None
-    if path.is_dir():  # a package holds its ML Program's weights beside the spec; load_package finds them
-        from .package import is_package
-
-        if is_package(path):
-            loaded = load_package(path, stored_weights=stored_weights)
-            spec, weights_dir = loaded.spec, loaded.weights_dir
-    if spec is None:
-        spec = open_spec(path) if stored_weights else load_spec(path)
+    spec, weights_dir = _read_model(path, stored_weights=stored_weights)
     if spec.WhichOneof("Type") != "mlProgram":
         return OpenedModel(spec)
     from .mlprogram.convert import to_neural_network
@@ -59,6 +51,43 @@ def open_model(path, *, stored_weights: bool = False) -> OpenedModel:
     details = "; ".join(converted.notes)
     return OpenedModel(converted.spec, f"{path}: ML Program converted to a NeuralNetwork"
                                        f"{f' ({details})' if details else ''}")
+
+
+def _read_model(path: Path, *, stored_weights: bool = False):
+    """(spec, weights folder of an ML Program package or None) of an ``.mlmodel`` file or ``.mlpackage`` folder."""
+    if path.is_dir():  # a package holds its ML Program's weights beside the spec; load_package finds them
+        from .package import is_package
+
+        if is_package(path):
+            loaded = load_package(path, stored_weights=stored_weights)
+            return loaded.spec, loaded.weights_dir
+    return (open_spec(path) if stored_weights else load_spec(path)), None
+
+
+def convert_file(model, output, *, keep_fp16: bool = False, force: bool = False, dry_run: bool = False,
+                 in_place: bool = False):
+    """``mlsurgery convert``: the ML Program at ``model`` (``.mlpackage``, or an ``.mlmodel`` holding one) as a
+    NeuralNetwork (``mlsurgery.mlprogram.convert.to_neural_network``), validated and written to ``output``.
+
+    Returns (Conversion, SurgeryResult); anything that cannot be converted is refused in one line (exit 2).
+    """
+    from .mlprogram.convert import to_neural_network
+
+    conversions = []
+
+    def load(path):
+        spec, weights_dir = _read_model(Path(path))
+        conversions.append(to_neural_network(spec, weights_dir, source=str(path), keep_fp16=keep_fp16))
+        return conversions[-1].spec
+
+    def record_notes(spec) -> Changes:
+        changes = Changes("convert")
+        for note in conversions[-1].notes:
+            changes.add("model", note)
+        return changes
+
+    saved = run_job(model, record_notes, output, load=load, force=force, dry_run=dry_run, in_place=in_place)
+    return conversions[-1], saved
 
 
 def open_network_model(path, *, allow_glm_head: bool = False) -> OpenedModel:

@@ -148,10 +148,7 @@ def test_a_broken_package_is_refused_in_one_line_and_nothing_is_written(program,
     damage(package)
     with pytest.raises(ModelLoadError, match=BROKEN[damage]):
         load_spec(package)
-    writing = [("make-updatable", "--layers", "auto", "--fix")]
-    # convert reads packages with its own reader (mlsurgery/mlprogram/package.py), which does not check versions.
-    if _has_convert() and damage not in (_break_newer_format, _break_format_not_a_version):
-        writing.append(("convert",))
+    writing = [("make-updatable", "--layers", "auto", "--fix"), ("convert",)]
     for command in [("inspect",), *writing]:
         output = tmp_path / "out.mlmodel"
         result = run_cli(*command, package, *(["-o", output] if command in writing else []))
@@ -162,10 +159,6 @@ def test_a_broken_package_is_refused_in_one_line_and_nothing_is_written(program,
     assert validated.exit_code == 2 and "Traceback" not in validated.stdout + validated.stderr
 
 
-def _has_convert() -> bool:
-    from mlsurgery.cli import COMMANDS
-
-    return any(name == "convert" for name, _, _ in COMMANDS)
 
 
 @pytest.mark.parametrize("name", ["Model.mlpackage.zip", "Model.mlpackage", "download.zip"])

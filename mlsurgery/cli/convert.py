@@ -18,37 +18,23 @@ def convert_command(model, keep_fp16, output, in_place, force, dry_run, output_f
     preprocessing; fp16 and compressed (palettized, quantized, sparse) weights become fp32. An op with no
     NeuralNetwork layer, a stateful model or several functions is refused (exit 2), naming the op.
     """
-    from ..jobs import run_job
-    from ..mlprogram.package import load_and_convert
-    from ..ops.changes import Changes
+    from ..jobs import convert_file
     from .options import report_job
 
     output = output or _default_output(model)
-    conversions = []
-
-    def load(path):
-        conversions.append(load_and_convert(path, keep_fp16=keep_fp16))
-        return conversions[-1].spec
-
-    def record_notes(spec) -> Changes:
-        changes = Changes("convert")
-        for note in conversions[-1].notes:
-            changes.add("model", note)
-        return changes
 
     def job():
-        return run_job(model, record_notes, output, load=load, force=force, dry_run=dry_run, in_place=in_place)
+        return convert_file(model, output, keep_fp16=keep_fp16, force=force, dry_run=dry_run, in_place=in_place)
 
     if output_format == "text":
-        report_job(job, dry_run=dry_run)
+        report_job(lambda: job()[1], dry_run=dry_run)
         return EXIT_OK
     from ..report import print_json
 
-    result = job()
+    conversion, result = job()
     print_json({"path": model, "written": str(result.written) if result.written else None,
-                "valid": result.report.valid, "type": conversions[-1].spec.WhichOneof("Type"),
-                "specification_version": conversions[-1].spec.specificationVersion,
-                "notes": conversions[-1].notes})
+                "valid": result.report.valid, "type": conversion.spec.WhichOneof("Type"),
+                "specification_version": conversion.spec.specificationVersion, "notes": conversion.notes})
     return EXIT_OK
 
 

@@ -54,3 +54,11 @@ def assert_close(have, want, *, fp16: bool) -> None:
         np.testing.assert_allclose(have, want, atol=tolerance, rtol=0)
     else:
         np.testing.assert_allclose(have, want, atol=1e-4, rtol=0)
+
+
+def read_package(path: Path):
+    """(root spec, weights folder) of a package, read as every command reads it (``mlsurgery.io.load_package``)."""
+    from mlsurgery.io import load_package
+
+    loaded = load_package(path)
+    return loaded.spec, loaded.weights_dir

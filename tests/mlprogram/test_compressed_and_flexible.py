@@ -12,11 +12,11 @@ import warnings
 import numpy as np
 import pytest
 
-from mlpackages import assert_close, save_package, torch, torch_outputs
+from mlpackages import assert_close, read_package, save_package, torch, torch_outputs
 from zoo import ResidualCNN
 
 from mlsurgery.mlprogram.convert import to_neural_network
-from mlsurgery.mlprogram.package import read_package
+
 
 nn = torch.nn
 

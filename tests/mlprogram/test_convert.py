@@ -10,12 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlpackages import assert_close, save_package, torch, torch_outputs
+from mlpackages import assert_close, read_package, save_package, torch, torch_outputs
 from zoo import CASES
 
 from mlsurgery._proto import feature_types_pb2
 from mlsurgery.mlprogram.convert import Conversion, to_neural_network
-from mlsurgery.mlprogram.package import read_package
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlpackages import save_package, save_program, torch
+from mlpackages import read_package, save_package, save_program, torch
 
 from mlsurgery.errors import ConversionError, EXIT_USAGE
 from mlsurgery.mlprogram.convert import to_neural_network, unconvertible_ops, why_not_convertible
-from mlsurgery.mlprogram.package import read_package
+
 
 nn = torch.nn
 
@@ -40,16 +40,15 @@ def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("refused")
 
 
-def _refusal(path, *, found_before_conversion: bool = True) -> str:
-    """The one-line refusal of ``path``; ``why_not_convertible`` (inspect's verdict) says the same up front,
-    except for what only reading the weights shows."""
+def _refusal(path) -> str:
+    """The one-line refusal of ``path``; ``why_not_convertible`` (inspect's verdict) says the same up front."""
     package, weights = read_package(path)
     with pytest.raises(ConversionError) as refused:
         to_neural_network(package, weights, source=str(path))
     message = str(refused.value)
     assert "\n" not in message and message.startswith(str(path))
     assert refused.value.exit_code == EXIT_USAGE
-    assert why_not_convertible(package, str(path)) == (message if found_before_conversion else None)
+    assert why_not_convertible(package, str(path)) == message
     return message
 
 
@@ -144,10 +143,13 @@ def test_unreadable_weights_are_one_line(folder, tmp_path, damage):
     if not source.exists():
         save_package(nn.Linear(16, 8), [torch.randn(1, 16)], [ct.TensorType(name="x", shape=(1, 16))], source)
     path = shutil.copytree(source, tmp_path / "damaged.mlpackage")
+    package, weights = read_package(path)  # read while whole: the damage then reaches the converter itself
     weight_file = path / "Data" / "com.apple.CoreML" / "weights" / "weight.bin"
     if damage == "truncated":
         weight_file.write_bytes(weight_file.read_bytes()[:100])
     else:
         weight_file.unlink()
-    message = _refusal(path, found_before_conversion=False)
-    assert "cannot read this ML Program" in message
+    with pytest.raises(ConversionError) as refused:
+        to_neural_network(package, weights, source=str(path))
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith(str(path)) and "cannot read this ML Program" in message
