@@ -10,9 +10,10 @@ so here it always can.
 from __future__ import annotations
 
 from ..network import LayerGraph, trainable_network
-from ..ops.rewrites.base import NetworkFacts
-from ..ops.rewrites.lift import apply_lift, plan_lift
-from ..ops.rewrites.softmax_nd import find as find_softmax_nd
+from ..ops.rewrites.lift import apply_lift
+from ..rewrite_matches.base import NetworkFacts
+from ..rewrite_matches.lift import plan_lift
+from ..rewrite_matches.softmax_nd import find as find_softmax_nd
 
 
 class _ProgramShapes(NetworkFacts):

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from ..errors import MLSurgeryError, UsageError
 from ..changes import Changes
-from .rewrites import REWRITE_CODES, Match, NetworkFacts, find_matches, rewrite
+from ..rewrite_matches import REWRITE_CODES, Match, NetworkFacts, find_matches
+from .rewrites import rewrite
 
 TOLERANCE = 1e-5
 

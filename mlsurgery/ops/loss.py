@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..coreml import REGROUPING_KINDS, LossKind, exact_rank_arrays
 from ..errors import SurgeryError, UsageError
 from ..network import LayerGraph, pipeline_stages, trainable_network
+from ..rewrite_matches.base import before_trailing_regrouping
 from .changes import Changes
-from .rewrites.base import before_trailing_regrouping
 
 DEFAULT_LOSS_NAME = "lossLayer"
 
@@ -67,7 +67,7 @@ def _is_class_vector(graph: LayerGraph, blob: str) -> bool:
 
 def fix_hint(graph: LayerGraph) -> str:
     """``; --fix …`` naming the rewrites that would let gradients reach further back, or '' when there are none."""
-    from .rewrites import NetworkFacts, find_matches
+    from ..rewrite_matches import NetworkFacts, find_matches
 
     fixable = [match for match in find_matches(NetworkFacts(graph)) if match.fixable]
     if not fixable:

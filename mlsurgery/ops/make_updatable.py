@@ -12,12 +12,12 @@ from ..backprop import blocking_layer, trainable_frontier
 from ..coreml import UPDATABLE_LAYER_KINDS, LossKind
 from ..errors import InvalidModelError, MLSurgeryError, SurgeryError, UsageError
 from ..network import LayerGraph, ancestors
+from ..rewrite_matches.base import TRAINABLE_AFTER_FIX
 from .changes import Changes
 from .glm_head import glm_head_stage_path, replace_glm_head
 from .loss import PER_PIXEL_SOFTMAX_NOTE, fix_hint, per_pixel_softmax, resolve_loss, set_loss
 from .mark_updatable import mark_updatable
 from .precision import convert_fp16_to_fp32, dequantize_layers, fp16_layers, quantized_layers
-from .rewrites.base import TRAINABLE_AFTER_FIX
 from .update_parameters import EpochSettings, OptimizerSettings, set_epochs, set_optimizer, set_shuffle
 
 AUTO = "auto"
@@ -127,11 +127,11 @@ def _fix_for(spec, layers: list[str], loss, loss_input: str | None, prove):
     import copy
 
     from .fix import Proof, fix
-    from .rewrites import loss_input as loss_input_rewrite
+    from ..rewrite_matches import loss_input as loss_input_matches
 
     def wanted(facts, match) -> bool:
         graph = facts.graph
-        if match.code == loss_input_rewrite.CODE or not graph.has_layer(match.layer):
+        if match.code == loss_input_matches.CODE or not graph.has_layer(match.layer):
             return False
         # A classifier's outputs are not layer blobs: its probabilities blob is where the loss attaches.
         anchor_blobs = [loss_input] if loss_input else [*graph.output_names, graph.probabilities_blob()]
@@ -164,7 +164,7 @@ def _blockers_fixable(spec, loss, loss_input) -> bool:
     """Whether some layer that stops the gradients from the (default) loss has a fixable rewrite; when none has,
     rewriting layers behind them cannot change what trains, and the preview (slow on large models) is skipped.
     A loss that cannot be resolved yet (e.g. a per-pixel softmax) says yes: the rewrites may be what it needs."""
-    from .rewrites import NetworkFacts, find_matches
+    from ..rewrite_matches import NetworkFacts, find_matches
 
     graph = LayerGraph.trainable(spec)
     try:
@@ -395,7 +395,7 @@ def _blocked_hint(graph: LayerGraph, kind: LossKind, loss_input: str, blocker=No
 
 def _unfixable_hint(graph: LayerGraph, kind: LossKind, loss_input: str) -> str:
     """``; --fix cannot rewrite …: why`` for the layer that stops the gradients, when a rewrite knows it."""
-    from .rewrites import NetworkFacts, find_matches
+    from ..rewrite_matches import NetworkFacts, find_matches
 
     blocker = _first_blocker(graph, kind, loss_input)
     if blocker is None:

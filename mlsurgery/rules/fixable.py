@@ -3,7 +3,7 @@ it (MLS5xx, severity "info").
 
 Core ML accepts these networks; they only keep gradients from reaching the layers a user wants to train, or keep
 a cross-entropy loss from finding its softmax. Each rule reports the matches of one rewrite in
-``mlsurgery.ops.rewrites`` (rules only report; ``mlsurgery fix --only CODE`` applies), and says why when the
+``mlsurgery.rewrite_matches`` (rules only report; ``mlsurgery fix --only CODE`` applies), and says why when the
 rewrite cannot apply. Upstream facts: the layer semantics in mlmodel/format/NeuralNetwork.proto, and the layer
 kinds Core ML backpropagates through (UpdatableNeuralNetworkValidator.cpp, NeuralNetworkValidatorGraph.hpp).
 """
@@ -142,7 +142,7 @@ _BY_CODE = {rule.code: rule for rule in RULES}
 def check_fixable(spec, where: str = "") -> list[Finding]:
     """One finding per match of each rewrite in an NN-kind ``spec``: fixable, or why not."""
     from ..network import LayerGraph
-    from ..ops.rewrites import NetworkFacts, find_matches
+    from ..rewrite_matches import NetworkFacts, find_matches
 
     facts = NetworkFacts(LayerGraph(NetworkLocation(spec, spec.WhichOneof("Type"))))
     findings = []

@@ -12,7 +12,7 @@ from mlsurgery.network import trainable_network
 from mlsurgery.io import load_spec
 from mlsurgery.engine.proof import prove_with_engine
 from mlsurgery.ops.fix import fix, parse_codes
-from mlsurgery.ops.rewrites import NetworkFacts, find_matches
+from mlsurgery.rewrite_matches import NetworkFacts, find_matches
 from mlsurgery.validate import validate_spec
 
 

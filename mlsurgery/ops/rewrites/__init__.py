@@ -1,28 +1,23 @@
 """Rewrites that make converter output trainable, as an explicit registry (``REWRITES``, in the order ``fix``
-applies them). Each has its own module with ``find(facts) -> [Match]`` and ``apply(spec, match) -> Changes``;
-the validation rules of ``rules/fixable.py`` report the matches, ``ops.fix`` applies them after proving that
-predictions do not change.
+applies them, which ``mlsurgery.rewrite_matches.FINDERS`` fixes). Each has its own module with
+``apply(spec, match) -> Changes``, paired with its matcher ``find(facts) -> [Match]`` from
+``mlsurgery.rewrite_matches``; the validation rules of ``rules/fixable.py`` report the matches, ``ops.fix``
+applies them after proving that predictions do not change.
 """
 
 from __future__ import annotations
 
+from ...rewrite_matches import FINDERS
 from . import affine, batched_matmul, clip, constant, flatten, identity, loss_input, reduce, softmax_nd, upsample
-from .base import Match, NetworkFacts, Rewrite
+from .base import Rewrite
 
-REWRITES: list[Rewrite] = [identity.REWRITE, batched_matmul.REWRITE, softmax_nd.REWRITE, flatten.REWRITE,
-                           loss_input.REWRITE, affine.REWRITE, constant.REWRITE, reduce.REWRITE, upsample.REWRITE,
-                           clip.REWRITE]
-REWRITE_CODES = [rewrite.code for rewrite in REWRITES]
+_BY_CODE = {module.REWRITE.code: module.REWRITE for module in (
+    affine, batched_matmul, clip, constant, flatten, identity, loss_input, reduce, softmax_nd, upsample)}
+REWRITES: list[Rewrite] = [_BY_CODE[code] for code in FINDERS]
 
 
 def rewrite(code: str) -> Rewrite:
-    return next(candidate for candidate in REWRITES if candidate.code == code)
+    return _BY_CODE[code]
 
 
-def find_matches(facts: NetworkFacts, codes: list[str] | None = None) -> list[Match]:
-    """Every match of every rewrite (or of those with ``codes``), in registry order."""
-    return [match for candidate in REWRITES if codes is None or candidate.code in codes
-            for match in candidate.find(facts)]
-
-
-__all__ = ["REWRITES", "REWRITE_CODES", "Match", "NetworkFacts", "Rewrite", "find_matches", "rewrite"]
+__all__ = ["REWRITES", "Rewrite", "rewrite"]

@@ -12,79 +12,11 @@ affine), quantized parameters, and inputs whose channel count cannot be inferred
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...changes import Changes
 from ...edit import replace_layer
-from ...weights import float_values
-from .base import Match, NetworkFacts, Rewrite, channels_of, diagonal_weights, frozen_convolution, trains_upstream
-
-CODE = "MLS505"
-KINDS = ("scale", "bias", "activation")
-
-
-def _channel_vector(values: np.ndarray, shape, channels: int) -> np.ndarray | None:
-    """The per-channel values of a ``scale``/``bias`` parameter of ``shape``, or None when they vary over H, W."""
-    dims = [int(d) for d in shape]
-    if dims in ([1], [1, 1, 1]):
-        return np.full(channels, values[0], np.float32)
-    if dims in ([channels], [channels, 1, 1]):
-        return values.astype(np.float32)
-    return None
-
-
-def _affine(layer, channels: int):
-    """``(scale[C], bias[C] or None)``, or a string saying why the layer is not a channel affine."""
-    params = layer.params
-    try:
-        if layer.kind == "scale":
-            scale = _channel_vector(float_values(params.scale), params.shapeScale, channels)
-            bias = (_channel_vector(float_values(params.bias), params.shapeBias, channels) if params.hasBias
-                    else None)
-            if scale is None or (params.hasBias and bias is None):
-                return (f"its scale {list(params.shapeScale)} or bias {list(params.shapeBias)} varies over H and W, "
-                        "which a 1 × 1 convolution cannot compute")
-            return scale, bias
-        if layer.kind == "bias":
-            bias = _channel_vector(float_values(params.bias), params.shape, channels)
-            if bias is None:
-                return f"its bias of shape {list(params.shape)} varies over H and W"
-            return np.ones(channels, np.float32), bias
-    except ValueError:
-        return "its parameters are quantized (dequantize them first)"
-    linear = params.linear
-    return np.full(channels, linear.alpha, np.float32), np.full(channels, linear.beta, np.float32)
-
-
-def _is_candidate(layer) -> bool:
-    if layer.kind == "activation":
-        linear = layer.params.linear if layer.activation == "linear" else None
-        # alpha 1, beta 0 is an identity: MLS503 removes it.
-        return linear is not None and (linear.alpha != 1.0 or linear.beta != 0.0)
-    return layer.kind in ("scale", "bias")
-
-
-def find(facts: NetworkFacts) -> list[Match]:
-    matches = []
-    for layer in facts.graph.layers:
-        if not _is_candidate(layer) or len(layer.inputs) != 1 or len(layer.outputs) != 1:
-            continue
-        if not trains_upstream(facts.graph, layer):
-            continue  # nothing before it could train, so its blocking costs nothing
-        channels, why = channels_of(facts, layer.inputs[0])
-        if channels is None and layer.kind == "scale" and list(layer.params.shapeScale) not in ([1], [1, 1, 1]):
-            channels = int(layer.params.shapeScale[0])  # a per-channel scale names the channel count itself
-        if channels is None:
-            matches.append(Match(CODE, layer.name, False, why))
-            continue
-        affine = _affine(layer, channels)
-        if isinstance(affine, str):
-            matches.append(Match(CODE, layer.name, False, affine))
-            continue
-        matches.append(Match(CODE, layer.name, True, f"this {layer.type_label} multiplies and shifts each of the "
-                             f"{channels} channels, and stops gradients: a frozen 1 × 1 convolution computes the "
-                             "same and passes them"))
-    return matches
+from ...rewrite_matches.affine import CODE, channel_affine, find
+from ...rewrite_matches.base import Match, NetworkFacts, channels_of
+from .base import Rewrite, diagonal_weights, frozen_convolution
 
 
 def apply(spec, match: Match) -> Changes:
@@ -93,7 +25,7 @@ def apply(spec, match: Match) -> Changes:
     channels, _ = channels_of(facts, layer.inputs[0])
     if channels is None:
         channels = int(layer.params.shapeScale[0])
-    scale, bias = _affine(layer, channels)
+    scale, bias = channel_affine(layer, channels)
     convolution = frozen_convolution(layer.proto, layer.name, diagonal_weights(scale, channels), bias,
                                      layer.inputs[0], layer.outputs[0])
     changes = Changes("affine → frozen convolution")

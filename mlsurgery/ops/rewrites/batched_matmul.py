@@ -12,34 +12,9 @@ from __future__ import annotations
 
 from ...changes import Changes
 from ...edit import replace_layer
-from .base import Match, NetworkFacts, Rewrite
-
-CODE = "MLS501"
-
-
-def find(facts: NetworkFacts) -> list[Match]:
-    matches = []
-    for layer in facts.graph.layers:
-        if layer.kind != "batchedMatmul":
-            continue
-        params = layer.params
-        shape = facts.shape(layer.inputs[0]) if layer.inputs else None
-        if len(layer.inputs) != 1:
-            reason = "it multiplies two inputs; only a product with a constant weight is a dense layer"
-        elif params.int8DynamicQuantize:
-            reason = "it quantises its input to int8 at run time, which innerProduct training cannot do"
-        elif shape is None:
-            reason = "the shape of its input cannot be inferred"
-        elif len(shape) > 3:
-            reason = (f"its input has rank {len(shape)}; innerProduct flattens the last three axes of a rank-4/5 "
-                      "input instead of multiplying the last one")
-        else:
-            matches.append(Match(CODE, layer.name, True, f"a constant {params.weightMatrixFirstDimension}×"
-                                 f"{params.weightMatrixSecondDimension} weight on a rank-{len(shape)} input: "
-                                 "replace it by innerProduct with the same weights"))
-            continue
-        matches.append(Match(CODE, layer.name, False, reason))
-    return matches
+from ...rewrite_matches.base import Match, NetworkFacts
+from ...rewrite_matches.batched_matmul import CODE, find
+from .base import Rewrite
 
 
 def apply(spec, match: Match) -> Changes:

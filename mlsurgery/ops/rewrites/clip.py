@@ -21,47 +21,16 @@ import numpy as np
 
 from ...changes import Changes
 from ...edit import free_name, insert_layers, names_in_use, replace_layer
-from .base import Match, NetworkFacts, Rewrite, channels_of, diagonal_weights, frozen_convolution, trains_upstream
-
-CODE = "MLS509"
-_THRESHOLD = 7  # UnaryFunctionLayerParams.Operation.THRESHOLD
-
-
-def _steps(layer) -> list[tuple[float, float]] | None:
-    """The (scale, bias) of each convolution, ReLUs between them; None when the layer is not a clip."""
-    params = layer.params
-    if layer.kind == "clip":
-        low, high = float(params.minVal), float(params.maxVal)
-        return [(1.0, -low), (-1.0, high - low), (-1.0, high)]
-    if layer.kind == "unary" and params.type == _THRESHOLD:
-        scale, alpha = float(params.scale or 1.0), float(params.alpha)
-        return [(scale, float(params.shift) - alpha), (1.0, alpha)]
-    return None
-
-
-def find(facts: NetworkFacts) -> list[Match]:
-    matches = []
-    for layer in facts.graph.layers:
-        steps = _steps(layer) if layer.kind in ("clip", "unary") else None
-        if steps is None or len(layer.inputs) != 1 or len(layer.outputs) != 1:
-            continue
-        if not trains_upstream(facts.graph, layer):
-            continue
-        channels, why = channels_of(facts, layer.inputs[0])
-        if channels is None:
-            matches.append(Match(CODE, layer.name, False, why))
-            continue
-        what = "clips" if layer.kind == "clip" else "thresholds (a ReLU6 part)"
-        matches.append(Match(CODE, layer.name, True, f"this {layer.type_label} {what} and stops gradients: frozen "
-                             "1 × 1 convolutions around ReLUs compute the same and pass them"))
-    return matches
+from ...rewrite_matches.base import Match, NetworkFacts, channels_of
+from ...rewrite_matches.clip import CODE, find, relu_steps
+from .base import Rewrite, diagonal_weights, frozen_convolution
 
 
 def apply(spec, match: Match) -> Changes:
     facts = NetworkFacts.of_spec(spec)
     layer = facts.graph.layer(match.layer)
     channels, _ = channels_of(facts, layer.inputs[0])
-    steps = _steps(layer)
+    steps = relu_steps(layer)
     taken = names_in_use(facts.graph.network) | {f.name for f in facts.graph.model.description.output}
     source, inserted = layer.inputs[0], []
     for position, (scale, bias) in enumerate(steps[:-1]):

@@ -9,43 +9,13 @@ before is a softmax output. Prediction is untouched: the loss is not part of the
 
 from __future__ import annotations
 
-from ...backprop import loss_nodes
-from ...coreml import REGROUPING_KINDS, LossKind
-from ...shapes.nd import feature_shape
 from ...changes import Changes
+from ...coreml import LossKind
 from ...edit import set_loss_input
-from .base import Match, NetworkFacts, Rewrite, before_trailing_regrouping
-
-CODE = "MLS504"
-
-
-def _source_before_chain(facts: NetworkFacts, blob: str | None):
-    """The blob the reshape-like layers writing ``blob`` start from, when a layer writes it; else None."""
-    if not blob or blob not in facts.graph.blob_producer:
-        return None
-    source = before_trailing_regrouping(facts.graph, blob)
-    return source if source != blob else None
-
-
-def find(facts: NetworkFacts) -> list[Match]:
-    matches = []
-    for loss in loss_nodes(facts.graph.network):
-        if loss.kind is None:
-            continue
-        producer = facts.graph.blob_producer.get(loss.input)
-        if producer is None or producer.kind not in REGROUPING_KINDS:
-            continue
-        source = _source_before_chain(facts, loss.input)
-        if source is None:
-            matches.append(Match(CODE, loss.name, False, f"the loss reads {loss.input!r}, written by "
-                                 f"{producer.type_label} {producer.name!r}, which does not only regroup a blob "
-                                 "another layer writes"))
-        elif loss.kind == LossKind.CROSS_ENTROPY and facts.graph.blob_producer[source].kind != "softmax":
-            matches.append(Match(CODE, loss.name, False, f"the blob before {producer.name!r} is not a softmax output"))
-        else:
-            matches.append(Match(CODE, loss.name, True, f"the loss reads {loss.input!r} after {producer.type_label} "
-                                 f"{producer.name!r}, which stops gradients: read {source!r} instead"))
-    return matches
+from ...shapes.nd import feature_shape
+from ...rewrite_matches.base import Match, NetworkFacts
+from ...rewrite_matches.loss_input import CODE, find, source_before_chain
+from .base import Rewrite
 
 
 def apply(spec, match: Match) -> Changes:
@@ -54,7 +24,7 @@ def apply(spec, match: Match) -> Changes:
     loss = next(loss for loss in network.updateParams.lossLayers if loss.name == match.layer)
     kind = loss.WhichOneof("LossLayerType")
     params = getattr(loss, kind)
-    source = _source_before_chain(facts, params.input)
+    source = source_before_chain(facts, params.input)
     changes = Changes("loss before reshape")
     changes.extend(set_loss_input(spec, loss.name, source))
     if kind == LossKind.MSE.field and facts.shape(source) is not None:

@@ -11,37 +11,11 @@ from __future__ import annotations
 
 from ...changes import Changes
 from ...edit import replace_layer
-from .base import Match, NetworkFacts, Rewrite
-from .lift import apply_lift, plan_lift
-
-CODE = "MLS500"
-
-
-def find(facts: NetworkFacts) -> list[Match]:
-    matches = []
-    for layer in facts.graph.layers:
-        if layer.kind != "softmaxND":
-            continue
-        shape = facts.shape(layer.inputs[0]) if layer.inputs else None
-        if shape is None:
-            matches.append(Match(CODE, layer.name, False, "the shape of its input cannot be inferred, so it is not "
-                                 "known which axis it normalises"))
-            continue
-        rank, axis = len(shape), layer.params.axis % len(shape)
-        if rank >= 4 and axis == rank - 3:
-            matches.append(Match(CODE, layer.name, True, f"it normalises axis {layer.params.axis} of a rank-{rank} "
-                                 "blob, the channel axis softmax normalises: replace it by softmax"))
-        elif rank <= 3 and axis == rank - 1:
-            plan = plan_lift(facts, [layer])
-            if layer.index in plan.members:
-                matches.append(Match(CODE, layer.name, True, f"it normalises the last axis of a rank-{rank} blob: "
-                                     "run it (and the layers feeding it) on rank-4 blobs, as softmax"))
-            else:
-                matches.append(Match(CODE, layer.name, False, "its input blob is written more than once"))
-        else:
-            matches.append(Match(CODE, layer.name, False, f"it normalises axis {layer.params.axis} of a rank-{rank} "
-                                 "blob, but softmax normalises the channel axis (-3): they compute different values"))
-    return matches
+from ...rewrite_matches.base import Match, NetworkFacts
+from ...rewrite_matches.lift import plan_lift
+from ...rewrite_matches.softmax_nd import CODE, find
+from .base import Rewrite
+from .lift import apply_lift
 
 
 def apply(spec, match: Match) -> Changes:

@@ -19,45 +19,15 @@ import numpy as np
 
 from ...changes import Changes
 from ...edit import replace_layer
-from .base import Match, NetworkFacts, Rewrite, channels_of, frozen_convolution, trains_upstream
-
-CODE = "MLS508"
-
-
-def _plan(facts: NetworkFacts, layer):
-    params = layer.params
-    if params.mode != 0:  # NN
-        return ("it upsamples bilinearly, which samples clamped at the border: no transposed convolution "
-                "computes the same values at the edges, so it is not rewritten (attach the loss before it)")
-    if len(params.fractionalScalingFactor):
-        return "it upsamples by fractional factors"
-    factors = [int(f) for f in params.scalingFactor] or [1, 1]
-    channels, why = channels_of(facts, layer.inputs[0])
-    if channels is None:
-        return why
-    return channels, (factors[0], factors[1])
-
-
-def find(facts: NetworkFacts) -> list[Match]:
-    matches = []
-    for layer in facts.graph.layers:
-        if layer.kind != "upsample" or len(layer.inputs) != 1 or not trains_upstream(facts.graph, layer):
-            continue
-        plan = _plan(facts, layer)
-        if isinstance(plan, str):
-            matches.append(Match(CODE, layer.name, False, plan))
-            continue
-        channels, (height, width) = plan
-        matches.append(Match(CODE, layer.name, True, f"this nearest upsample ×{height}×{width} stops gradients: a "
-                             f"frozen {height} × {width} transposed convolution over the {channels} channels "
-                             "computes the same and passes them"))
-    return matches
+from ...rewrite_matches.base import Match, NetworkFacts
+from ...rewrite_matches.upsample import CODE, find, nearest_upsampling
+from .base import Rewrite, frozen_convolution
 
 
 def apply(spec, match: Match) -> Changes:
     facts = NetworkFacts.of_spec(spec)
     layer = facts.graph.layer(match.layer)
-    channels, (height, width) = _plan(facts, layer)
+    channels, (height, width) = nearest_upsampling(facts, layer)
     weights = np.zeros((channels, channels, height, width), np.float32)
     weights[np.arange(channels), np.arange(channels)] = 1.0
     deconvolution = frozen_convolution(layer.proto, layer.name, weights, None, layer.inputs[0], layer.outputs[0],

@@ -14,8 +14,9 @@ from mlsurgery.backprop import trainable_frontier
 from mlsurgery.coreml import LossKind
 from mlsurgery.engine import build_model
 from mlsurgery.network import LayerGraph
-from mlsurgery.ops.rewrites import NetworkFacts, find_matches, rewrite
-from mlsurgery.ops.rewrites.base import before_trailing_regrouping
+from mlsurgery.ops.rewrites import rewrite
+from mlsurgery.rewrite_matches import NetworkFacts, find_matches
+from mlsurgery.rewrite_matches.base import before_trailing_regrouping
 from mlsurgery.validate import validate_spec
 
 from ops.rewrites import cases

@@ -7,7 +7,8 @@ from coremltools.models import datatypes
 from coremltools.models.neural_network import NeuralNetworkBuilder
 
 from mlsurgery.engine import build_model, compare_predictions
-from mlsurgery.ops.rewrites import NetworkFacts, find_matches, rewrite
+from mlsurgery.ops.rewrites import rewrite
+from mlsurgery.rewrite_matches import NetworkFacts, find_matches
 from mlsurgery.validate import validate_spec
 from rules import converted_specs as c
 
