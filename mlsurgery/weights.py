@@ -174,8 +174,8 @@ def _merge_packed(weights, count: int, fill: Fill, chunk: int) -> None:
 
 def _packed_floats(serialized: bytes) -> np.ndarray:
     """The packed ``floatValue`` of a serialized WeightParams, viewed in place (upb always writes it packed)."""
-    for _, field, wire, position in wire_format.fields(serialized):
-        if field == FLOAT_VALUE_FIELD and wire == wire_format.LENGTH_DELIMITED:
+    for _, number, wire, position in wire_format.fields(serialized):
+        if number == FLOAT_VALUE_FIELD and wire == wire_format.LENGTH_DELIMITED:
             length, position = wire_format.read_varint(serialized, position)
             return np.frombuffer(serialized, dtype=FLOAT32_LE, count=length // 4, offset=position)
     return np.empty(0, dtype=np.float32)

@@ -109,9 +109,6 @@ def _marked_layers(graph: LayerGraph) -> list[str]:
     return marked
 
 
-_TRAINABLE_AFTER_FIX = TRAINABLE_AFTER_FIX
-
-
 def _inserted_trainable_kinds(graph: LayerGraph, kinds_before: dict[str, str]) -> frozenset[str]:
     """Layers that a rewrite made (or turned into) a trainable kind, other than a converter's dense layer
     (batchedMatMul → innerProduct, which the user does want trained): the frozen stand-ins for an affine, a
@@ -140,7 +137,7 @@ def _fix_for(spec, layers: list[str], loss, loss_input: str | None, prove):
         if not any(layer is anchor for anchor in anchors) and layer not in ancestors(anchors):
             return False
         if list(layers) == [AUTO]:
-            chosen = [candidate for candidate in graph.layers if candidate.kind in _TRAINABLE_AFTER_FIX]
+            chosen = [candidate for candidate in graph.layers if candidate.kind in TRAINABLE_AFTER_FIX]
         else:
             chosen = [graph.layer(name) for name in layers if graph.has_layer(name)]
         upstream = [layer, *ancestors([layer])]
