@@ -189,7 +189,7 @@ def _classifier_label_output(graph: LayerGraph, loss_input: str):
 
 def _target_shape(graph: LayerGraph, blob: str) -> list[int]:
     """The MSE target's shape: the blob's own shape when it is a model output that declares one, else the shape
-    inferred through the network (``ndshapes``), else a declared output after element-preserving layers."""
+    inferred through the network (``shapes.nd``), else a declared output after element-preserving layers."""
     from ..shapes.nd import feature_shape
 
     outputs = {feature.name: feature for feature in graph.model.description.output}
