@@ -199,7 +199,9 @@ def _prover_for(options: dict) -> None:
         from .engine.proof import prove_with_engine
 
         options.setdefault("prove", prove_with_engine)
-    if options.get("keep_precision"):
+    if options.get("keep_precision") or options.get("fix"):
+        # Splitting off a reduced-precision part and an MSE target past a layer shape propagation does not know
+        # both need a blob's shape, which then only running the network tells.
         options.setdefault("measure", blob_shape_measure())
 
 

@@ -58,8 +58,8 @@ FUNCTIONS = {
     "make-updatable": (make_updatable.make_updatable,
                        {"spec", "optimizer", "epochs", "shuffle", "seed", "fix", "prove", "measure"}),
     "mark-updatable": (mark_updatable.mark_updatable, {"spec"}),
-    # target_description: written by make-updatable --fix for a one-hot target, not a recipe setting.
-    "loss": (loss.set_loss, {"spec", "target_description"}),
+    # target_description: written by make-updatable --fix for a one-hot target; measure: a callable the job passes.
+    "loss": (loss.set_loss, {"spec", "target_description", "measure"}),
     "shuffle": (update_parameters.set_shuffle, {"spec"}),
     "training-inputs": (describe.describe_training_inputs, {"spec"}),
     "metadata": (describe.set_metadata, {"spec"}),

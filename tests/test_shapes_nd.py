@@ -32,3 +32,27 @@ def test_feature_shape_of_rank5_blobs_is_c_h_w_or_c():
     assert feature_shape((1, 1, 1, 1, 100), exact_ranks=False) == [1, 1, 100]
     assert feature_shape((1, 1, 10, 1, 1), exact_ranks=False) == [10]
     assert feature_shape((1, 10), exact_ranks=True) == [1, 10]
+
+
+@pytest.mark.parametrize("sequence_output", [True, False])
+def test_bidirectional_lstm_outputs_follow_the_proto(sequence_output):
+    """NeuralNetwork.proto: a recurrent layer reads [Seq, Batch, C, 1, 1]; output 0 is [Seq, Batch, 2·H, 1, 1] for a
+    biDirectionalLSTM with sequenceOutput ([1, Batch, 2·H, 1, 1] without), each state [1, Batch, H, 1, 1]."""
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+
+    steps, features, hidden = 7, 3, 5
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(steps, 1, features))], [("y", None)],
+                                   disable_rank5_shape_mapping=True)
+    builder.add_expand_dims("to_rank5", "x", "x5", axes=[-1, -2])
+    rng = np.random.default_rng(0)
+
+    def gates(*shape):
+        return [rng.normal(size=shape).astype(np.float32) for _ in range(4)]
+
+    builder.add_bidirlstm("rnn", gates(hidden, hidden), gates(hidden, features), gates(hidden),
+                          gates(hidden, hidden), gates(hidden, features), gates(hidden), hidden, features,
+                          ["x5"], ["y", "hf", "cf", "hb", "cb"], output_all=sequence_output)
+    shapes = blob_shapes(builder.spec, builder.spec.neuralNetwork)
+    assert shapes["y"] == (steps if sequence_output else 1, 1, 2 * hidden, 1, 1)
+    assert [shapes[state] for state in ("hf", "cf", "hb", "cb")] == [(1, 1, hidden, 1, 1)] * 4

@@ -107,7 +107,7 @@ def resolve_loss(graph: LayerGraph, kind: LossKind | str | None, input: str | No
 
 
 def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None, *, name: str | None = None,
-             target_shape: list[int] | None = None, target_description: str = "") -> Changes:
+             target_shape: list[int] | None = None, target_description: str = "", measure=None) -> Changes:
     """Replace the network's loss layer and its training inputs.
 
     ``kind`` is a ``LossKind`` (or its name, ``cross-entropy`` or ``mse``) and ``input`` the blob the loss reads;
@@ -116,6 +116,8 @@ def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None,
     maps the label to an index itself); otherwise ``<input>_true``, a one-element INT32 index for cross-entropy
     or, for MSE, a DOUBLE array shaped like the loss input. ``target_description`` becomes the target's
     ``shortDescription`` (what ``mlsurgery contract`` shows the app developer), e.g. how a one-hot target is laid out.
+    ``measure(model, blob)`` gives a blob's shape by running the network (the jobs pass
+    ``mlsurgery.engine.blob_shapes.measure_blob_shape``), for an MSE input whose shape propagation does not know.
     """
     location = trainable_network(spec)
     graph = LayerGraph(location)
@@ -141,7 +143,7 @@ def set_loss(spec, kind: LossKind | str | None = None, input: str | None = None,
         else:
             target_feature = (target, _array_type(description, [1], "INT32"))
     else:
-        shape = target_shape or _target_shape(graph, input)
+        shape = target_shape or _target_shape(graph, input, measure)
         target_feature = (target, _array_type(description, shape, "DOUBLE"))
     changes.add(f"loss {name}", f"{kind} on {input!r}, target {target_feature[0]!r}")
     for model in _models_on_path(spec, location.stage_path):
@@ -187,9 +189,11 @@ def _classifier_label_output(graph: LayerGraph, loss_input: str):
     return next((o for o in description.output if o.name == description.predictedFeatureName), None)
 
 
-def _target_shape(graph: LayerGraph, blob: str) -> list[int]:
-    """The MSE target's shape: the blob's own shape when it is a model output that declares one, else the shape
-    inferred through the network (``shapes.nd``), else a declared output after element-preserving layers."""
+def _target_shape(graph: LayerGraph, blob: str, measure=None) -> list[int]:
+    """The MSE target's shape, which Core ML expects equal to the loss input's: the blob's own shape when it is a
+    model output that declares one, else the shape inferred through the network (``shapes.nd``), else measured by
+    running it (``measure``), else a declared output after element-preserving layers. Each is written as a model
+    feature declares that blob (``feature_shape``: ``[C]`` or ``[C, H, W]`` under the rank-5 mapping)."""
     from ..shapes.nd import feature_shape
 
     outputs = {feature.name: feature for feature in graph.model.description.output}
@@ -198,6 +202,8 @@ def _target_shape(graph: LayerGraph, blob: str) -> list[int]:
             declared.type.multiArrayType.shape):
         return list(declared.type.multiArrayType.shape)
     inferred = _shapes(graph).get(blob)
+    if inferred is None and measure is not None:
+        inferred = tuple(measure(graph.model, blob))
     if inferred is not None:
         return feature_shape(inferred, exact_rank_arrays(graph.network))
     current = blob

@@ -94,7 +94,7 @@ def make_updatable(spec, layers: list[str], *, depth: int = 1, loss: LossKind | 
             _refuse_if_gradients_cannot_reach(graph, name, kind, loss_input, hint)
     changes.extend(mark_updatable(spec, layers))
     changes.extend(set_loss(spec, kind, loss_input, target_shape=target_shape,
-                            target_description=target_description))
+                            target_description=target_description, measure=measure))
     changes.extend(set_optimizer(spec, optimizer))
     changes.extend(set_epochs(spec, epochs))
     changes.extend(set_shuffle(spec, shuffle, seed))

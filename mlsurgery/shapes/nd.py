@@ -85,8 +85,32 @@ def _infer(kind: str | None, params, inputs: list[Shape | None], n_outputs: int)
         return [first]
     if kind in _BROADCASTING:
         return [_broadcast(inputs)]
+    if kind in _RECURRENT_SIZES:
+        return _recurrent(kind, params, first, n_outputs)
     handler = _HANDLERS.get(kind)
     return [handler(params, inputs)] if handler is not None else None
+
+
+# Recurrent layers: (output vector size, whether the whole sequence is output). Their output-0 vector is twice the
+# size for biDirectionalLSTM (forward and backward concatenated).
+_RECURRENT_SIZES = {
+    "simpleRecurrent": lambda p: (int(p.outputVectorSize), p.sequenceOutput),
+    "gru": lambda p: (int(p.outputVectorSize), p.sequenceOutput),
+    "uniDirectionalLSTM": lambda p: (int(p.outputVectorSize), p.params.sequenceOutput),
+    "biDirectionalLSTM": lambda p: (int(p.outputVectorSize), p.params.sequenceOutput),
+}
+
+
+def _recurrent(kind: str, params, shape: Shape, n_outputs: int) -> list[Shape]:
+    """simpleRecurrent, gru, uni/biDirectionalLSTM take ``[Seq, Batch, C, 1, 1]`` even in an exact-rank network
+    (NeuralNetwork.proto); output 0 is ``[Seq, Batch, out, 1, 1]`` with sequenceOutput, else ``[1, Batch, out,
+    1, 1]``, and every state output ``[1, Batch, out, 1, 1]``."""
+    if len(shape) != 5:
+        raise ValueError("recurrent layers need rank 5")
+    size, sequence_output = _RECURRENT_SIZES[kind](params)
+    steps = shape[0] if sequence_output else 1
+    first = size * 2 if kind == "biDirectionalLSTM" else size
+    return [(steps, shape[1], first, 1, 1)] + [(1, shape[1], size, 1, 1)] * (n_outputs - 1)
 
 
 def _broadcast(shapes: list[Shape]) -> Shape:
