@@ -445,3 +445,22 @@ def lstm_with_two_branches(*, updatable_branch: str):
     lstm.input.extend(["x_branch", "h_branch", "c_in"])
     network.layers.extend([lstm, dense, softmax])
     return model
+
+
+def after_optional_convolution(with_convolution: bool, output_shape: tuple[int, ...], add_layer):
+    """A network from ``x`` [3, 2, 2] to ``out`` (``output_shape``) whose last layer ``add_layer(builder, source)``
+    writes ``out``; with ``with_convolution`` a trainable 3×3 → 1×1 convolution comes first, so that layer stands
+    between a trainable layer and the output (the rewrite cases MLS505–MLS509)."""
+    import numpy as np
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(3, 2, 2))], [("out", datatypes.Array(*output_shape))])
+    source = "x"
+    if with_convolution:
+        builder.add_convolution("conv", 3, 3, 1, 1, 1, 1, "valid", groups=1, W=np.ones((1, 1, 3, 3)), b=None,
+                                has_bias=False, input_name="x", output_name="y")
+        source = "y"
+    add_layer(builder, source)
+    builder.spec.specificationVersion = 4
+    return builder.spec
