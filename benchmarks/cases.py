@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mlsurgery import api  # noqa: E402
+from mlsurgery import jobs  # noqa: E402
 from mlsurgery._proto import model_pb2  # noqa: E402
 from mlsurgery.io import open_spec, save_spec  # noqa: E402
 from mlsurgery.ops.make_updatable import make_updatable  # noqa: E402
@@ -61,21 +61,21 @@ def numpy_draw(model: Path, out: Path) -> None:
 
 def widen(model: Path, out: Path) -> None:
     """`mlsurgery widen MODEL --layer fc8 --classes 1010 --init kaiming`."""
-    api.widen_file(model, out, "fc8", 1010, init="kaiming", rng=np.random.default_rng(0))
+    jobs.widen_file(model, out, "fc8", 1010, init="kaiming", rng=np.random.default_rng(0))
 
 
 def reinit(model: Path, out: Path) -> None:
     """`mlsurgery reinit MODEL --layers fc6 --seed 0`."""
-    api.reinit_file(model, out, ["fc6"], rng=np.random.default_rng(0))
+    jobs.reinit_file(model, out, ["fc6"], rng=np.random.default_rng(0))
 
 
 def reinit_dense(model: Path, out: Path) -> None:
-    api.reinit_file(model, out, DENSE_LAYERS, rng=np.random.default_rng(0))
+    jobs.reinit_file(model, out, DENSE_LAYERS, rng=np.random.default_rng(0))
 
 
 def make_updatable_fc8(model: Path, out: Path) -> None:
     """`mlsurgery make-updatable MODEL --layers fc8` (cross-entropy on the softmax, SGD, epochs)."""
-    api.make_updatable_file(model, out, ["fc8"])
+    jobs.make_updatable_file(model, out, ["fc8"])
 
 
 def validate(model: Path, out: Path) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mlsurgery import api  # noqa: E402
+from mlsurgery import jobs as mlsurgery_jobs  # noqa: E402
 from mlsurgery.errors import MLSurgeryError  # noqa: E402
 from mlsurgery.network import LayerGraph  # noqa: E402
 from mlsurgery.io import load_spec  # noqa: E402
@@ -56,9 +56,9 @@ def jobs(model: Path) -> dict[str, object]:
         found["widen last +2 zeros"] = lambda spec: widen_classifier(spec, layers[-1], _outputs(spec, layers[-1]) + 2)
         found["dequantize all"] = lambda spec: dequantize_layers(spec, layers)
     found["to-fp32"] = convert_fp16_to_fp32
-    found["make-updatable auto"] = lambda spec: api.make_updatable(spec, ["auto"], to_fp32=True, seed=3)
+    found["make-updatable auto"] = lambda spec: mlsurgery_jobs.make_updatable(spec, ["auto"], to_fp32=True, seed=3)
     if layers:
-        found["make-updatable last, dequantize"] = lambda spec: api.make_updatable(
+        found["make-updatable last, dequantize"] = lambda spec: mlsurgery_jobs.make_updatable(
             spec, layers[-1:], to_fp32=True, dequantize=True, seed=4)
     return found
 
@@ -75,10 +75,10 @@ def run(models: list[Path]) -> dict[str, str]:
         for model in models:
             for name, operation in jobs(model).items():
                 key = f"{model.name} :: {name}"
-                load = api.load_network_spec if not name.startswith("make-updatable") else (
-                    lambda path: api.load_network_spec(path, allow_glm_head=True))
+                load = mlsurgery_jobs.load_network_spec if not name.startswith("make-updatable") else (
+                    lambda path: mlsurgery_jobs.load_network_spec(path, allow_glm_head=True))
                 try:
-                    api.run_job(model, operation, out, force=True, load=load)
+                    mlsurgery_jobs.run_job(model, operation, out, force=True, load=load)
                     results[key] = hashlib.sha256(out.read_bytes()).hexdigest()
                 except MLSurgeryError as error:
                     results[key] = f"error: {type(error).__name__}: {error}"
