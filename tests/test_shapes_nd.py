@@ -56,3 +56,18 @@ def test_bidirectional_lstm_outputs_follow_the_proto(sequence_output):
     shapes = blob_shapes(builder.spec, builder.spec.neuralNetwork)
     assert shapes["y"] == (steps if sequence_output else 1, 1, 2 * hidden, 1, 1)
     assert [shapes[state] for state in ("hf", "cf", "hb", "cb")] == [(1, 1, hidden, 1, 1)] * 4
+
+
+def test_expand_dims_naming_an_axis_twice_has_an_unknown_shape_and_validates_without_a_crash():
+    """An expandDims whose axes repeat (Core ML rejects it) used to end in a StopIteration inside the shape
+    inference that the fixable rules run: ``validate`` must report, not crash."""
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+
+    from mlsurgery.validate import validate_spec
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(3, 4))], [("y", None)], disable_rank5_shape_mapping=True)
+    builder.add_expand_dims("expand", "x", "y", axes=[0, 0])
+    spec = builder.spec
+    assert blob_shapes(spec, spec.neuralNetwork)["y"] is None
+    assert validate_spec(spec) is not None

@@ -250,6 +250,8 @@ def _expand_dims(params, inputs) -> Shape:
     shape = inputs[0]
     rank = len(shape) + len(params.axes)
     axes = {int(a) % rank for a in params.axes}
+    if len(axes) != len(params.axes):
+        raise ValueError("expandDims names an axis twice")  # Core ML rejects it; the shape is unknown
     rest = iter(shape)
     return tuple(1 if i in axes else next(rest) for i in range(rank))
 
