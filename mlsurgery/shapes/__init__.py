@@ -40,25 +40,28 @@ class Shaper:
 
     def __init__(self, description, layers):
         self.shapes: dict[str, Constraint] = {}
-        self.colors: dict[str, set[int]] = {}
+        # Upstream's blob colors (the set of model inputs that reach a blob) as bit masks: input i is bit i.
+        self.colors: dict[str, int] = {}
         inputs = list(description.input)
         for position, feature in enumerate(inputs):
             constraint = self.shape(feature.name)
-            self.colors.setdefault(feature.name, set()).add(position)
+            self.colors[feature.name] = self.colors.get(feature.name, 0) | 1 << position
             try:
                 constraint.constrain_to(feature.type)
             except ShapeError as error:
                 raise ShapeError(f"model input '{feature.name}': {error}") from None
-        layers = list(layers)
+        every_input = (1 << len(inputs)) - 1
+        # Each layer is read from the proto once, not on every pass.
+        steps = [(layer, tuple(layer.input), tuple(layer.output), layer.WhichOneof("layer")) for layer in layers]
         while True:
-            before = {blob: set(colors) for blob, colors in self.colors.items()}
-            for layer in layers:
-                self._pass_colors(layer.input, layer.output)
-                self._process(layer)
-            for layer in reversed(layers):
-                self._pass_colors(layer.output, layer.input)
-                self._process(layer)
-            done = all(len(colors) == len(inputs) for colors in self.colors.values())
+            before = dict(self.colors)
+            for layer, sources, targets, kind in steps:
+                self._pass_colors(sources, targets)
+                self._process(layer, kind)
+            for layer, sources, targets, kind in reversed(steps):
+                self._pass_colors(targets, sources)
+                self._process(layer, kind)
+            done = all(colors == every_input for colors in self.colors.values())
             if done or before == self.colors:
                 break
         self._constrain_outputs(description)
@@ -79,13 +82,9 @@ class Shaper:
         for source in sources:
             colors = all_colors.get(source)
             if colors is None:
-                colors = all_colors[source] = set()
+                colors = all_colors[source] = 0
             for target in targets:
-                known = all_colors.get(target)
-                if known is None:
-                    all_colors[target] = set(colors)
-                else:
-                    known |= colors
+                all_colors[target] = all_colors.get(target, 0) | colors
 
     def _constrain_outputs(self, description) -> None:
         special = (description.predictedProbabilitiesName, description.predictedFeatureName)
@@ -114,8 +113,7 @@ class Shaper:
             constraint.set("height", 1)
             constraint.set("width", 1)
 
-    def _process(self, layer) -> None:
-        kind = layer.WhichOneof("layer")
+    def _process(self, layer, kind: str | None) -> None:
         if kind is None:
             raise ShapeError("layer type not found")
         handler = LAYER_SHAPES.get(kind)
