@@ -99,12 +99,12 @@ def is_ios12_layer(layer) -> bool:
     kind = layer.WhichOneof("layer")
     if kind in IOS12_LAYER_KINDS:
         return True
-    from ._proto import nn_pb2  # here, not above: the common kinds answer without it (validation's hot path)
-
     if kind == "convolution":
         return len(layer.input) == 1
     if kind == "innerProduct":
         return not layer.innerProduct.int8DynamicQuantize
+    from ._proto import nn_pb2  # here, not above: the common kinds answer without it (validation's hot path)
+
     if kind == "upsample":
         defaults = nn_pb2().UpsampleLayerParams.DEFAULT
         return (layer.upsample.linearUpsampleMode == defaults
@@ -140,11 +140,22 @@ def rank4_images(network) -> bool:
     return network.imageInputShapeMapping == RANK4_IMAGE_MAPPING
 
 
-def nd_array_interpretation(network) -> bool:
+def first_layer_after_ios12(layers):
+    """The first layer Core ML 2 did not know (``is_ios12_layer``), or None."""
+    for layer in layers:
+        # The kinds that are iOS 12 whatever their parameters answer here, without a call per layer.
+        if layer.WhichOneof("layer") not in IOS12_LAYER_KINDS and not is_ios12_layer(layer):
+            return layer
+    return None
+
+
+def nd_array_interpretation(network, *, first_new_layer=...) -> bool:
     """Whether Core ML treats the network's tensors as N-D (iOS 13+) rather than rank-5 (iOS 11/12): a new shape
-    mapping or any layer newer than iOS 12 (validateNeuralNetworkTopLevel's ``ndArrayInterpretation``)."""
-    return (not rank5_arrays(network) or not rank5_images(network)
-            or not all(is_ios12_layer(layer) for layer in network.layers))
+    mapping or any layer newer than iOS 12 (validateNeuralNetworkTopLevel's ``ndArrayInterpretation``).
+    A caller that already knows ``first_layer_after_ios12(network.layers)`` passes it."""
+    if first_new_layer is ...:
+        first_new_layer = first_layer_after_ios12(network.layers)
+    return not rank5_arrays(network) or not rank5_images(network) or first_new_layer is not None
 
 
 class LossKind(str, Enum):

@@ -237,13 +237,13 @@ class LayerGraph:
         self.blob_producer: dict[str, Layer] = {}
         self.blob_consumers: dict[str, list[Layer]] = {}
         for layer in self.layers:
-            for blob in layer.inputs:
+            for blob in layer.proto.input:  # the proto's own lists: ``inputs`` would copy them
                 producer = self.blob_producer.get(blob)
                 if producer is not None:
                     layer.producers.append(producer)
                     producer.consumers.append(layer)
                 self.blob_consumers.setdefault(blob, []).append(layer)
-            for blob in layer.outputs:
+            for blob in layer.proto.output:
                 self.blob_producer[blob] = layer
 
     @classmethod

@@ -56,7 +56,7 @@ def _is_candidate(layer) -> bool:
 
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
-    for layer in facts.graph.layers:
+    for layer in facts.layers_of("scale", "bias", "activation"):
         if not _is_candidate(layer) or len(layer.inputs) != 1 or len(layer.outputs) != 1:
             continue
         if not trains_upstream(facts.graph, layer):

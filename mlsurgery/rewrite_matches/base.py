@@ -75,6 +75,19 @@ class NetworkFacts:
                     names.update(inner.output)
         return frozenset(names)
 
+    @cached_property
+    def _layers_by_kind(self) -> dict[str, list]:
+        index: dict[str, list] = {}
+        for layer in self.graph.layers:
+            index.setdefault(layer.kind, []).append(layer)
+        return index
+
+    def layers_of(self, *kinds: str) -> list:
+        """The layers of these kinds in the network's order: a matcher's candidates, found without visiting
+        every layer once per matcher (validating a 10,000-layer network runs them all)."""
+        found = [layer for kind in kinds for layer in self._layers_by_kind.get(kind, ())]
+        return sorted(found, key=lambda layer: layer.index) if len(kinds) > 1 else found
+
     def written_once(self, blob: str) -> bool:
         return self.writer_counts.get(blob, 0) <= 1 and blob not in self.nested_blobs
 

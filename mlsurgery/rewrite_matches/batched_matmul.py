@@ -11,9 +11,7 @@ CODE = "MLS501"
 
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
-    for layer in facts.graph.layers:
-        if layer.kind != "batchedMatmul":
-            continue
+    for layer in facts.layers_of("batchedMatmul"):
         params = layer.params
         shape = facts.shape(layer.inputs[0]) if layer.inputs else None
         if len(layer.inputs) != 1:

@@ -24,8 +24,8 @@ def relu_steps(layer) -> list[tuple[float, float]] | None:
 
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
-    for layer in facts.graph.layers:
-        steps = relu_steps(layer) if layer.kind in ("clip", "unary") else None
+    for layer in facts.layers_of("clip", "unary"):
+        steps = relu_steps(layer)
         if steps is None or len(layer.inputs) != 1 or len(layer.outputs) != 1:
             continue
         if not trains_upstream(facts.graph, layer):

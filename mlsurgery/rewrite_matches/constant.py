@@ -53,8 +53,8 @@ def constant_operation(facts: NetworkFacts, layer):
 
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
-    for layer in facts.graph.layers:
-        if layer.kind not in ADDS + _MULTIPLIES or len(layer.outputs) != 1:
+    for layer in facts.layers_of(*ADDS, *_MULTIPLIES):
+        if len(layer.outputs) != 1:
             continue
         if len(layer.inputs) == 2 and not any(
                 facts.graph.blob_producer.get(blob) is not None and facts.graph.blob_producer[blob].kind

@@ -15,8 +15,8 @@ CODE = "MLS502"
 def _chain_ends(facts: NetworkFacts):
     """Regrouping layers whose output is read by something other than another regrouping layer."""
     graph = facts.graph
-    for layer in graph.layers:
-        if layer.kind not in REGROUPING_KINDS or len(layer.outputs) != 1:
+    for layer in facts.layers_of(*REGROUPING_KINDS):
+        if len(layer.outputs) != 1:
             continue
         consumers = graph.blob_consumers.get(layer.outputs[0], [])
         if not consumers or all(consumer.kind in REGROUPING_KINDS for consumer in consumers):

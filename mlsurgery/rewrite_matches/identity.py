@@ -20,7 +20,7 @@ def _is_identity(layer) -> bool:
 
 def find(facts: NetworkFacts) -> list[Match]:
     graph, matches = facts.graph, []
-    for layer in graph.layers:
+    for layer in facts.layers_of("copy", "activation"):
         if not _is_identity(layer) or len(layer.inputs) != 1 or len(layer.outputs) != 1:
             continue
         source, target = layer.inputs[0], layer.outputs[0]

@@ -39,8 +39,8 @@ def reduction(facts: NetworkFacts, layer):
 
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
-    for layer in facts.graph.layers:
-        if layer.kind not in ("reduce", "reduceMean", "reduceSum") or len(layer.inputs) != 1:
+    for layer in facts.layers_of("reduce", "reduceMean", "reduceSum"):
+        if len(layer.inputs) != 1:
             continue
         if not trains_upstream(facts.graph, layer):
             continue

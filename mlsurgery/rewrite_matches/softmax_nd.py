@@ -12,9 +12,7 @@ CODE = "MLS500"
 
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
-    for layer in facts.graph.layers:
-        if layer.kind != "softmaxND":
-            continue
+    for layer in facts.layers_of("softmaxND"):
         shape = facts.shape(layer.inputs[0]) if layer.inputs else None
         if shape is None:
             matches.append(Match(CODE, layer.name, False, "the shape of its input cannot be inferred, so it is not "

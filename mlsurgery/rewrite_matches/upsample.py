@@ -25,8 +25,8 @@ def nearest_upsampling(facts: NetworkFacts, layer):
 
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
-    for layer in facts.graph.layers:
-        if layer.kind != "upsample" or len(layer.inputs) != 1 or not trains_upstream(facts.graph, layer):
+    for layer in facts.layers_of("upsample"):
+        if len(layer.inputs) != 1 or not trains_upstream(facts.graph, layer):
             continue
         plan = nearest_upsampling(facts, layer)
         if isinstance(plan, str):

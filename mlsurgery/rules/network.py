@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import contextlib
 
-from ..coreml import (FEATURE_TYPE_NAMES, NETWORK_KINDS, is_ios12_layer, nd_array_interpretation, rank5_arrays,
-                      rank5_images)
-from ..shapes import shape_inference_failure
+from ..coreml import (FEATURE_TYPE_NAMES, NETWORK_KINDS, first_layer_after_ios12, nd_array_interpretation,
+                      rank5_arrays, rank5_images)
+from ..shapes import rank5_shape_failure
 from .base import ERROR, Finding, Rule, WARNING, define_rule
 from .layers import MODEL_INPUT_PRODUCER, RULES as LAYER_RULES
 from .walker import NetworkWalker
@@ -129,7 +129,8 @@ def check_network_top_level(spec, where: str = "", *, include_outputs: bool = Tr
     findings = interface(spec, where) + _top_level_findings(spec, getattr(spec, kind), where)
     # Core ML runs shape inference only when everything before it passed.
     if not any(finding.severity == ERROR for finding in findings):
-        failure = shape_inference_failure(spec)
+        network = getattr(spec, kind)
+        failure = None if _nd_array(network) else rank5_shape_failure(spec.description, network.layers)
         if failure is not None:
             findings.append(NETWORK_SHAPES.finding(
                 f"Core ML's shape inference fails ({failure}); its validator only warns, but then skips the "
@@ -223,13 +224,12 @@ def _session_cached(kind: str, network, compute):
 
 
 def _nd_array(network) -> bool:
-    return _session_cached("nd_array", network, nd_array_interpretation)
+    return nd_array_interpretation(network, first_new_layer=_first_new_layer(network))
 
 
 def _first_new_layer(network):
     """The first layer Core ML 2 did not know (None when every layer is an iOS 12 one)."""
-    return _session_cached("new_layer", network, lambda net: next(
-        (layer for layer in net.layers if not is_ios12_layer(layer)), None))
+    return _session_cached("new_layer", network, lambda net: first_layer_after_ios12(net.layers))
 
 
 def _walker(description, network) -> NetworkWalker:

@@ -28,8 +28,13 @@ def shape_inference_failure(spec) -> str | None:
     network = getattr(spec, kind)
     if nd_array_interpretation(network):
         return None
+    return rank5_shape_failure(spec.description, network.layers)
+
+
+def rank5_shape_failure(description, layers) -> str | None:
+    """Why the rank-5 shaper fails for these layers, or None; for a caller that knows the network is not N-D."""
     try:
-        Shaper(spec.description, network.layers)
+        Shaper(description, layers)
     except ShapeError as error:
         return str(error)
     return None
