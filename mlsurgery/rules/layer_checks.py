@@ -83,7 +83,7 @@ def _convolution(walker, layer) -> Problem | None:
                                   f"({names} × kernelHeight × kernelWidth) needs {expected}; resize the weights or "
                                   "fix outputChannels/kernelChannels/kernelSize")
     elif weights_kind == QUINT:
-        if problem := general_weights_problem(params.weights, expected, out_channels, label(layer), "weights"):
+        if problem := general_weights_problem(params.weights, expected, out_channels, layer, "weights"):
             return problem
     else:
         return WEIGHTS_MISSING, (f"{label(layer)}: weights are not specified (no fp32, fp16 or quantized values); "
@@ -97,7 +97,7 @@ def _convolution(walker, layer) -> Problem | None:
                                   "resize the bias or clear hasBias")
         return None
     if bias_kind == QUINT:
-        return general_weights_problem(params.bias, out_channels, 1, label(layer), "bias")
+        return general_weights_problem(params.bias, out_channels, 1, layer, "bias")
     return WEIGHTS_MISSING, (f"{label(layer)}: hasBias is set but the bias is not specified; fill it with "
                              f"{out_channels} values or clear hasBias")
 
@@ -143,7 +143,7 @@ def _convolution3d(walker, layer) -> Problem | None:
         expected = int32((c_div(outputs, groups)) * inputs * depth * height * width) & UINT64_MASK
     else:
         expected = int32(outputs * c_div(inputs, groups) * depth * height * width) & UINT64_MASK
-    if problem := general_weights_problem(params.weights, expected, outputs, label(layer), "weights"):
+    if problem := general_weights_problem(params.weights, expected, outputs, layer, "weights"):
         return problem
     if not params.hasBias:
         return None
@@ -190,7 +190,7 @@ def _matrix_weights_problem(layer, params, inputs: int, outputs: int, names: str
             return WEIGHT_COUNT, (f"{label(layer)}: weights hold {size} values but a {inputs} × {outputs} matrix "
                                   f"({names}) needs {expected}; resize the weights or fix {names}")
     elif weights_kind == QUINT:
-        if problem := general_weights_problem(params.weights, expected, outputs, label(layer), "weights"):
+        if problem := general_weights_problem(params.weights, expected, outputs, layer, "weights", weights_kind):
             return problem
     if params.hasBias:
         if bias_kind in (FLOAT32, FLOAT16):
@@ -199,7 +199,7 @@ def _matrix_weights_problem(layer, params, inputs: int, outputs: int, names: str
                 return WEIGHT_COUNT, (f"{label(layer)}: bias has {size} values but the layer has {outputs} "
                                       "outputs; resize the bias or clear hasBias")
         elif bias_kind == QUINT:
-            return general_weights_problem(params.bias, outputs, 1, label(layer), "bias")
+            return general_weights_problem(params.bias, outputs, 1, layer, "bias", bias_kind)
     return None
 
 
@@ -248,16 +248,16 @@ def _batchnorm(walker, layer) -> Problem | None:
         return WEIGHT_PRECISION, (f"{label(layer)}: gamma/beta/mean/variance mix half and full precision (or "
                                   "fill several value fields); store them all as fp32 or all as fp16")
     channels = params.channels
-    for what in ("gamma", "beta"):
-        if problem := general_weights_problem(getattr(params, what), channels, 1, label(layer), what):
+    for what, kind in (("gamma", kinds[0]), ("beta", kinds[1])):
+        if problem := general_weights_problem(getattr(params, what), channels, 1, layer, what, kind):
             return problem
     if not params.computeMeanVar:
         # Upstream tests mean twice (not variance) here; an empty variance fails in the size check below.
         if kinds[2] == EMPTY:
             return WEIGHTS_MISSING, (f"{label(layer)}: mean and variance are missing; fill them with {channels} "
                                      "values each or set computeMeanVar")
-        for what in ("mean", "variance"):
-            if problem := general_weights_problem(getattr(params, what), channels, 1, label(layer), what):
+        for what, kind in (("mean", kinds[2]), ("variance", kinds[3])):
+            if problem := general_weights_problem(getattr(params, what), channels, 1, layer, what, kind):
                 return problem
     return None
 
@@ -344,7 +344,7 @@ def _shaped_constant_problem(layer, weights, shape, what: str) -> Problem | None
     """The shape-product size check shared by bias, scale and loadConstant ([C] / [1,H,W] / [C,H,W])."""
     total = uint64_product(*shape)
     out_channels = shape[0] if len(shape) == 3 and shape[0] > 1 else 1
-    return general_weights_problem(weights, total, out_channels, label(layer), f"{what} (shape {list(shape)})")
+    return general_weights_problem(weights, total, out_channels, layer, f"{what} (shape {list(shape)})")
 
 
 def _bias_params(walker, layer) -> Problem | None:
@@ -485,11 +485,11 @@ def _embedding_weights(layer, params, vocabulary: int, outputs: int) -> Problem 
         return WEIGHT_PRECISION, f"{label(layer)}: weights or bias fill several value fields; keep exactly one"
     if params.hasBias and mixed_precision(weights_kind, bias_kind):
         return precision_problem(label(layer), f"weights ({weights_kind}) and bias ({bias_kind})")
-    if problem := general_weights_problem(params.weights, uint64_product(vocabulary, outputs), outputs, label(layer),
+    if problem := general_weights_problem(params.weights, uint64_product(vocabulary, outputs), outputs, layer,
                                           "weights"):
         return problem
     if params.hasBias:
-        return general_weights_problem(params.bias, outputs, 1, label(layer), "bias")
+        return general_weights_problem(params.bias, outputs, 1, layer, "bias")
     return None
 
 

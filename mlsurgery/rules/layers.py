@@ -122,21 +122,21 @@ MODEL_INPUT_PRODUCER = "__input"  # the producer name Core ML records for model 
 FLOAT32, FLOAT16, QUINT, QINT, UNSPECIFIED, EMPTY = "fp32", "fp16", "quantized", "int8", "several fields", "empty"
 
 
+_VALUE_FIELDS = {"floatValue": FLOAT32, "float16Value": FLOAT16, "rawValue": QUINT, "int8RawValue": QINT}
+
+
 def value_type(weights) -> str:
-    # Stored weights (mlsurgery.weights) keep a one-value stub in place of a large field: presence reads true.
-    filled = [len(weights.floatValue) > 0, len(weights.float16Value) > 0, len(weights.rawValue) > 0,
-              len(weights.int8RawValue) > 0]
-    if sum(filled) > 1:
+    # ListFields lists exactly the non-empty value fields (proto3). Stored weights (mlsurgery.weights) keep a
+    # one-value stub in place of a large field, so presence reads true.
+    filled = [_VALUE_FIELDS[field.name] for field, _ in weights.ListFields() if field.name in _VALUE_FIELDS]
+    if len(filled) > 1:
         return UNSPECIFIED
-    if len(weights.floatValue):
-        return FLOAT32
-    if weights.float16Value:
-        return FLOAT16
-    if weights.rawValue and is_quantized(weights):
-        return QUINT
-    if weights.int8RawValue and is_quantized(weights):
-        return QINT
-    return EMPTY
+    if not filled:
+        return EMPTY
+    kind = filled[0]
+    if kind in (QUINT, QINT) and not is_quantized(weights):
+        return EMPTY
+    return kind
 
 
 def float_count(weights, kind: str) -> int:
@@ -168,29 +168,31 @@ def quantization_problem(weights, expected_size: int) -> str | None:
     return "neither linear nor lookup-table quantization"
 
 
-def general_weights_problem(weights, expected: int, out_channels: int, where: str, what: str) -> Problem | None:
-    """validateGeneralWeightParams: ``where`` names the layer (e.g. "batchnorm layer 'bn'"), ``what`` the field."""
-    kind = value_type(weights)
+def general_weights_problem(weights, expected: int, out_channels: int, layer, what: str,
+                            kind: str | None = None) -> Problem | None:
+    """validateGeneralWeightParams for ``layer``'s field ``what``; ``kind`` is its ``value_type`` when the caller
+    has it already."""
+    kind = value_type(weights) if kind is None else kind
     if kind in (FLOAT32, FLOAT16):
         size = float_count(weights, kind)
         if size != expected:
-            return WEIGHT_COUNT, (f"{where}: {what} has {size} values but Core ML expects {expected}; resize "
+            return WEIGHT_COUNT, (f"{label(layer)}: {what} has {size} values but Core ML expects {expected}; resize "
                                   f"{what} or fix the layer's declared dimensions")
         return None
     if kind == QUINT:
         needed = (uint64_product(weights.quantization.numberOfBits, expected) + 7) // 8
         if field_size(weights, "rawValue") < needed:
-            return QUANTIZATION, (f"{where}: quantized {what} has {field_size(weights, 'rawValue')} bytes, fewer than the "
-                                  f"{needed} needed for {expected} values; re-quantize the layer")
+            return QUANTIZATION, (f"{label(layer)}: quantized {what} has {field_size(weights, 'rawValue')} bytes, "
+                                  f"fewer than the {needed} needed for {expected} values; re-quantize the layer")
         problem = quantization_problem(weights, int32(out_channels))
         if problem:
-            return QUANTIZATION, (f"{where}: quantized {what} has invalid quantization parameters ({problem}); "
-                                  "re-quantize the layer with coremltools")
+            return QUANTIZATION, (f"{label(layer)}: quantized {what} has invalid quantization parameters "
+                                  f"({problem}); re-quantize the layer with coremltools")
         return None
     if kind == UNSPECIFIED:
-        return WEIGHT_PRECISION, (f"{where}: {what} fills several value fields (Core ML: \"unspecified\"); keep "
-                                  "exactly one of floatValue, float16Value, rawValue, int8RawValue")
-    return WEIGHTS_MISSING, (f"{where}: {what} is empty (no fp32, fp16 or quantized rawValue values); fill "
+        return WEIGHT_PRECISION, (f"{label(layer)}: {what} fills several value fields (Core ML: \"unspecified\"); "
+                                  "keep exactly one of floatValue, float16Value, rawValue, int8RawValue")
+    return WEIGHTS_MISSING, (f"{label(layer)}: {what} is empty (no fp32, fp16 or quantized rawValue values); fill "
                              f"{what} with {expected} values")
 
 
@@ -280,8 +282,14 @@ def recurrent_activation_problem(layer, activation) -> Problem | None:
 
 
 def io_count_problem(layer, inputs: tuple[int, int], outputs: tuple[int, int]) -> Problem | None:
-    return (count_problem(layer, "input", len(layer.input), *inputs)
-            or count_problem(layer, "output", len(layer.output), *outputs))
+    n_inputs, n_outputs = len(layer.input), len(layer.output)
+    (low_in, high_in), (low_out, high_out) = inputs, outputs
+    # Within both bounds (a bound of 0 or less is none, as in _unmet_bound): the answer for almost every layer.
+    if ((low_in <= 0 or n_inputs >= low_in) and (high_in <= 0 or n_inputs <= high_in)
+            and (low_out <= 0 or n_outputs >= low_out) and (high_out <= 0 or n_outputs <= high_out)):
+        return None
+    return (count_problem(layer, "input", n_inputs, low_in, high_in)
+            or count_problem(layer, "output", n_outputs, low_out, high_out))
 
 
 def counts_only(inputs: tuple[int, int], outputs: tuple[int, int] = (1, 1)):

@@ -285,7 +285,7 @@ def _load_constant_nd(walker, layer) -> Problem | None:
         return WEIGHT_PRECISION, f"{label(layer)}: data fills several value fields; keep exactly one"
     if not 1 <= len(params.shape) <= 5:
         return LAYER_PARAMETERS, f"{label(layer)}: shape must have 1 to 5 values"
-    return general_weights_problem(params.data, uint64_product(*params.shape), 1, label(layer),
+    return general_weights_problem(params.data, uint64_product(*params.shape), 1, layer,
                                    f"constants (shape {list(params.shape)})")
 
 

@@ -43,7 +43,7 @@ def _simple_recurrent(walker, layer) -> Problem | None:
     if params.hasBiasVector:
         checks += ((params.biasVector, outputs, 1, "biasVector"),)
     for weights_message, expected, channels, what in checks:
-        if problem := general_weights_problem(weights_message, expected, channels, label(layer), what):
+        if problem := general_weights_problem(weights_message, expected, channels, layer, what):
             return problem
     return recurrent_activation_problem(layer, params.activation)
 
@@ -64,7 +64,7 @@ def _gru(walker, layer) -> Problem | None:
     if params.hasBiasVectors:
         checks += [(name, outputs, 1) for name in biases]
     for name, expected, channels in checks:
-        if problem := general_weights_problem(getattr(params, name), expected, channels, label(layer), name):
+        if problem := general_weights_problem(getattr(params, name), expected, channels, layer, name):
             return problem
     for activation in params.activations:
         if problem := recurrent_activation_problem(layer, activation):
@@ -105,7 +105,7 @@ def _lstm_weight_problem(layer, weight_params, name: str, inputs: int, outputs: 
         expected, channels = uint64_product(outputs, outputs), outputs
     else:
         expected, channels = outputs, 1
-    return general_weights_problem(getattr(weight_params, name), expected, channels, label(layer),
+    return general_weights_problem(getattr(weight_params, name), expected, channels, layer,
                                    f"{prefix}{name}")
 
 

@@ -61,25 +61,32 @@ class NetworkWalker:
 
     def walk(self, layers) -> list[LayerProblem]:
         problems: list[LayerProblem] = []
+        blobs = self.blobs
         for layer in layers:
+            kind = layer.WhichOneof("layer")
             own = self._tensor_problem(layer) if self.nd_array else None
             if own is not None:
                 problems.append(LayerProblem(layer, *own))
             else:
-                problems += self._layer_problems(layer)
+                problems += self._layer_problems(layer, kind)
             for blob in layer.input:
-                if blob not in self.blobs:
+                if blob not in blobs:
                     problems.append(LayerProblem(layer, MISSING_INPUT_BLOB, (
                         f"{label(layer)} reads blob '{blob}', which no model input or earlier layer produces; "
                         "rename the input to an existing blob or add/move its producer before this layer")))
+            name = layer.name
             for blob in layer.output:
-                if blob in self.blobs and layer.WhichOneof("layer") != "copy":
-                    producer = min(self.blobs[blob])
+                producers = blobs.get(blob)
+                if producers is None:
+                    blobs[blob] = {name}
+                    continue
+                if kind != "copy":
+                    producer = min(producers)
                     source = "a model input" if producer == MODEL_INPUT_PRODUCER else f"layer '{producer}'"
                     problems.append(LayerProblem(layer, DUPLICATE_OUTPUT_BLOB, (
                         f"{label(layer)} writes blob '{blob}', which {source} already produces; give the output "
                         "a new name and update its readers")))
-                self.blobs.setdefault(blob, set()).add(layer.name)
+                producers.add(name)
         return problems
 
     # -- per-layer -----------------------------------------------------------------------------------------
@@ -111,8 +118,7 @@ class NetworkWalker:
                                            f"{known} elsewhere); declare the same rank everywhere")
         return None
 
-    def _layer_problems(self, layer) -> list[LayerProblem]:
-        kind = layer.WhichOneof("layer")
+    def _layer_problems(self, layer, kind: str | None) -> list[LayerProblem]:
         if kind in ("branch", "loop"):
             return getattr(self, f"_{kind}_problems")(layer)
         check = LAYER_CHECKS.get(kind)
