@@ -6,6 +6,8 @@ The arithmetic mirrors the C++ overloads: ``size_t`` values wrap modulo 2^64, su
 
 from __future__ import annotations
 
+import functools
+
 from ..coreml import c_div, int32
 
 _MASK = (1 << 64) - 1
@@ -123,11 +125,14 @@ _ZERO, _UNBOUND = Value(0), Value()
 class Range:
     """ShapeRange: [minimum, maximum] with an optionally unbounded maximum. Treated as immutable."""
 
-    __slots__ = ("minimum", "maximum")
+    __slots__ = ("minimum", "maximum", "valid")
 
     def __init__(self, minimum: Value | None = None, maximum: Value | None = None):
         self.minimum = minimum if minimum is not None else _ZERO
         self.maximum = maximum if maximum is not None else _UNBOUND
+        # Whether ``self.intersect(self)`` returns it unchanged rather than raising (bound, not inverted).
+        low, high = self.minimum.val, self.maximum.val
+        self.valid = low is not None and (high is None or low <= high)
 
     @classmethod
     def bounded(cls, low: int, high: int) -> "Range":
@@ -171,10 +176,10 @@ class Range:
         return Range(self.minimum, value)
 
     def with_value(self, value: int) -> "Range":
-        fixed = Value(value)
-        if not self._contains(fixed):
-            raise ShapeError(f"invalid value {fixed.val} for range {self}")
-        return Range(fixed, fixed)
+        fixed = fixed_range(value)
+        if not self._contains(fixed.minimum):
+            raise ShapeError(f"invalid value {fixed.minimum.val} for range {self}")
+        return fixed
 
     @staticmethod
     def _built(low: Value, high: Value) -> "Range":
@@ -245,10 +250,12 @@ class Range:
         return not self.maximum.unbound and self.maximum.val == self.minimum.value()
 
 
-def _valid(bounds: Range) -> bool:
-    """Whether ``bounds.intersect(bounds)`` returns it unchanged rather than raising."""
-    low, high = bounds.minimum.val, bounds.maximum.val
-    return low is not None and (high is None or low <= high)
+@functools.lru_cache(maxsize=4096)
+def fixed_range(value: int) -> Range:
+    """[value, value], shared: a network fixes the same few sizes on thousands of blobs, and equal ranges that are
+    the same object let the intersections below return at once."""
+    fixed = Value(value)
+    return Range(fixed, fixed)
 
 
 AXES = ("sequence", "batch", "channel", "height", "width")
@@ -267,8 +274,9 @@ class Constraint:
 
     def update(self, axis: str, other: Range) -> None:
         current = self.ranges[axis]
-        if current is other and _valid(current):
-            return  # a valid range intersected with itself is itself
+        if (current is other or current is _ANY) and other.valid:
+            self.ranges[axis] = other  # as in copy_from: the intersection is ``other`` itself
+            return
         try:
             self.ranges[axis] = current.intersect(other)
         except ShapeError as error:
@@ -279,17 +287,23 @@ class Constraint:
         self.ranges[axis] = self.ranges[axis].intersect(other)
 
     def copy_from(self, other: "Constraint") -> None:
-        ranges, others = self.ranges, other.ranges
-        for axis in AXES:
-            mine, theirs = ranges[axis], others[axis]
-            if mine is theirs and _valid(mine):
-                continue  # a valid range intersected with itself is itself
+        ranges = self.ranges
+        for axis, theirs in other.ranges.items():
+            mine = ranges[axis]
+            if (mine is theirs or mine is _ANY) and theirs.valid:
+                # A valid range intersected with itself is itself; [0, inf) intersected with a valid range is
+                # that range (the first step of every blob a layer writes).
+                ranges[axis] = theirs
+                continue
             ranges[axis] = mine.intersect(theirs)
 
     def set(self, axis: str, value: int) -> None:
         current = self.ranges[axis]
         if current.minimum.val == current.maximum.val == value & _MASK:
             return  # already exactly that value (with_value would return the same range)
+        if current is _ANY:
+            self.ranges[axis] = fixed_range(value & _MASK)  # [0, inf) holds every size_t value
+            return
         try:
             self.ranges[axis] = self.ranges[axis].with_value(value)
         except ShapeError:
