@@ -16,7 +16,7 @@ The arithmetic mirrors the C++ overloads: ``size_t`` values wrap modulo 2^64, su
 from __future__ import annotations
 
 from ..coreml import NETWORK_KINDS, nd_array_interpretation
-from .layers import LAYER_SHAPES
+from .layers import IDEMPOTENT_SHAPES, LAYER_SHAPES
 from .ranges import Constraint, ShapeError, size_t
 
 
@@ -57,15 +57,16 @@ class Shaper:
                 raise ShapeError(f"model input '{feature.name}': {error}") from None
         every_input = (1 << len(inputs)) - 1
         # Each layer is read from the proto once, not on every pass.
-        steps = [(layer, tuple(layer.input), tuple(layer.output), layer.WhichOneof("layer")) for layer in layers]
+        steps = [_Step(layer, kind, LAYER_SHAPES.get(kind) if kind else None)
+                 for layer, kind in ((layer, layer.WhichOneof("layer")) for layer in layers)]
         while True:
             before = dict(self.colors)
-            for layer, sources, targets, kind in steps:
-                self._pass_colors(sources, targets)
-                self._process(layer, kind)
-            for layer, sources, targets, kind in reversed(steps):
-                self._pass_colors(targets, sources)
-                self._process(layer, kind)
+            for step in steps:
+                self._pass_colors(step.sources, step.targets)
+                self._process(step)
+            for step in reversed(steps):
+                self._pass_colors(step.targets, step.sources)
+                self._process(step)
             done = all(colors == every_input for colors in self.colors.values())
             if done or before == self.colors:
                 break
@@ -118,15 +119,33 @@ class Shaper:
             constraint.set("height", 1)
             constraint.set("width", 1)
 
-    def _process(self, layer, kind: str | None) -> None:
-        if kind is None:
+    def _process(self, step: "_Step") -> None:
+        if step.blobs is not None and sum(blob.version for blob in step.blobs) == step.versions:
+            return  # an idempotent layer whose blobs are as it left them would leave them so again
+        if step.kind is None:
             raise ShapeError("layer type not found")
-        handler = LAYER_SHAPES.get(kind)
-        if handler is None:
-            raise ShapeError(f"shape inference not implemented for layer type {kind}")
+        if step.handler is None:
+            raise ShapeError(f"shape inference not implemented for layer type {step.kind}")
         try:
-            handler(self, layer)
+            step.handler(self, step.layer)
         except ShapeError as error:
-            raise ShapeError(f"at {kind} layer '{layer.name}': {error}") from None
+            raise ShapeError(f"at {step.kind} layer '{step.layer.name}': {error}") from None
+        if step.handler in IDEMPOTENT_SHAPES:
+            if step.blobs is None:  # what those handlers read and write: the first input and the first output
+                step.blobs = (self.shapes[step.sources[0]], self.shapes[step.targets[0]])
+            # Versions only grow, so an equal sum later means no blob of this layer changed in between.
+            step.versions = sum(blob.version for blob in step.blobs)
+
+
+class _Step:
+    """One layer as the shaper visits it, read from the proto once."""
+
+    __slots__ = ("layer", "kind", "handler", "sources", "targets", "blobs", "versions")
+
+    def __init__(self, layer, kind: str | None, handler):
+        self.layer, self.kind, self.handler = layer, kind, handler
+        self.sources, self.targets = tuple(layer.input), tuple(layer.output)
+        self.blobs = None  # the constraints of its blobs, once an idempotent layer has been processed
+        self.versions = -1
 
 

@@ -624,3 +624,9 @@ LAYER_SHAPES = {
     "resizeBilinear": _resize_bilinear,
     "cropResize": _crop_resize,
 }
+
+# Handlers that, run again on the state they left, leave it unchanged (H(H(s)) = H(s)): they only intersect the
+# first output with the first input and back, and fix constants, touching no other blob. The shaper need not run
+# them again while those two blobs are unchanged; the others (sums, strides, crops) may still tighten a second
+# time and always run.
+IDEMPOTENT_SHAPES = frozenset({_unchanged, _inner_product, _embedding})

@@ -268,6 +268,9 @@ class Constraint:
     def __init__(self, name: str = ""):
         self.name = name
         self.ranges = dict.fromkeys(AXES, _ANY)  # ranges are never modified, only replaced
+        # Grows whenever a range is replaced by another object, so a caller can tell that nothing changed since
+        # it last looked (the shaper skips a layer whose blobs are as it left them: see Shaper).
+        self.version = 0
 
     def __getitem__(self, axis: str) -> Range:
         return self.ranges[axis]
@@ -275,27 +278,35 @@ class Constraint:
     def update(self, axis: str, other: Range) -> None:
         current = self.ranges[axis]
         if (current is other or current is _ANY) and other.valid:
-            self.ranges[axis] = other  # as in copy_from: the intersection is ``other`` itself
-            return
-        try:
-            self.ranges[axis] = current.intersect(other)
-        except ShapeError as error:
-            raise ShapeError(f"invalid {axis} range in blob {self.name}: {error}") from None
+            new = other  # as in copy_from: the intersection is ``other`` itself
+        else:
+            try:
+                new = current.intersect(other)
+            except ShapeError as error:
+                raise ShapeError(f"invalid {axis} range in blob {self.name}: {error}") from None
+        if new is not current:
+            self.ranges[axis] = new
+            self.version += 1
 
     def intersect(self, axis: str, other: Range) -> None:
         """A bare ``_range = _range.intersect(...)`` (copyFrom, upper/lowerBound*) without the blob name."""
-        self.ranges[axis] = self.ranges[axis].intersect(other)
+        current = self.ranges[axis]
+        new = current.intersect(other)
+        if new is not current:
+            self.ranges[axis] = new
+            self.version += 1
 
     def copy_from(self, other: "Constraint") -> None:
         ranges = self.ranges
         for axis, theirs in other.ranges.items():
             mine = ranges[axis]
-            if (mine is theirs or mine is _ANY) and theirs.valid:
-                # A valid range intersected with itself is itself; [0, inf) intersected with a valid range is
-                # that range (the first step of every blob a layer writes).
-                ranges[axis] = theirs
-                continue
-            ranges[axis] = mine.intersect(theirs)
+            if mine is theirs and theirs.valid:
+                continue  # a valid range intersected with itself is itself
+            # [0, inf) intersected with a valid range is that range (the first step of every blob a layer writes).
+            new = theirs if mine is _ANY and theirs.valid else mine.intersect(theirs)
+            if new is not mine:
+                ranges[axis] = new
+                self.version += 1
 
     def set(self, axis: str, value: int) -> None:
         current = self.ranges[axis]
@@ -303,12 +314,16 @@ class Constraint:
             return  # already exactly that value (with_value would return the same range)
         if current is _ANY:
             self.ranges[axis] = fixed_range(value & _MASK)  # [0, inf) holds every size_t value
+            self.version += 1
             return
         try:
-            self.ranges[axis] = self.ranges[axis].with_value(value)
+            new = current.with_value(value)
         except ShapeError:
             raise ShapeError(f"the {axis} of blob '{self.name}' must be {size_t(value)} but is already "
-                             f"{self.ranges[axis]}") from None
+                             f"{current}") from None
+        if new is not current:
+            self.ranges[axis] = new
+            self.version += 1
 
     def upper_bound(self, axis: str, value: Value) -> None:
         """upperBound*(const RangeValue&): only a bound value constrains."""
