@@ -7,7 +7,7 @@ look layers up here and edit ``proto`` directly, then build a fresh ``LayerGraph
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from .coreml import (
@@ -137,12 +137,30 @@ def weight_count(weights) -> int:
         weights, "int8RawValue") + field_size(weights, "rawValue") // 4
 
 
-@dataclass(eq=False)
 class Layer:
-    index: int
-    proto: object
-    consumers: list["Layer"] = field(default_factory=list, repr=False)
-    producers: list["Layer"] = field(default_factory=list, repr=False)
+    """One layer of a ``LayerGraph``: its position, its proto, and the layers it reads from and writes to."""
+
+    def __init__(self, index: int, proto, graph: "LayerGraph"):
+        self.index = index
+        self.proto = proto
+        self._graph = graph
+        self._consumers: list[Layer] = []
+        self._producers: list[Layer] = []
+
+    def __repr__(self) -> str:
+        return f"Layer(index={self.index}, name={self.name!r}, kind={self.kind!r})"
+
+    @property
+    def consumers(self) -> list["Layer"]:
+        """The later layers that read a blob this one writes (as Core ML resolves each name)."""
+        self._graph._link()
+        return self._consumers
+
+    @property
+    def producers(self) -> list["Layer"]:
+        """The earlier layers whose blobs this one reads, one per input that some layer writes."""
+        self._graph._link()
+        return self._producers
 
     @property
     def name(self) -> str:
@@ -230,21 +248,46 @@ class LayerGraph:
 
     def __init__(self, location: NetworkLocation):
         self.location = location
-        self.layers: list[Layer] = [Layer(i, proto) for i, proto in enumerate(location.network.layers)]
-        self._by_name = {}
-        for layer in self.layers:
-            self._by_name.setdefault(layer.name, layer)
-        self.blob_producer: dict[str, Layer] = {}
-        self.blob_consumers: dict[str, list[Layer]] = {}
+        self.layers: list[Layer] = [Layer(i, proto, self) for i, proto in enumerate(location.network.layers)]
+        self._blob_producer: dict[str, Layer] | None = None
+        self._blob_consumers: dict[str, list[Layer]] = {}
+
+    def _link(self) -> None:
+        """Producers and consumers of every layer and blob, found on first use: validation builds a graph of
+        every network, and on most of them no check ever asks (a tenth of validating 10,000 layers)."""
+        if self._blob_producer is not None:
+            return
+        producers: dict[str, Layer] = {}
+        consumers = self._blob_consumers
         for layer in self.layers:
             for blob in layer.proto.input:  # the proto's own lists: ``inputs`` would copy them
-                producer = self.blob_producer.get(blob)
+                producer = producers.get(blob)
                 if producer is not None:
-                    layer.producers.append(producer)
-                    producer.consumers.append(layer)
-                self.blob_consumers.setdefault(blob, []).append(layer)
+                    layer._producers.append(producer)
+                    producer._consumers.append(layer)
+                consumers.setdefault(blob, []).append(layer)
             for blob in layer.proto.output:
-                self.blob_producer[blob] = layer
+                producers[blob] = layer
+        self._blob_producer = producers
+
+    @property
+    def blob_producer(self) -> dict[str, Layer]:
+        """Blob name → the last layer that writes it (the one a model output reads)."""
+        self._link()
+        return self._blob_producer
+
+    @property
+    def blob_consumers(self) -> dict[str, list[Layer]]:
+        """Blob name → the layers that read it, in order."""
+        self._link()
+        return self._blob_consumers
+
+    @cached_property
+    def _by_name(self) -> dict[str, Layer]:
+        by_name: dict[str, Layer] = {}
+        for layer in self.layers:
+            by_name.setdefault(layer.name, layer)
+        return by_name
 
     @classmethod
     def trainable(cls, spec, source: str = "model") -> "LayerGraph":
