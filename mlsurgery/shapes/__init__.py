@@ -63,10 +63,12 @@ class Shaper:
             before = dict(self.colors)
             for step in steps:
                 self._pass_colors(step.sources, step.targets)
-                self._process(step)
+                if step.blobs is None or step.blobs[0].version + step.blobs[1].version != step.versions:
+                    self._process(step)
             for step in reversed(steps):
                 self._pass_colors(step.targets, step.sources)
-                self._process(step)
+                if step.blobs is None or step.blobs[0].version + step.blobs[1].version != step.versions:
+                    self._process(step)
             done = all(colors == every_input for colors in self.colors.values())
             if done or before == self.colors:
                 break
@@ -120,8 +122,8 @@ class Shaper:
             constraint.set("width", 1)
 
     def _process(self, step: "_Step") -> None:
-        if step.blobs is not None and sum(blob.version for blob in step.blobs) == step.versions:
-            return  # an idempotent layer whose blobs are as it left them would leave them so again
+        """Run the layer's handler (the loop above skips an idempotent layer whose blobs are as it left them: it
+        would leave them so again)."""
         if step.kind is None:
             raise ShapeError("layer type not found")
         if step.handler is None:
@@ -133,8 +135,8 @@ class Shaper:
         if step.handler in IDEMPOTENT_SHAPES:
             if step.blobs is None:  # what those handlers read and write: the first input and the first output
                 step.blobs = (self.shapes[step.sources[0]], self.shapes[step.targets[0]])
-            # Versions only grow, so an equal sum later means no blob of this layer changed in between.
-            step.versions = sum(blob.version for blob in step.blobs)
+            # Versions only grow, so an equal sum later means neither blob changed in between.
+            step.versions = step.blobs[0].version + step.blobs[1].version
 
 
 class _Step:
