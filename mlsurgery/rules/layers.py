@@ -128,13 +128,16 @@ _VALUE_FIELDS = {"floatValue": FLOAT32, "float16Value": FLOAT16, "rawValue": QUI
 def value_type(weights) -> str:
     # ListFields lists exactly the non-empty value fields (proto3). Stored weights (mlsurgery.weights) keep a
     # one-value stub in place of a large field, so presence reads true.
-    filled = [_VALUE_FIELDS[field.name] for field, _ in weights.ListFields() if field.name in _VALUE_FIELDS]
-    if len(filled) > 1:
-        return UNSPECIFIED
-    if not filled:
+    kind = None
+    for field, _ in weights.ListFields():
+        found = _VALUE_FIELDS.get(field.name)
+        if found is not None:
+            if kind is not None:
+                return UNSPECIFIED
+            kind = found
+    if kind is None:
         return EMPTY
-    kind = filled[0]
-    if kind in (QUINT, QINT) and not is_quantized(weights):
+    if (kind is QUINT or kind is QINT) and not is_quantized(weights):
         return EMPTY
     return kind
 

@@ -67,8 +67,10 @@ class NetworkWalker:
             own = self._tensor_problem(layer) if self.nd_array else None
             if own is not None:
                 problems.append(LayerProblem(layer, *own))
-            else:
-                problems += self._layer_problems(layer, kind)
+            elif kind == "branch" or kind == "loop":
+                problems += getattr(self, f"_{kind}_problems")(layer)
+            elif (problem := self._layer_problem(layer, kind)) is not None:
+                problems.append(LayerProblem(layer, *problem))
             for blob in layer.input:
                 if blob not in blobs:
                     problems.append(LayerProblem(layer, MISSING_INPUT_BLOB, (
@@ -118,16 +120,13 @@ class NetworkWalker:
                                            f"{known} elsewhere); declare the same rank everywhere")
         return None
 
-    def _layer_problems(self, layer, kind: str | None) -> list[LayerProblem]:
-        if kind in ("branch", "loop"):
-            return getattr(self, f"_{kind}_problems")(layer)
+    def _layer_problem(self, layer, kind: str | None) -> Problem | None:
+        """The first problem of the layer's own checks (a branch or loop has its own walk)."""
         check = LAYER_CHECKS.get(kind)
         if check is None:
-            problem = (UNSUPPORTED_LAYER, f"layer '{layer.name}' has no (or an unknown) layer type; set one of the "
-                                          "NeuralNetworkLayer types")
-        else:
-            problem = check(self, layer)
-        return [LayerProblem(layer, *problem)] if problem is not None else []
+            return (UNSUPPORTED_LAYER, f"layer '{layer.name}' has no (or an unknown) layer type; set one of the "
+                                       "NeuralNetworkLayer types")
+        return check(self, layer)
 
     def rank_of(self, blob: str) -> int | None:
         return self.ranks.get(blob)
