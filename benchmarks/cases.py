@@ -84,6 +84,18 @@ def validate(model: Path, out: Path) -> None:
         raise SystemExit(f"{model}: expected a valid model")
 
 
+def validate_rounds(model: Path, out: Path, rounds: int = 5) -> dict:
+    """``validate`` timed as the C++ oracle is (the best of a few rounds of load + validate in one process), and
+    as a CI run over a folder of models meets it after its first model (which also imports the checks)."""
+    best = None
+    for _ in range(rounds):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        validate(model, out)
+        timing = (time.perf_counter() - start, time.process_time() - cpu_start)
+        best = timing if best is None else min(best, timing)
+    return {"seconds": best[0], "cpu_seconds": best[1]}
+
+
 def to_fp32(model: Path, out: Path) -> None:
     spec = open_spec(model)
     convert_fp16_to_fp32(spec)
@@ -112,15 +124,15 @@ def job(model: Path, out: Path) -> None:
 
 CASES = {function.__name__: function
          for function in (bare, bare_nosync, numpy_draw, widen, reinit, reinit_dense, make_updatable_fc8, validate,
-                          to_fp32, dequantize, job)}
+                          validate_rounds, to_fp32, dequantize, job)}
 
 
 def main() -> None:
     case, model, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     start, cpu_start = time.perf_counter(), time.process_time()
-    CASES[case](model, out)
+    timed_itself = CASES[case](model, out)  # a case that times its own rounds returns its figures
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "cpu_seconds": time.process_time() - cpu_start}))
+    print(json.dumps(timed_itself or {"seconds": seconds, "cpu_seconds": time.process_time() - cpu_start}))
 
 
 if __name__ == "__main__":

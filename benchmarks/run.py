@@ -14,8 +14,9 @@ that process, read with ``os.wait4``), next to the floors measured in the same r
 
 Acceptance (issue 21): ``reinit --layers fc6`` ≤ 1.3 × (cp + NumPy draw) and ≥ 8× faster than the article's
 idiom; peak memory of reinit, widen, make-updatable and validate ≤ 1.2 × the larger of input and output file;
-validate of 10,000 layers ≤ 5 × Core ML's C++ validator (not built on this machine: the issue measured it at
-0.09–0.10 s, so ≤ 0.5 s).
+validate of 10,000 layers ≤ 5 × Core ML's C++ validator (``--cpp-validator``: a build of it timed in the same run,
+best of its rounds, against mlsurgery's best round in one process; without it, the 0.09–0.10 s the issue measured,
+so ≤ 0.5 s).
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ CASES = [
     Case("article reinit fc6", ["baseline_article_reinit.py"], "fp32",
          "coremltools idiom of hollance/coreml-training make_nn.py, re-init of fc6"),
     Case("bare deep", ["cases.py", "bare"], "deep", "protobuf parse + serialize of the 10,000-layer network"),
-    Case("validate 10,000 layers", ["cases.py", "validate"], "deep", "validate the 10,000-layer network", True),
+    Case("validate 10,000 layers", ["cases.py", "validate"], "deep",
+         "validate the 10,000-layer network, first in a fresh process (imports of the checks included)", True),
+    Case("validate 10,000 layers, in one process", ["cases.py", "validate_rounds"], "deep",
+         "the same, best of 5 rounds in one process: as the C++ oracle is timed, and as a CI run over a folder "
+         "meets every model after its first", True),
 ]
 
 
@@ -142,7 +147,8 @@ def measure(workdir: Path, repeat: int, skip_article: bool, cpp_validator: Path 
                "reinit_vs_floor": results["reinit fc6"]["seconds"] / floor,
                "reinit_vs_synced_floor": results["reinit fc6"]["seconds"] / synced_floor,
                "validate_deep_seconds": results["validate 10,000 layers"]["seconds"],
-               "validate_deep_cpu_seconds": results["validate 10,000 layers"]["cpu_seconds"]}
+               "validate_deep_cpu_seconds": results["validate 10,000 layers"]["cpu_seconds"],
+               "validate_deep_warm_seconds": results["validate 10,000 layers, in one process"]["seconds"]}
     if "Core ML C++ validator" in results:
         summary["cpp_validator_seconds"] = results["Core ML C++ validator"]["seconds"]
     if "article reinit fc6" in results:
@@ -190,11 +196,14 @@ def report(summary: dict) -> None:
         console.print(f"the article's coremltools idiom takes {speedup:.1f}× as long as reinit fc6 "
                       f"[{_verdict(speedup >= ARTICLE_TARGET)}, target ≥ {ARTICLE_TARGET:g}]")
     seconds, cpu = summary["validate_deep_seconds"], summary["cases"]["validate 10,000 layers"]["cpu_seconds"]
+    warm = summary.get("validate_deep_warm_seconds")
     reference = summary.get("cpp_validator_seconds")
-    if reference is not None:
-        console.print(f"validate 10,000 layers: {seconds:.2f} s ({cpu:.2f} s CPU) = {seconds / reference:.1f}× Core "
-                      f"ML's C++ validator measured in this run ({reference:.3f} s) [{_verdict(seconds <= 5 * reference)}"
-                      ", target ≤ 5×]")
+    if reference is not None and warm is not None:
+        # Like for like: the oracle reports its best round of load + validate in one process.
+        console.print(f"validate 10,000 layers, best round in one process: {warm:.3f} s = {warm / reference:.1f}× "
+                      f"Core ML's C++ validator timed the same way in this run ({reference:.3f} s) "
+                      f"[{_verdict(warm <= 5 * reference)}, target ≤ 5×]; the first validation in a fresh process "
+                      f"(imports of the checks included): {seconds:.3f} s = {seconds / reference:.1f}×")
     else:
         console.print(f"validate 10,000 layers: {seconds:.2f} s ({cpu:.2f} s CPU) = {seconds / CPP_VALIDATOR_SECONDS:.1f}×"
                       f" the C++ validator's {CPP_VALIDATOR_SECONDS} s measured in issue 21 "
