@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..weights import float_values
-from .base import Match, NetworkFacts, channels_of, trains_upstream
+from .base import Match, NetworkFacts, channels_of
 
 CODE = "MLS505"
 
@@ -59,7 +59,7 @@ def find(facts: NetworkFacts) -> list[Match]:
     for layer in facts.layers_of("scale", "bias", "activation"):
         if not _is_candidate(layer) or len(layer.inputs) != 1 or len(layer.outputs) != 1:
             continue
-        if not trains_upstream(facts.graph, layer):
+        if not facts.trains_upstream(layer):
             continue  # nothing before it could train, so its blocking costs nothing
         channels, why = channels_of(facts, layer.inputs[0])
         if channels is None and layer.kind == "scale" and list(layer.params.shapeScale) not in ([1], [1, 1, 1]):

@@ -4,7 +4,7 @@ The rewrite itself, and why it computes the same: mlsurgery/ops/rewrites/clip.py
 
 from __future__ import annotations
 
-from .base import Match, NetworkFacts, channels_of, trains_upstream
+from .base import Match, NetworkFacts, channels_of
 
 CODE = "MLS509"
 _THRESHOLD = 7  # UnaryFunctionLayerParams.Operation.THRESHOLD
@@ -28,7 +28,7 @@ def find(facts: NetworkFacts) -> list[Match]:
         steps = relu_steps(layer)
         if steps is None or len(layer.inputs) != 1 or len(layer.outputs) != 1:
             continue
-        if not trains_upstream(facts.graph, layer):
+        if not facts.trains_upstream(layer):
             continue
         channels, why = channels_of(facts, layer.inputs[0])
         if channels is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..weights import float_values
-from .base import Match, NetworkFacts, channels_of, trains_upstream
+from .base import Match, NetworkFacts, channels_of
 
 CODE = "MLS506"
 ADDS = ("add", "addBroadcastable")
@@ -60,7 +60,7 @@ def find(facts: NetworkFacts) -> list[Match]:
                 facts.graph.blob_producer.get(blob) is not None and facts.graph.blob_producer[blob].kind
                 in _CONSTANTS for blob in layer.inputs):
             continue  # two computed inputs: not a constant operation
-        if not trains_upstream(facts.graph, layer):
+        if not facts.trains_upstream(layer):
             continue
         plan = constant_operation(facts, layer)
         if isinstance(plan, str):

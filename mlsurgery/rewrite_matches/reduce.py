@@ -4,7 +4,7 @@ The rewrite itself, and why it computes the same: mlsurgery/ops/rewrites/reduce.
 
 from __future__ import annotations
 
-from .base import Match, NetworkFacts, trains_upstream
+from .base import Match, NetworkFacts
 
 CODE = "MLS507"
 _HW = 1  # ReduceLayerParams.ReduceAxis.HW
@@ -42,7 +42,7 @@ def find(facts: NetworkFacts) -> list[Match]:
     for layer in facts.layers_of("reduce", "reduceMean", "reduceSum"):
         if len(layer.inputs) != 1:
             continue
-        if not trains_upstream(facts.graph, layer):
+        if not facts.trains_upstream(layer):
             continue
         plan = reduction(facts, layer)
         if plan not in ("mean", "sum"):

@@ -4,7 +4,7 @@ The rewrite itself, and why it computes the same: mlsurgery/ops/rewrites/upsampl
 
 from __future__ import annotations
 
-from .base import Match, NetworkFacts, channels_of, trains_upstream
+from .base import Match, NetworkFacts, channels_of
 
 CODE = "MLS508"
 
@@ -26,7 +26,7 @@ def nearest_upsampling(facts: NetworkFacts, layer):
 def find(facts: NetworkFacts) -> list[Match]:
     matches = []
     for layer in facts.layers_of("upsample"):
-        if len(layer.inputs) != 1 or not trains_upstream(facts.graph, layer):
+        if len(layer.inputs) != 1 or not facts.trains_upstream(layer):
             continue
         plan = nearest_upsampling(facts, layer)
         if isinstance(plan, str):
