@@ -39,6 +39,7 @@ class NetworkFacts:
 
     def __init__(self, graph: LayerGraph):
         self.graph = graph
+        self._reaching: dict[frozenset[str] | tuple[str, ...], list[bool]] = {}  # kinds → by layer index, see ``reaches``
 
     @classmethod
     def of_spec(cls, spec) -> "NetworkFacts":
@@ -90,18 +91,20 @@ class NetworkFacts:
 
     def trains_upstream(self, layer) -> bool:
         """Some layer a user may train lies upstream of ``layer`` (else opening the gradient path gains nothing)."""
-        producer, reaches = self.graph.blob_producer, self._reaches_trainable
-        return any(reaches[producer[blob].index] for blob in layer.inputs if blob in producer)
+        producer = self.graph.blob_producer
+        return self.reaches([producer[blob] for blob in layer.inputs if blob in producer], TRAINABLE_AFTER_FIX)
 
-    @cached_property
-    def _reaches_trainable(self) -> list[bool]:
-        """By layer index: the layer is of a kind a user may train, or one lies upstream of it. One pass in layer
-        order (a layer's producers come before it) instead of a walk upstream from each candidate, which is
-        quadratic on deep networks (the 757-layer pose model has 280 candidates)."""
-        reaches: list[bool] = []
-        for layer in self.graph.layers:
-            reaches.append(layer.kind in TRAINABLE_AFTER_FIX or any(reaches[p.index] for p in layer.producers))
-        return reaches
+    def reaches(self, layers: list, kinds: frozenset[str] | tuple[str, ...]) -> bool:
+        """One of ``layers``, or a layer upstream of one of them, is of one of ``kinds``."""
+        if kinds not in self._reaching:
+            # One pass in layer order (a layer's producers come before it) instead of a walk upstream from each
+            # candidate, which is quadratic on deep networks (the 757-layer pose model has 280 candidates).
+            reach: list[bool] = []
+            for layer in self.graph.layers:
+                reach.append(layer.kind in kinds or any(reach[p.index] for p in layer.producers))
+            self._reaching[kinds] = reach
+        reach = self._reaching[kinds]
+        return any(reach[layer.index] for layer in layers)
 
     def written_once(self, blob: str) -> bool:
         return self.writer_counts.get(blob, 0) <= 1 and blob not in self.nested_blobs

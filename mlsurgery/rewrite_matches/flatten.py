@@ -5,7 +5,6 @@ The rewrite itself, and why it computes the same: mlsurgery/ops/rewrites/flatten
 from __future__ import annotations
 
 from ..coreml import REGROUPING_KINDS, UPDATABLE_LAYER_KINDS
-from ..network import ancestors
 from .base import Match, NetworkFacts
 from .lift import plan_lift, regrouping_chain
 
@@ -22,8 +21,7 @@ def _chain_ends(facts: NetworkFacts):
         if not consumers or all(consumer.kind in REGROUPING_KINDS for consumer in consumers):
             continue  # a trailing reshape (read by the loss at most) is loss_input's case
         producer = graph.blob_producer.get(layer.inputs[0]) if layer.inputs else None
-        upstream = [producer, *ancestors([producer])] if producer is not None else []
-        if not any(candidate.kind in UPDATABLE_LAYER_KINDS for candidate in upstream):
+        if producer is None or not facts.reaches([producer], UPDATABLE_LAYER_KINDS):
             continue  # nothing before it could be trained, so its blocking costs nothing
         yield layer, consumers
 
