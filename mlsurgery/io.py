@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import mmap
 import os
 import re
@@ -183,9 +184,9 @@ def serialize_spec(spec) -> bytes:
     if has_stored_fields(spec):
         from .serialize import write_message
 
-        pieces: list = []
-        write_message(spec, pieces.append)
-        return b"".join(pieces)
+        written = io.BytesIO()  # copies each piece: a drawn piece's buffer is reused for the next
+        write_message(spec, written.write)
+        return written.getvalue()
     return spec.SerializeToString(deterministic=True)
 
 
