@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
 import mmap
@@ -215,7 +216,8 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
 
         write_message(spec, writeback.write, copy_range=copy_range)
 
-    _write_atomically(path, fill)
+    with _no_room_is_a_usage_error(path):
+        _write_atomically(path, fill)
     if source is not None:
         source = Path(source)
         if source.is_dir():  # a package: its spec is the file the spec was read from
@@ -276,6 +278,24 @@ def _sync_file_range():
     return start
 
 
+# Errors that mean the output does not fit: the file system is full, the file is over a size limit (the
+# file system's, or RLIMIT_FSIZE), or the user's quota is used up.
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+@contextlib.contextmanager
+def _no_room_is_a_usage_error(path: Path):
+    """Turn a write that ran out of room into a one-line ``UsageError`` naming ``path`` (``_write_atomically``
+    has left nothing behind by then); other errors keep their traceback."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _NO_ROOM:
+            raise
+        raise UsageError(f"{path}: cannot be written: {error.strerror}; nothing was written (make room there, or "
+                         "write it elsewhere)") from None
+
+
 def _range_copier(stream):
     """``copy_range(descriptor, offset, length)`` appending that part of an open file to ``stream``:
     ``copy_file_range`` (in the kernel, no pages mapped here; a copy-on-write clone where the file system can),
@@ -323,7 +343,8 @@ def check_output_path(path: str | os.PathLike, *, source: str | os.PathLike | No
 
 
 def write_bytes_atomically(data: bytes, path: Path) -> None:
-    _write_atomically(path, lambda stream: stream.write(data))
+    with _no_room_is_a_usage_error(path):
+        _write_atomically(path, lambda stream: stream.write(data))
 
 
 def _write_atomically(path: Path, fill, *, anonymous: bool = True) -> None:

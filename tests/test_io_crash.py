@@ -134,3 +134,32 @@ def test_a_save_removes_temp_files_of_dead_writers_only(tmp_path):
         (tmp_path / name).write_bytes(b"partial")
     save_spec(load_spec(FIXTURES / "regressor.mlmodel"), target)
     assert {name: (tmp_path / name).exists() for name in debris} == debris
+
+
+# The child runs `mlsurgery reinit` (argv[2:]) with its files limited to argv[1] bytes and SIGXFSZ ignored, so a
+# write past the limit fails with EFBIG as on a full disk; weights are stored from 1 byte, so dense_1's values are
+# drawn while saving. argv[1] "named" after the limit: the fallback without O_TMPFILE.
+NO_ROOM_CHILD = """
+import resource, signal, sys
+import mlsurgery.io, mlsurgery.weights
+from mlsurgery.cli import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), resource.RLIM_INFINITY))
+mlsurgery.weights.STORED_FIELD_BYTES = 1
+if sys.argv[2] == "named":
+    mlsurgery.io._open_anonymous = lambda folder: None
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.parametrize("mode", ["anonymous", "named"])
+def test_a_save_without_room_is_one_line_naming_the_output_and_leaves_nothing(tmp_path, mode):
+    output = tmp_path / "out.mlmodel"
+    child = subprocess.run([sys.executable, "-c", NO_ROOM_CHILD, str(100_000), mode, "reinit",
+                            str(FIXTURES / "mnist_mlp.mlmodel"), "--layers", "dense_1", "--seed", "0", "-o",
+                            str(output)], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert child.returncode == 2, child.stderr
+    message = child.stderr.strip()
+    assert "\n" not in message and str(output) in message and "File too large" in message
+    assert os.listdir(tmp_path) == []
