@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
+import io
 import mmap
 import os
 import re
@@ -183,9 +186,9 @@ def serialize_spec(spec) -> bytes:
     if has_stored_fields(spec):
         from .serialize import write_message
 
-        pieces: list = []
-        write_message(spec, pieces.append)
-        return b"".join(pieces)
+        written = io.BytesIO()  # copies each piece: a drawn piece's buffer is reused for the next
+        write_message(spec, written.write)
+        return written.getvalue()
     return spec.SerializeToString(deterministic=True)
 
 
@@ -200,9 +203,21 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
     path = check_output_path(path, source=source, in_place=in_place)
     from .serialize import write_message
 
-    # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the bytes.
-    # Weight fields still in the input file are copied file to file by the kernel, never through this process.
-    _write_atomically(path, lambda stream: write_message(spec, stream.write, copy_range=_range_copier(stream)))
+    def fill(stream) -> None:
+        # Streamed in pieces: serializing a whole spec at once holds the message, upb's encoder buffer and the
+        # bytes. Weight fields still in the input file are copied file to file by the kernel, never through this
+        # process.
+        writeback = _Writeback(stream)
+        copy = _range_copier(stream)
+
+        def copy_range(descriptor: int, offset: int, length: int) -> None:
+            copy(descriptor, offset, length)
+            writeback.wrote(length)
+
+        write_message(spec, writeback.write, copy_range=copy_range)
+
+    with _no_room_is_a_usage_error(path):
+        _write_atomically(path, fill)
     if source is not None:
         source = Path(source)
         if source.is_dir():  # a package: its spec is the file the spec was read from
@@ -212,6 +227,73 @@ def save_spec(spec, path: str | os.PathLike, *, source: str | os.PathLike | None
                 source = open_package(source).spec_file
         _keep_source_bytes_if_unchanged(spec, path, source)
     return path
+
+
+class _Writeback:
+    """Writes to ``stream`` that ask the kernel to start putting them on disk every ``WRITEBACK_BYTES`` (Linux
+    ``sync_file_range``; elsewhere plain writes), so the disk works while the save is still drawing and copying
+    and the closing fsync finds little left to do, instead of all of it."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._start_writeback = _sync_file_range()
+        self._written = 0
+        self._started = 0  # bytes before this offset are under writeback already
+
+    def write(self, data) -> None:
+        self._stream.write(data)
+        self.wrote(len(data))
+
+    def wrote(self, length: int) -> None:
+        """Count ``length`` bytes appended to the file (by ``write`` or past the stream, as a range copy does)."""
+        self._written += length
+        if self._start_writeback is None or self._written - self._started < WRITEBACK_BYTES:
+            return
+        self._stream.flush()
+        self._start_writeback(self._stream.fileno(), self._started, self._written - self._started)
+        self._started = self._written
+
+
+WRITEBACK_BYTES = 1 << 23
+
+
+@functools.cache
+def _sync_file_range():
+    """``start(descriptor, offset, length)``: Linux ``sync_file_range(…, SYNC_FILE_RANGE_WRITE)``, which starts
+    writeback of that range and returns without waiting for it to finish (only for room in the disk's queue);
+    None where the C library has no such call."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (AttributeError, OSError, TypeError):  # not Linux (Windows has no CDLL(None) at all)
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    call.restype = ctypes.c_int
+    write = 2  # SYNC_FILE_RANGE_WRITE (linux/fs.h)
+
+    def start(descriptor: int, offset: int, length: int) -> None:
+        call(descriptor, offset, length, write)  # a hint: a failure leaves the work to fsync, which reports errors
+
+    return start
+
+
+# Errors that mean the output does not fit: the file system is full, the file is over a size limit (the
+# file system's, or RLIMIT_FSIZE), or the user's quota is used up.
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+@contextlib.contextmanager
+def _no_room_is_a_usage_error(path: Path):
+    """Turn a write that ran out of room into a one-line ``UsageError`` naming ``path`` (``_write_atomically``
+    has left nothing behind by then); other errors keep their traceback."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _NO_ROOM:
+            raise
+        raise UsageError(f"{path}: cannot be written: {error.strerror}; nothing was written (make room there, or "
+                         "write it elsewhere)") from None
 
 
 def _range_copier(stream):
@@ -261,7 +343,8 @@ def check_output_path(path: str | os.PathLike, *, source: str | os.PathLike | No
 
 
 def write_bytes_atomically(data: bytes, path: Path) -> None:
-    _write_atomically(path, lambda stream: stream.write(data))
+    with _no_room_is_a_usage_error(path):
+        _write_atomically(path, lambda stream: stream.write(data))
 
 
 def _write_atomically(path: Path, fill, *, anonymous: bool = True) -> None:

@@ -31,8 +31,10 @@ def write_message(message, write: Write, *, piece_bytes: int = PIECE_BYTES, copy
     about ``piece_bytes`` (a message without weights, or a bytes field, is written whole whatever its size).
 
     Weight fields left in the model file (``mlsurgery.weights``' stored weights) are written as their real
-    bytes: from the array an operation wrote, or copied from the file with ``copy_range`` (default: ``write``
-    of the mapped bytes), never decoded. Returns the number of bytes written. The message is not modified.
+    bytes: from the array an operation wrote, drawn piece by piece from a deferred recipe, or copied from the
+    file with ``copy_range`` (default: ``write`` of the mapped bytes), never decoded. ``write`` must be done with
+    its data when it returns (a drawn piece's buffer is reused for the next one). Returns the number of bytes
+    written. The message is not modified.
     """
     writer = _StreamWriter(write, piece_bytes, copy_range)
     expected = writer.size(message)
@@ -136,7 +138,10 @@ class _StreamWriter:
 
     def _emit_stored(self, number: int, entry) -> None:
         self._out(wire_format.packed_header(number, entry.size))
-        if entry.values is not None:
+        if entry.recipe is not None:
+            for piece in entry.drawn_pieces():
+                self._out(piece)
+        elif entry.values is not None:
             self._out(entry.data())
         elif self._copy_range is not None:
             self._copy_range(entry.source.descriptor, entry.offset, entry.length)

@@ -29,6 +29,13 @@ Everything that needs the real values or their count asks this module (``float_v
 side table instead of the parsed message; and ``mlsurgery.serialize`` writes each stored field from its array or
 copies its bytes from the input file, so nothing is decoded or re-encoded that did not change, and the process
 holds one copy of what it changed, not two of the whole model.
+
+Deferred values: a fill that can ``detach`` (reinit's uniform and zeros fills, ``mlsurgery.ops.reinit``) given
+to ``fill_float_values`` on stored weights is not drawn there: the side table keeps the recipe (a maker of fills
+and the count), and the save draws the values a piece at a time while it writes them (``_Stored.drawn_pieces``), so
+a re-initialised layer never sits whole in memory and its drawing overlaps the writing. Anything that reads the
+values before then (``float_values``, ``field_bytes``, ``materialize``) draws them whole on first read, the same
+bytes.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import mmap
 import os
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from google.protobuf.unknown_fields import UnknownFieldSet
@@ -59,8 +67,14 @@ CHUNK_VALUES = 1 << 20
 FLOAT_VALUE_FIELD = 1  # WeightParams.floatValue
 _MAX_HEADER = 16  # tag (1 byte) + varint length (≤ 10 bytes), rounded up to keep the floats 4-byte aligned
 
-# ``fill(out, start)`` writes values start … start + len(out) - 1 of the array into ``out`` (float32).
+# ``fill(out, start)`` writes values start … start + len(out) - 1 of the array into ``out`` (float32). A fill may
+# also have ``detach(count)``: a maker of fills each producing its next ``count`` values from the first, with the
+# fill moved past them now; or None when it cannot (see "Deferred values" above).
 Fill = Callable[[np.ndarray, int], None]
+
+# Deferred values are drawn and written 8 MiB at a time: big enough that per-piece overhead vanishes, small
+# enough that the two pieces in flight cost nothing next to the model.
+DRAWN_PIECE_BYTES = 1 << 23
 
 
 def float_values(weights) -> np.ndarray:
@@ -99,10 +113,13 @@ def fill_float_values(weights, count: int, fill: Fill, *, chunk: int = CHUNK_VAL
     is dropped, because a WeightParams must hold exactly one kind of values.
     """
     if _stored_fields(weights):
-        values = np.empty(count, dtype=FLOAT32_LE)
-        for start in range(0, count, chunk):  # the same slices as below: a generator draws the same values
-            fill(values[start:start + chunk], start)
-        _store(weights, {FLOAT_VALUE_FIELD: _Stored(FLOAT_VALUE_FIELD, values)})
+        detach = getattr(fill, "detach", None)
+        make = detach(count) if detach is not None else None
+        if make is not None:  # drawn while saving (see "Deferred values" above)
+            entry = _Stored(FLOAT_VALUE_FIELD, recipe=_Recipe(make, count, chunk))
+        else:
+            entry = _Stored(FLOAT_VALUE_FIELD, _Recipe(lambda: fill, count, chunk).drawn())
+        _store(weights, {FLOAT_VALUE_FIELD: entry})
         return
     for name in ("float16Value", "rawValue", "int8RawValue", "quantization"):
         weights.ClearField(name)
@@ -228,20 +245,49 @@ class _Source:
         os.close(self.descriptor)
 
 
+@dataclass(frozen=True)
+class _Recipe:
+    """float32 values not drawn yet: ``count`` of them from a fill ``make()`` returns, given the same ``chunk``
+    slices as ``fill_float_values`` would (so a generator draws the same values however they are pieced)."""
+
+    make: Callable[[], Fill]
+    count: int
+    chunk: int
+
+    def drawn(self) -> np.ndarray:
+        values = np.empty(self.count, dtype=FLOAT32_LE)
+        self.draw(self.make(), values, 0)
+        return values
+
+    def draw(self, fill: Fill, out: np.ndarray, start: int) -> None:
+        """Values ``start`` … ``start + len(out) - 1`` into ``out``; ``start`` is a multiple of ``chunk``, and
+        ``fill`` has drawn every value before ``start``."""
+        for offset in range(0, len(out), self.chunk):
+            fill(out[offset:offset + self.chunk], start + offset)
+
+
 @dataclass
 class _Stored:
     """One stored field: ``number`` of WeightParams, its bytes in ``source`` at ``offset`` (``length`` bytes),
-    or in ``values`` (an array written by an operation)."""
+    in ``values`` (an array written by an operation), or still to be drawn from ``recipe``."""
 
     number: int
     values: np.ndarray | None = None
     source: _Source | None = None
     offset: int = 0
     length: int = 0
+    recipe: _Recipe | None = None
 
     @property
     def size(self) -> int:
+        if self.recipe is not None:
+            return 4 * self.recipe.count
         return self.values.nbytes if self.values is not None else self.length
+
+    @property
+    def written(self) -> bool:
+        """Whether an operation gave this field its values (rather than the model file)."""
+        return self.source is None
 
     def release_pages(self) -> None:
         """Drop the mapped pages of this range from the process's memory once an operation has read them (the
@@ -256,10 +302,39 @@ class _Stored:
             pass  # only a memory saving
 
     def data(self):
-        """The field's bytes (a read-only view, not a copy)."""
+        """The field's bytes (a read-only view, not a copy); deferred values are drawn now, once."""
+        if self.recipe is not None:
+            self.values, self.recipe = self.recipe.drawn(), None
         if self.values is not None:
             return memoryview(self.values).cast("B")
         return memoryview(self.source.mapped)[self.offset:self.offset + self.length]
+
+    def drawn_pieces(self) -> Iterator[memoryview]:
+        """The bytes of deferred values, ``DRAWN_PIECE_BYTES`` at a time, drawn afresh on each call.
+
+        A worker thread draws the next piece while the caller writes this one (NumPy's generators and its
+        arithmetic release the GIL, and so does writing a file), into two buffers taken in turn: each piece is
+        valid until the caller asks for the next, so it must be written, not kept.
+        """
+        recipe = self.recipe
+        piece = max(1, DRAWN_PIECE_BYTES // 4 // recipe.chunk) * recipe.chunk  # whole chunks: the same slices
+        buffers = [np.empty(min(piece, recipe.count), dtype=FLOAT32_LE) for _ in range(2)]
+        fill = recipe.make()
+
+        def draw(number: int) -> np.ndarray:
+            start = number * piece
+            out = buffers[number % 2][:min(piece, recipe.count - start)]
+            recipe.draw(fill, out, start)
+            return out
+
+        pieces = -(-recipe.count // piece)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlsurgery-draw") as worker:
+            pending = worker.submit(draw, 0) if pieces else None
+            for number in range(pieces):
+                out = pending.result()
+                if number + 1 < pieces:  # into the other buffer, while the caller writes this one
+                    pending = worker.submit(draw, number + 1)
+                yield memoryview(out).cast("B")
 
 
 _ENTRIES: dict[int, _Stored] = {}
@@ -299,7 +374,7 @@ def _store(weights, fields: dict[int, _Stored], keep: dict[int, _Stored] | None 
     # otherwise pile up arrays); the file's byte ranges cost nothing and stay for copies of this message.
     for unknown in UnknownFieldSet(weights):
         old = _ENTRIES.get(unknown.data) if unknown.field_number == MARKER_FIELD else None
-        if old is not None and old.values is not None:
+        if old is not None and old.written:
             del _ENTRIES[unknown.data]
         elif old is not None and old.number not in kept:
             old.release_pages()

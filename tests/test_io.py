@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 
 from conftest import FIXTURES, shared_models
@@ -168,3 +169,33 @@ def test_a_file_over_2_gib_is_refused_before_it_is_read(tmp_path, run_cli):
         assert "Traceback" not in result.stderr
 
 
+
+
+def test_a_save_starts_writeback_of_every_range_it_wrote(tmp_path, monkeypatch):
+    """The kernel is asked to write the file out as it grows, so the closing fsync has little left."""
+    import mlsurgery.io as io_module
+    from mlsurgery.weights import set_float_values
+
+    started = []
+    monkeypatch.setattr(io_module, "_sync_file_range", lambda: lambda fd, offset, length: started.append(
+        (offset, length, os.fstat(fd).st_size)))
+    monkeypatch.setattr(io_module, "WRITEBACK_BYTES", 1 << 16)
+    spec = load_spec(FIXTURES / "mnist_mlp.mlmodel")
+    set_float_values(spec.neuralNetworkClassifier.layers[1].innerProduct.weights, np.arange(100_000, dtype=np.float32))
+    written = save_spec(spec, tmp_path / "out.mlmodel").stat().st_size
+    assert started and started[0][0] == 0
+    assert all(offset + length == following for (offset, length, _), (following, _, _) in zip(started, started[1:]))
+    assert all(length >= 1 << 16 and offset + length <= size for offset, length, size in started)
+    assert started[-1][0] + started[-1][1] > written - (1 << 16)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="sync_file_range is Linux's")
+def test_sync_file_range_is_found_on_linux(tmp_path):
+    from mlsurgery.io import _sync_file_range
+
+    start = _sync_file_range()
+    assert start is not None
+    with open(tmp_path / "file", "wb") as stream:
+        stream.write(b"x" * 10_000)
+        stream.flush()
+        start(stream.fileno(), 0, 10_000)

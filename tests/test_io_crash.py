@@ -1,7 +1,9 @@
-"""A save killed with SIGKILL at any point leaves the target old or new, and no temp file outlives the next save.
+"""A save killed with SIGKILL at any point leaves the target old or new, and no temp file outlives the next save;
+a save that runs out of room is one line naming the output, and leaves nothing.
 
 The writer is a real child process saving a 16 MB spec; it is killed when it has written a given share of the
-file (read from /proc/PID/io), so the kills land before, during and after the data is written.
+file (read from /proc/PID/io), so the kills land before, during and after the data is written. In "reinit" mode
+the child re-initialises the big layer first, so the values it saves are drawn while they are written.
 """
 
 import os
@@ -23,16 +25,21 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="need
 FLOATS = 4_000_000  # 16 MB of weights: big enough that a save takes a while to write
 
 # The child saves the spec at argv[1] to argv[2] with a new description, in the mode named by argv[3]:
-# "save_spec" (what every command does) or "named" (the fallback for file systems without O_TMPFILE).
+# "save_spec" (what every command does), "reinit" (reinit's deferred draws: the big layer's values drawn while
+# saving) or "named" (the fallback for file systems without O_TMPFILE).
 CHILD = """
 import sys
-from mlsurgery.io import _write_atomically, load_spec, save_spec
+import numpy as np
+from mlsurgery.io import _write_atomically, load_spec, open_spec, save_spec
+from mlsurgery.ops.reinit import reinit_layers
 from mlsurgery.serialize import write_message
-spec = load_spec(sys.argv[1])
+spec = open_spec(sys.argv[1]) if sys.argv[3] == "reinit" else load_spec(sys.argv[1])
+if sys.argv[3] == "reinit":
+    reinit_layers(spec, ["dense_1"], rng=np.random.default_rng(0))
 spec.description.metadata.shortDescription = "new"
 print("ready", flush=True)
 sys.stdin.readline()
-if sys.argv[3] == "save_spec":
+if sys.argv[3] in ("save_spec", "reinit"):
     save_spec(spec, sys.argv[2])
 else:
     from pathlib import Path
@@ -46,8 +53,9 @@ def big_models(tmp_path_factory):
     """(the spec file the child saves, whose description is 'old'; its bytes, the target's starting content)."""
     folder = tmp_path_factory.mktemp("big")
     spec = load_spec(FIXTURES / "mnist_mlp.mlmodel")
-    set_float_values(spec.neuralNetworkClassifier.layers[1].innerProduct.weights,
-                     np.arange(FLOATS, dtype=np.float32))
+    dense = spec.neuralNetworkClassifier.layers[1].innerProduct  # dense_1, 784 inputs: made 16 MB of weights
+    dense.outputChannels = FLOATS // dense.inputChannels
+    set_float_values(dense.weights, np.arange(dense.inputChannels * dense.outputChannels, dtype=np.float32))
     spec.description.metadata.shortDescription = "old"
     source = save_spec(spec, folder / "source.mlmodel")
     return source, source.read_bytes()
@@ -83,7 +91,7 @@ def _temp_files(folder: Path) -> list[str]:
     return sorted(name for name in os.listdir(folder) if name.startswith(".target.mlmodel"))
 
 
-@pytest.mark.parametrize("mode", ["save_spec", "named"])
+@pytest.mark.parametrize("mode", ["save_spec", "reinit", "named"])
 def test_killed_saves_keep_old_or_new_and_the_next_save_leaves_no_temp_file(tmp_path, big_models, mode):
     source, old_bytes = big_models
     target = tmp_path / "target.mlmodel"
@@ -95,6 +103,7 @@ def test_killed_saves_keep_old_or_new_and_the_next_save_leaves_no_temp_file(tmp_
         assert description in ("old", "new")
         if description == "old":
             assert target.read_bytes() == old_bytes
+    assert source.read_bytes() == old_bytes  # the input is only ever read
     assert interrupted >= 3, "the kills must land while the save runs for this test to mean anything"
     if mode == "named":
         assert _temp_files(tmp_path), "killed named saves leave their temp file until the next save"
@@ -125,3 +134,32 @@ def test_a_save_removes_temp_files_of_dead_writers_only(tmp_path):
         (tmp_path / name).write_bytes(b"partial")
     save_spec(load_spec(FIXTURES / "regressor.mlmodel"), target)
     assert {name: (tmp_path / name).exists() for name in debris} == debris
+
+
+# The child runs `mlsurgery reinit` (argv[2:]) with its files limited to argv[1] bytes and SIGXFSZ ignored, so a
+# write past the limit fails with EFBIG as on a full disk; weights are stored from 1 byte, so dense_1's values are
+# drawn while saving. argv[1] "named" after the limit: the fallback without O_TMPFILE.
+NO_ROOM_CHILD = """
+import resource, signal, sys
+import mlsurgery.io, mlsurgery.weights
+from mlsurgery.cli import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), resource.RLIM_INFINITY))
+mlsurgery.weights.STORED_FIELD_BYTES = 1
+if sys.argv[2] == "named":
+    mlsurgery.io._open_anonymous = lambda folder: None
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.parametrize("mode", ["anonymous", "named"])
+def test_a_save_without_room_is_one_line_naming_the_output_and_leaves_nothing(tmp_path, mode):
+    output = tmp_path / "out.mlmodel"
+    child = subprocess.run([sys.executable, "-c", NO_ROOM_CHILD, str(100_000), mode, "reinit",
+                            str(FIXTURES / "mnist_mlp.mlmodel"), "--layers", "dense_1", "--seed", "0", "-o",
+                            str(output)], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert child.returncode == 2, child.stderr
+    message = child.stderr.strip()
+    assert "\n" not in message and str(output) in message and "File too large" in message
+    assert os.listdir(tmp_path) == []

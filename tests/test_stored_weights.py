@@ -169,3 +169,79 @@ def test_rewriting_stored_weights_keeps_only_the_latest_values(store_everything)
         weights_module.set_float_values(weights, np.full(count, step, np.float32))
     assert len(weights_module._ENTRIES) == held
     assert np.array_equal(float_values(weights), np.full(count, 4, np.float32))
+
+
+# --- deferred values: reinit's draws happen while saving -------------------------------------------------------
+
+def _dense_names(spec) -> list[str]:
+    return [layer.name for layer in LayerGraph.trainable(spec).layers if layer.kind in ("innerProduct", "convolution")]
+
+
+def _deferred(weights) -> bool:
+    return weights_module.stored_fields(weights)["floatValue"].recipe is not None
+
+
+@pytest.mark.parametrize("init", ["kaiming-uniform", "xavier-uniform", "zeros", "kaiming-normal"])
+@pytest.mark.parametrize("model", ["turi_squeezenet.mlmodel", "mnist_mlp.mlmodel"])
+def test_reinit_of_stored_weights_draws_at_save_the_same_bytes(model, init, store_everything, tmp_path):
+    path = FIXTURES / model
+    plain, stored = load_spec(path), open_spec(path)
+    layers = _dense_names(plain)
+    plain_rng, stored_rng = np.random.default_rng(12), np.random.default_rng(12)
+    reinit_layers(plain, layers, init=init, rng=plain_rng)
+    reinit_layers(stored, layers, init=init, rng=stored_rng)
+    # Uniform and zeros fills are left to the save; the normal one is drawn at once, as before.
+    assert _deferred(LayerGraph.trainable(stored).layer(layers[0]).params.weights) == (init != "kaiming-normal")
+    assert stored_rng.bit_generator.state == plain_rng.bit_generator.state
+    expected = plain.SerializeToString(deterministic=True)
+    for name in ("first.mlmodel", "second.mlmodel"):  # each save draws afresh, the same values
+        save_spec(stored, tmp_path / name, source=path)
+        assert (tmp_path / name).read_bytes() == expected
+    assert serialize_spec(stored) == expected
+
+
+def test_reading_deferred_values_draws_them_once_and_alike(store_everything):
+    path = FIXTURES / "mnist_mlp.mlmodel"
+    plain, stored = load_spec(path), open_spec(path)
+    layer = _dense_names(plain)[0]
+    reinit_layers(plain, [layer], rng=np.random.default_rng(1))
+    reinit_layers(stored, [layer], rng=np.random.default_rng(1))
+    weights = LayerGraph.trainable(stored).layer(layer).params.weights
+    assert _deferred(weights)
+    expected = np.array(LayerGraph.trainable(plain).layer(layer).params.weights.floatValue, np.float32)
+    assert float_values(weights).tobytes() == expected.tobytes()
+    assert not _deferred(weights)  # drawn now, and kept
+    assert serialize_spec(stored) == plain.SerializeToString(deterministic=True)
+
+
+@pytest.mark.parametrize("count", [0, 1, 999, 1000, 7 * 1000 + 3])
+def test_deferred_values_are_drawn_in_pieces_of_whole_chunks(count, store_everything, monkeypatch):
+    """Several pieces (two chunks each), drawn by the worker while the previous one is written."""
+    from mlsurgery.ops.reinit import uniform_fill
+
+    monkeypatch.setattr(weights_module, "DRAWN_PIECE_BYTES", 2 * 4 * 1000)
+    stored = open_spec(FIXTURES / "mnist_mlp.mlmodel")
+    weights = next(iter(_all_weights(stored)))
+    calls = []
+
+    class Recorded:
+        def __init__(self, fill):
+            self.fill = fill
+
+        def __call__(self, out, start):
+            calls.append((start, len(out)))
+            self.fill(out, start)
+
+        def detach(self, count):
+            make = self.fill.detach(count)
+            return lambda: Recorded(make())
+
+    weights_module.fill_float_values(weights, count, Recorded(uniform_fill(np.random.default_rng(4), 0.1)), chunk=1000)
+    assert calls == []
+    pieces = [bytes(piece) for piece in weights_module.stored_fields(weights)["floatValue"].drawn_pieces()]
+    assert max(map(len, pieces), default=0) <= 2 * 4 * 1000
+    assert calls == [(start, min(1000, count - start)) for start in range(0, count, 1000)]
+    expected, eager = np.empty(count, np.float32), uniform_fill(np.random.default_rng(4), 0.1)
+    for start in range(0, count, 1000):
+        eager(expected[start:start + 1000], start)
+    assert b"".join(pieces) == expected.tobytes()

@@ -20,6 +20,7 @@ Uniform draws lie in [-b, +b] where b is the bound rounded to float32.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,17 +64,68 @@ def layer_geometry(layer: Layer, operation: str) -> LayerGeometry:
                        "convolution layers")
 
 
-def uniform_fill(rng: np.random.Generator, bound: float) -> Fill:
+def uniform_fill(rng: np.random.Generator, bound: float) -> UniformFill:
     """Fill with float32 draws from U(-bound, +bound) (inclusive of ±bound rounded to float32)."""
-    bound32 = np.float32(bound)
-    width = np.float32(2) * bound32  # exact: doubling a float32 is exact, so values never pass ±bound32
+    return UniformFill(rng, bound)
 
-    def fill(out: np.ndarray, start: int) -> None:
-        rng.random(out=out, dtype=np.float32)
+
+@dataclass(frozen=True)
+class UniformFill:
+    """A ``Fill`` of float32 draws from U(-bound, +bound); a class rather than a closure so that stored weights
+    can leave the drawing to the save (``detach``, see ``mlsurgery.weights``)."""
+
+    rng: np.random.Generator
+    bound: float
+
+    def __call__(self, out: np.ndarray, start: int) -> None:
+        bound32 = np.float32(self.bound)
+        width = np.float32(2) * bound32  # exact: doubling a float32 is exact, so values never pass ±bound32
+        self.rng.random(out=out, dtype=np.float32)
         out *= width
         out -= bound32
 
-    return fill
+    def detach(self, count: int) -> Callable[[], Fill] | None:
+        """A maker of fills that draw this fill's next ``count`` values (each made fill from the first value), with
+        this fill's generator moved past them now, as if it had drawn them; None when its generator cannot skip."""
+        before = skip_float32_draws(self.rng, count)
+        if before is None:
+            return None
+        return lambda: UniformFill(_generator_at(before), self.bound)
+
+
+def skip_float32_draws(rng: np.random.Generator, count: int) -> dict | None:
+    """Move ``rng`` to where drawing ``count`` float32 values would leave it, without drawing them, and return
+    its state from before; None (nothing moved) for bit generators that cannot jump (only PCG64 and PCG64DXSM).
+
+    NumPy draws a float32 from one 32-bit output (``next_float``); these generators make 32-bit outputs by
+    halving a 64-bit one and keep the unused high half buffered (``has_uint32``/``uinteger``). So ``count``
+    floats take the buffered half, if any, then ``ceil(rest / 2)`` 64-bit outputs, and leave the high half of the
+    last one buffered when ``rest`` is odd (and in ``uinteger`` even when it is even, as drawing does).
+    """
+    bits = rng.bit_generator
+    if type(bits) not in _SKIPPABLE:
+        return None
+    before = bits.state
+    if count == 0:
+        return before
+    rest = count - before["has_uint32"]
+    if rest == 0:  # the buffered half is all it takes
+        bits.state = {**before, "has_uint32": 0}
+        return before
+    outputs = (rest + 1) // 2
+    bits.advance(outputs - 1)  # also empties the buffer, so the last output is read raw
+    last = int(bits.random_raw())
+    bits.state = {**bits.state, "has_uint32": rest % 2, "uinteger": last >> 32}
+    return before
+
+
+_SKIPPABLE = (np.random.PCG64, np.random.PCG64DXSM)
+
+
+def _generator_at(state: dict) -> np.random.Generator:
+    bits = getattr(np.random, state["bit_generator"])()
+    bits.state = state
+    return np.random.Generator(bits)
 
 
 def normal_fill(rng: np.random.Generator, std: float) -> Fill:
@@ -86,8 +138,17 @@ def normal_fill(rng: np.random.Generator, std: float) -> Fill:
     return fill
 
 
-def _zero_fill(out: np.ndarray, start: int) -> None:
-    out.fill(0.0)
+class _Zeros:
+    """The zeros ``Fill``; detachable, as it draws nothing (see ``UniformFill.detach``)."""
+
+    def __call__(self, out: np.ndarray, start: int) -> None:
+        out.fill(0.0)
+
+    def detach(self, count: int) -> Callable[[], Fill] | None:
+        return lambda: self
+
+
+_zero_fill = _Zeros()
 
 
 def _weight_init(init: str, geometry: LayerGeometry, rng) -> tuple[Fill, str]:

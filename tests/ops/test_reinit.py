@@ -154,3 +154,58 @@ def test_layers_without_known_fans_are_refused_before_any_change(spec, layer, me
 def test_usage_errors(layers, init, message):
     with pytest.raises(UsageError, match=message):
         reinit_layers(load_spec(SQUEEZENET), layers, init=init, rng=np.random.default_rng(0))
+
+
+# --- detached fills: the values drawn later, the generator moved on now --------------------------------------
+
+from mlsurgery.ops.reinit import skip_float32_draws, uniform_fill  # noqa: E402
+from mlsurgery.weights import CHUNK_VALUES  # noqa: E402
+
+
+@pytest.mark.parametrize("sizes", [[10_007], [1000] * 10 + [7], [1, 2, 3, 10_001], [CHUNK_VALUES // 3] * 4])
+def test_float32_draws_do_not_depend_on_how_the_array_is_sliced(sizes):
+    whole = np.random.default_rng(11).random(sum(sizes), dtype=np.float32)
+    rng, parts = np.random.default_rng(11), []
+    for size in sizes:
+        parts.append(np.empty(size, np.float32))
+        rng.random(out=parts[-1], dtype=np.float32)
+    assert np.concatenate(parts).tobytes() == whole.tobytes()
+
+
+@pytest.mark.parametrize("bits", [np.random.PCG64, np.random.PCG64DXSM])
+@pytest.mark.parametrize("buffered", [0, 1])
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 1001, 1002])
+def test_skipping_leaves_the_generator_as_drawing_would(bits, buffered, count):
+    drawn, skipped = np.random.Generator(bits(5)), np.random.Generator(bits(5))
+    for rng in (drawn, skipped):
+        rng.random(buffered, dtype=np.float32)  # one float leaves half a 64-bit output buffered
+    before = skipped.bit_generator.state
+    values = drawn.random(count, dtype=np.float32)
+    assert skip_float32_draws(skipped, count) == before
+    assert skipped.bit_generator.state == drawn.bit_generator.state
+    assert skipped.random(5, dtype=np.float32).tobytes() == drawn.random(5, dtype=np.float32).tobytes()
+    assert values.size == count
+
+
+def test_a_detached_fill_draws_what_the_fill_would_have_as_often_as_asked():
+    count = 3 * 1000 + 1
+    eager_rng = np.random.default_rng(3)
+    eager = np.empty(count, np.float32)
+    uniform_fill(eager_rng, 0.5)(eager, 0)
+    after_eager = eager_rng.random(4, dtype=np.float32)
+    rng = np.random.default_rng(3)
+    make = uniform_fill(rng, 0.5).detach(count)
+    assert rng.random(4, dtype=np.float32).tobytes() == after_eager.tobytes()
+    for _ in range(2):
+        later, fill = np.empty(count, np.float32), make()
+        for start in range(0, count, 1000):
+            fill(later[start:start + 1000], start)
+        assert later.tobytes() == eager.tobytes()
+
+
+def test_generators_that_cannot_skip_are_left_alone():
+    rng = np.random.Generator(np.random.MT19937(1))
+    before = rng.bit_generator.state
+    assert uniform_fill(rng, 1.0).detach(10) is None
+    assert skip_float32_draws(rng, 10) is None
+    assert str(rng.bit_generator.state) == str(before)
