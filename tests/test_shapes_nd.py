@@ -71,3 +71,47 @@ def test_expand_dims_naming_an_axis_twice_has_an_unknown_shape_and_validates_wit
     spec = builder.spec
     assert blob_shapes(spec, spec.neuralNetwork)["y"] is None
     assert validate_spec(spec) is not None
+
+
+A, B, W = (2, 1, 5), (3, 1), (2, 3, 5)  # two inputs that broadcast, and the shape of a third for where
+
+# Each layer kind, how the builder adds it (inputs a, b, w), and the NumPy operation it performs: the shape NumPy
+# returns is the reference (NeuralNetwork.proto: "Output shape is same as the input" or "Broadcasting is supported").
+ELEMENTWISE = {
+    "equal": (lambda b: b.add_equal("op", ["a", "b"], "out"), lambda a, b, w: np.equal(a, b)),
+    "greaterThan": (lambda b: b.add_greater_than("op", ["a", "b"], "out"), lambda a, b, w: a > b),
+    "logicalXor": (lambda b: b.add_logical("op", ["a", "b"], "out", "XOR"), lambda a, b, w: np.logical_xor(a, b)),
+    "floorDivBroadcastable": (lambda b: b.add_floor_div_broadcastable("op", ["a", "b"], "out"),
+                              lambda a, b, w: np.floor_divide(a, b + 2)),
+    "modBroadcastable": (lambda b: b.add_mod_broadcastable("op", ["a", "b"], "out"), lambda a, b, w: np.mod(a, b + 2)),
+    "whereBroadcastable": (lambda b: b.add_where_broadcastable("op", ["a", "b", "w"], "out"),
+                           lambda a, b, w: np.where(a > 0, b, w)),
+    "scale": (lambda b: b.add_scale("op", np.ones(2, np.float32), None, False, "w", "out", shape_scale=[2, 1, 1]),
+              lambda a, b, w: w * np.ones((2, 1, 1))),
+    "reverse": (lambda b: b.add_reverse("op", "w", "out", reverse_dim=[True, False, True]),
+                lambda a, b, w: np.flip(w, (0, 2))),
+    "cumSum": (lambda b: b.add_cumsum("op", ["w"], "out", axis=1), lambda a, b, w: np.cumsum(w, axis=1)),
+    "argSort": (lambda b: b.add_argsort("op", "w", "out", axis=2), lambda a, b, w: np.argsort(w, axis=2)),
+    "lowerTriangular": (lambda b: b.add_lower_triangular("op", "w", "out"), lambda a, b, w: np.tril(w)),
+    "matrixBandPart": (lambda b: b.add_matrix_band_part("op", "w", "out", 1, 1),
+                       lambda a, b, w: np.triu(np.tril(w, 1), -1)),
+    "clampedReLU": (lambda b: b.add_clamped_relu("op", "w", "out"), lambda a, b, w: np.clip(w, 0, 6)),
+    "layerNormalization": (lambda b: b.add_layer_normalization("op", "w", "out", [5], np.ones(5), np.zeros(5)),
+                           lambda a, b, w: (w - w.mean(-1, keepdims=True)) / (w.std(-1, keepdims=True) + 1e-5)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ELEMENTWISE))
+def test_elementwise_and_broadcasting_layers_have_the_shape_numpy_returns(kind):
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+
+    add, numpy_op = ELEMENTWISE[kind]
+    builder = NeuralNetworkBuilder([(name, datatypes.Array(*shape)) for name, shape in zip("abw", (A, B, W))],
+                                   [("out", None)], disable_rank5_shape_mapping=True)
+    add(builder)
+    assert builder.spec.neuralNetwork.layers[0].WhichOneof("layer") == kind
+    shapes = blob_shapes(builder.spec, builder.spec.neuralNetwork)
+    rng = np.random.default_rng(0)
+    a, b, w = (rng.standard_normal(shape) for shape in (A, B, W))
+    assert shapes["out"] == numpy_op(a, b, w).shape

@@ -21,15 +21,21 @@ from ..coreml import exact_rank_arrays, rank4_images
 
 Shape = tuple[int, ...]
 
-# Layers whose single output has the shape of their (first) input.
+# Layers whose single output has the shape of their (first) input (NeuralNetwork.proto: "Output shape is same as
+# the input" for each, or an elementwise map).
 _SAME_SHAPE = frozenset({
     "activation", "batchnorm", "softmax", "softmaxND", "copy", "unary", "l2normalize", "lrn", "mvn", "clip",
     "ceil", "floor", "round", "sign", "exp", "exp2", "log", "sqrt", "rsqrt", "abs", "erf", "gelu", "sin", "cos",
     "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "logicalNot", "bias",
+    "scale", "clampedReLU", "layerNormalization", "reverse", "reverseSeq", "cumSum", "argSort", "lowerTriangular",
+    "upperTriangular", "matrixBandPart",
 })
+# Elementwise layers over inputs broadcast to a common shape (NeuralNetwork.proto: "Broadcasting is supported").
 _BROADCASTING = frozenset({"add", "multiply", "max", "min", "average", "addBroadcastable", "multiplyBroadcastable",
                            "subtractBroadcastable", "divideBroadcastable", "maxBroadcastable", "minBroadcastable",
-                           "powBroadcastable"})
+                           "powBroadcastable", "floorDivBroadcastable", "modBroadcastable", "whereBroadcastable",
+                           "equal", "notEqual", "lessThan", "lessEqual", "greaterThan", "greaterEqual",
+                           "logicalAnd", "logicalOr", "logicalXor"})
 
 
 def input_shapes(spec_model, network) -> dict[str, Shape | None]:

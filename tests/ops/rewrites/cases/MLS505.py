@@ -31,3 +31,13 @@ def before_linear_activation():
     builder, conv = front((C, 4, 6))
     builder.add_activation("affine", "LINEAR", "y", "out", params=[2.0, -1.0])
     return builder.spec, lambda x: 2.0 * conv(x) - 1.0
+
+
+def before_scale_then_bias():
+    """A deprocess split over two layers: the bias's input is the scale's output, whose shape is the scale's input
+    (ScaleLayerParams: 'A blob with the same shape as the input'), so the bias is rewritten too."""
+    builder, conv = front((C, 4, 6))
+    scale, bias = np.array([127.5, 100.0, 50.0], np.float32), np.array([127.5, 1.0, -2.0], np.float32)
+    builder.add_scale("multiply", scale, None, False, "y", "scaled", shape_scale=[C])
+    builder.add_bias("shift", bias, "scaled", "out", shape_bias=[C])
+    return builder.spec, lambda x: conv(x) * scale[:, None, None] + bias[:, None, None]
