@@ -80,7 +80,7 @@ CASES = [
 def cpp_validator_case(binary: Path) -> Case:
     """Core ML's own validator as an oracle: ``binary MODEL`` must load and validate MODEL with apple/coremltools'
     C++ sources (mlmodel/src: ``loadSpecification`` + ``Model::validate``) and print one JSON line with the best
-    ``seconds`` of a few rounds. Not part of this repository (it is Apple's code): build it yourself."""
+    ``seconds`` of a few rounds. ``oracle/build.sh`` builds one from a checkout of apple/coremltools."""
     return Case("Core ML C++ validator", [str(binary), "{model}"], "deep",
                 "Core ML's C++ validator (mlmodel/src), load + validate")
 
