@@ -29,6 +29,10 @@ _SAME_SHAPE = frozenset({
     "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "logicalNot", "bias",
     "scale", "clampedReLU", "layerNormalization", "reverse", "reverseSeq", "cumSum", "argSort", "lowerTriangular",
     "upperTriangular", "matrixBandPart",
+    # Layers that only read their input's shape ("the same shape as the input tensor"), and the scatters ("the
+    # same shape as the first input", the container).
+    "fillLike", "randomNormalLike", "randomUniformLike", "randomBernoulliLike", "scatter", "scatterND",
+    "scatterAlongAxis",
 })
 # Elementwise layers over inputs broadcast to a common shape (NeuralNetwork.proto: "Broadcasting is supported").
 _BROADCASTING = frozenset({"add", "multiply", "max", "min", "average", "addBroadcastable", "multiplyBroadcastable",
@@ -84,6 +88,8 @@ def _infer(kind: str | None, params, inputs: list[Shape | None], n_outputs: int)
     if kind in ("loadConstantND", "loadConstant"):
         shape = tuple(int(d) for d in params.shape)
         return [shape if kind == "loadConstantND" else (1, 1) + shape if len(shape) == 3 else None]
+    if kind in _STATIC_SOURCES:  # no input: the shape is a parameter
+        return [tuple(int(d) for d in getattr(params, _STATIC_SOURCES[kind]))]
     if not inputs or any(shape is None for shape in inputs):
         return None
     first = inputs[0]
@@ -93,8 +99,16 @@ def _infer(kind: str | None, params, inputs: list[Shape | None], n_outputs: int)
         return [_broadcast(inputs)]
     if kind in _RECURRENT_SIZES:
         return _recurrent(kind, params, first, n_outputs)
+    if kind in _SEVERAL_OUTPUTS:
+        return _SEVERAL_OUTPUTS[kind](params, inputs, n_outputs)
     handler = _HANDLERS.get(kind)
     return [handler(params, inputs)] if handler is not None else None
+
+
+# Layers without inputs whose output shape is a parameter (NeuralNetwork.proto: "A N-Dimensional tensor of shape
+# targetShape / outputShape").
+_STATIC_SOURCES = {"fillStatic": "targetShape", "randomNormalStatic": "outputShape",
+                   "randomUniformStatic": "outputShape", "randomBernoulliStatic": "outputShape"}
 
 
 # Recurrent layers: (output vector size, whether the whole sequence is output). Their output-0 vector is twice the
@@ -344,7 +358,275 @@ def _embedding(params, inputs) -> Shape:
     return (shape[0], shape[1], int(params.outputChannels), 1, 1)
 
 
+def _padding(params, inputs) -> Shape:
+    """PaddingLayerParams: H + top + bottom, W + left + right on the last two axes."""
+    shape = inputs[0]
+    if len(shape) < 2:
+        raise ValueError("padding input rank")
+    (top, bottom), (left, right) = _borders(params.paddingAmounts)
+    return shape[:-2] + (shape[-2] + top + bottom, shape[-1] + left + right)
+
+
+def _borders(amounts) -> tuple[tuple[int, int], tuple[int, int]]:
+    """BorderAmounts as ((top, bottom), (left, right)); absent edges are 0."""
+    edges = [(int(edge.startEdgeSize), int(edge.endEdgeSize)) for edge in amounts.borderAmounts]
+    if len(edges) not in (0, 2):
+        raise ValueError("borderAmounts needs height and width")
+    return (edges[0], edges[1]) if edges else ((0, 0), (0, 0))
+
+
+def _crop(params, inputs) -> Shape:
+    """CropLayerParams: with two inputs the second's H, W; with one, H and W less the crop amounts."""
+    shape = inputs[0]
+    if len(shape) < 3:
+        raise ValueError("crop input rank")
+    if len(inputs) == 2:
+        return shape[:-2] + inputs[1][-2:]
+    (top, bottom), (left, right) = _borders(params.cropAmounts)
+    height, width = shape[-2] - top - bottom, shape[-1] - left - right
+    if height < 1 or width < 1:
+        raise ValueError("crop removes everything")
+    return shape[:-2] + (height, width)
+
+
+def _resize_bilinear(params, inputs) -> Shape:
+    """ResizeBilinearLayerParams: targetSize [H_out, W_out], [1, 1] when not set."""
+    shape = inputs[0]
+    target = tuple(int(d) for d in params.targetSize) or (1, 1)
+    if len(shape) < 3 or len(target) != 2:
+        raise ValueError("resizeBilinear input rank or target size")
+    return shape[:-2] + target
+
+
+# ReduceLayerParams.ReduceAxis (CHW, HW, C, H, W) → the axes it reduces to 1.
+_LEGACY_REDUCE_AXES = {0: (-3, -2, -1), 1: (-2, -1), 2: (-3,), 3: (-2,), 4: (-1,)}
+
+
+def _reduce(params, inputs) -> Shape:
+    """ReduceLayerParams: the same rank, with 1 on the reduced axes."""
+    shape = list(inputs[0])
+    axes = _LEGACY_REDUCE_AXES[int(params.axis)]
+    if len(shape) < len(axes) or (len(shape) < 3 and -3 in axes):
+        raise ValueError("reduce input rank")
+    for axis in axes:
+        shape[axis] = 1
+    return tuple(shape)
+
+
+def _reduce_nd(params, inputs) -> Shape:
+    """reduceSum, reduceMean, …: the axes (every axis with reduceAll or no axes) become 1 with keepDims, else go;
+    a full reduction without keepDims is the rank-1 ``[1]``."""
+    shape = inputs[0]
+    axes = set(range(len(shape))) if params.reduceAll or not params.axes else \
+        {_axis(int(a), len(shape)) for a in params.axes}
+    if params.keepDims:
+        return tuple(1 if axis in axes else size for axis, size in enumerate(shape))
+    return tuple(size for axis, size in enumerate(shape) if axis not in axes) or (1,)
+
+
+def _axis(axis: int, rank: int) -> int:
+    """A possibly negative axis as an index into a shape of ``rank``."""
+    if not -rank <= axis < rank:
+        raise ValueError("axis out of range")
+    return axis % rank
+
+
+def _arg_extreme(params, inputs) -> Shape:
+    """argMax, argMin: the axis becomes 1, or goes with removeDim when the rank is above 1."""
+    shape = inputs[0]
+    axis = _axis(int(params.axis), len(shape))
+    if params.removeDim and len(shape) > 1:
+        return shape[:axis] + shape[axis + 1:]
+    return shape[:axis] + (1,) + shape[axis + 1:]
+
+
+def _top_k(params, inputs, n_outputs: int) -> list[Shape]:
+    """TopKLayerParams: values and indices have the input's shape with K along the axis (K from a second input is a
+    value, unknown here)."""
+    if len(inputs) > 1:
+        raise ValueError("K is an input")
+    shape = inputs[0]
+    axis = _axis(int(params.axis), len(shape))
+    return [shape[:axis] + (int(params.K),) + shape[axis + 1:]] * n_outputs
+
+
+def _split(params, inputs, n_outputs: int) -> list[Shape]:
+    """SplitLayerParams: ``nOutputs`` equal parts of axis -3."""
+    shape, parts = inputs[0], int(params.nOutputs) or n_outputs
+    if len(shape) < 3 or shape[-3] % parts or parts != n_outputs:
+        raise ValueError("split does not divide the channels")
+    return [shape[:-3] + (shape[-3] // parts,) + shape[-2:]] * parts
+
+
+def _split_nd(params, inputs, n_outputs: int) -> list[Shape]:
+    """SplitNDLayerParams: the axis cut into ``splitSizes``, or into ``numSplits`` equal parts."""
+    shape = inputs[0]
+    axis = _axis(int(params.axis), len(shape))
+    sizes = [int(d) for d in params.splitSizes]
+    if not sizes:
+        parts = int(params.numSplits) or n_outputs
+        if shape[axis] % parts:
+            raise ValueError("splitND does not divide the axis")
+        sizes = [shape[axis] // parts] * parts
+    if sum(sizes) != shape[axis] or len(sizes) != n_outputs:
+        raise ValueError("split sizes do not add up")
+    return [shape[:axis] + (size,) + shape[axis + 1:] for size in sizes]
+
+
+_SEVERAL_OUTPUTS = {"split": _split, "splitND": _split_nd, "topK": _top_k}
+
+
+def _constant_pad(params, inputs) -> Shape:
+    """ConstantPaddingLayerParams: each axis grows by its two amounts, or with padToGivenOutputSizeMode becomes
+    at least their sum (one of the two is 0); amounts given as a second input are values, unknown here."""
+    shape, amounts = inputs[0], [int(d) for d in params.padAmounts]
+    if len(inputs) > 1 or len(amounts) != 2 * len(shape):
+        raise ValueError("constantPad amounts")
+    pairs = [amounts[2 * axis] + amounts[2 * axis + 1] for axis in range(len(shape))]
+    if params.padToGivenOutputSizeMode:
+        return tuple(max(size, pair) for size, pair in zip(shape, pairs))
+    return tuple(size + pair for size, pair in zip(shape, pairs))
+
+
+def _reorganize_data(params, inputs) -> Shape:
+    """ReorganizeDataLayerParams: SPACE_TO_DEPTH [C·b², H/b, W/b]; DEPTH_TO_SPACE, PIXEL_SHUFFLE [C/b², H·b, W·b]."""
+    shape, block = inputs[0], int(params.blockSize)
+    if len(shape) < 3 or block < 2:
+        raise ValueError("reorganizeData input rank or block size")
+    channels, height, width = shape[-3:]
+    if params.mode == 0:  # SPACE_TO_DEPTH
+        if height % block or width % block:
+            raise ValueError("block size does not divide H and W")
+        return shape[:-3] + (channels * block * block, height // block, width // block)
+    if channels % (block * block):
+        raise ValueError("block size squared does not divide C")
+    return shape[:-3] + (channels // (block * block), height * block, width * block)
+
+
+def _tile(params, inputs) -> Shape:
+    """TileLayerParams: each axis times its repetition, ``reps`` padded with leading 1s to the rank (reps given as
+    a second input are values, unknown here)."""
+    shape, reps = inputs[0], [int(d) for d in params.reps]
+    if len(inputs) > 1 or not 1 <= len(reps) <= len(shape):
+        raise ValueError("tile reps")
+    reps = [1] * (len(shape) - len(reps)) + reps
+    return tuple(size * rep for size, rep in zip(shape, reps))
+
+
+def _stack(params, inputs) -> Shape:
+    """StackLayerParams: inputs of one shape stacked on a new axis (counted in the output's rank)."""
+    shape = inputs[0]
+    if any(other != shape for other in inputs):
+        raise ValueError("stack inputs differ")
+    axis = _axis(int(params.axis), len(shape) + 1)
+    return shape[:axis] + (len(inputs),) + shape[axis:]
+
+
+def _gather(params, inputs) -> Shape:
+    """GatherLayerParams (numpy.take): data's axis replaced by the indices' shape."""
+    data, indices = inputs[0], inputs[1]
+    axis = _axis(int(params.axis), len(data))
+    return data[:axis] + indices + data[axis + 1:]
+
+
+def _gather_along_axis(params, inputs) -> Shape:
+    """GatherAlongAxisLayerParams (numpy.take_along_axis): the indices' shape."""
+    return inputs[1]
+
+
+def _slice_by_size(params, inputs) -> Shape:
+    """SliceBySizeLayerParams: ``size`` elements of the axis (from a begin given as the second input)."""
+    shape = inputs[0]
+    axis, size = _axis(int(params.axis), len(shape)), int(params.size)
+    if not 0 < size <= shape[axis]:
+        raise ValueError("sliceBySize size")
+    return shape[:axis] + (size,) + shape[axis + 1:]
+
+
+def _broadcast_to_static(params, inputs) -> Shape:
+    """BroadcastToStaticLayerParams: the input broadcast to ``targetShape``."""
+    target = tuple(int(d) for d in params.targetShape)
+    if _broadcast([inputs[0], target]) != target:
+        raise ValueError("input does not broadcast to the target shape")
+    return target
+
+
+def _gather_nd(params, inputs) -> Shape:
+    """GatherNDLayerParams: ``indices.shape[:-1] + data.shape[indices.shape[-1]:]``."""
+    data, indices = inputs[0], inputs[1]
+    if indices[-1] > len(data):
+        raise ValueError("gatherND index depth")
+    return (indices[:-1] + data[indices[-1]:]) or (1,)
+
+
+def _one_hot(params, inputs) -> Shape:
+    """OneHotLayerParams: a new axis of ``oneHotVectorSize`` at ``axis`` of the output (a size given as a second
+    input is a value, unknown here)."""
+    if len(inputs) > 1:
+        raise ValueError("the one-hot size is an input")
+    shape = inputs[0]
+    axis = _axis(int(params.axis), len(shape) + 1)
+    return shape[:axis] + (int(params.oneHotVectorSize),) + shape[axis:]
+
+
+def _rank_preserving_reshape(params, inputs) -> Shape:
+    """RankPreservingReshapeLayerParams: ``targetShape`` of the input's rank, 0 keeping that axis, one -1 inferred."""
+    shape, target = inputs[0], [int(d) for d in params.targetShape]
+    if len(target) != len(shape):
+        raise ValueError("rankPreservingReshape changes the rank")
+    return resolve_target_shape(shape, [size if wanted == 0 else wanted for size, wanted in zip(shape, target)])
+
+
+def _sequence_repeat(params, inputs) -> Shape:
+    """SequenceRepeatLayerParams: axis -5 times ``nRepetitions`` (1 when 0)."""
+    shape = inputs[0]
+    if len(shape) < 5:
+        raise ValueError("sequenceRepeat input rank")
+    return shape[:-5] + (shape[-5] * (int(params.nRepetitions) or 1),) + shape[-4:]
+
+
+def _embedding_nd(params, inputs) -> Shape:
+    """EmbeddingNDLayerParams: the last axis, which must be 1, becomes ``embeddingSize``."""
+    shape = inputs[0]
+    if len(shape) < 2 or shape[-1] != 1:
+        raise ValueError("embeddingND needs a last axis of 1")
+    return shape[:-1] + (int(params.embeddingSize),)
+
+
+def _global_pooling_3d(params, inputs) -> Shape:
+    """GlobalPooling3DLayerParams: [B, C, D, H, W] → [B, C, 1, 1, 1]."""
+    shape = inputs[0]
+    if len(shape) != 5:
+        raise ValueError("globalPooling3d needs rank 5")
+    return shape[:2] + (1, 1, 1)
+
+
 _HANDLERS = {
+    "padding": _padding,
+    "crop": _crop,
+    "resizeBilinear": _resize_bilinear,
+    "reduce": _reduce,
+    **dict.fromkeys(("reduceSum", "reduceMean", "reduceProd", "reduceMax", "reduceMin", "reduceL1", "reduceL2",
+                     "reduceSumSquare", "reduceLogSum", "reduceLogSumExp"), _reduce_nd),
+    "argMax": _arg_extreme,
+    "argMin": _arg_extreme,
+    "constantPad": _constant_pad,
+    "reorganizeData": _reorganize_data,
+    "tile": _tile,
+    "stack": _stack,
+    "gather": _gather,
+    "gatherAlongAxis": _gather_along_axis,
+    "sliceBySize": _slice_by_size,
+    "broadcastToStatic": _broadcast_to_static,
+    "broadcastToLike": lambda params, inputs: inputs[1],  # "the same shape as the second input"
+    "embeddingND": _embedding_nd,
+    "gatherND": _gather_nd,
+    "oneHot": _one_hot,
+    "rankPreservingReshape": _rank_preserving_reshape,
+    "sequenceRepeat": _sequence_repeat,
+    "getShape": lambda params, inputs: (len(inputs[0]),),  # "a vector of length R, the rank of the input"
+    "reshapeLike": lambda params, inputs: inputs[1],  # "the same shape as the second input"
+    "globalPooling3d": _global_pooling_3d,
     "upsample": _upsample,
     "permute": _permute,
     "embedding": _embedding,

@@ -151,28 +151,30 @@ def test_a_softmax_over_classes_gets_cross_entropy_a_per_pixel_softmax_does_not(
         make_updatable(segmentation, ["auto"])
 
 
-def _dense_after_reduce_mean(builder_outputs):
-    """x [2, 4, 3] → reduceMean over the last axis → innerProduct 4→3 → y, an exact-rank network whose reduce
-    ``mlsurgery.shapes.nd`` does not propagate, with y's shape not declared."""
+def _dense_after_value_shaped_tile(builder_outputs):
+    """x [2, 2] → tile by the values of a constant [1, 2] → [2, 4] → innerProduct 4→3 → y, an exact-rank network
+    whose tile shape depends on values ``mlsurgery.shapes.nd`` does not read, with y's shape not declared."""
     import numpy as np
     from coremltools.models import datatypes
     from coremltools.models.neural_network import NeuralNetworkBuilder
 
-    builder = NeuralNetworkBuilder([("x", datatypes.Array(2, 4, 3))], builder_outputs,
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(2, 2))], builder_outputs,
                                    disable_rank5_shape_mapping=True)
-    builder.add_reduce_mean("mean", "x", "m", axes=[-1], keepdims=False)
+    builder.add_load_constant_nd("reps", "reps", np.array([1, 2], np.float32), shape=(2,))
+    builder.add_tile("tile", "x", "wide", reps=[1, 1])
+    builder.spec.neuralNetwork.layers[-1].input.append("reps")  # TileLayerParams: a second input gives the reps
     builder.add_inner_product("dense", W=np.ones((3, 4), np.float32), b=None, input_channels=4, output_channels=3,
-                              has_bias=False, input_name="m", output_name="y")
+                              has_bias=False, input_name="wide", output_name="y")
     return builder.spec
 
 
 def test_mse_target_shape_past_an_unpropagated_layer_is_measured_or_asked_for():
     from mlsurgery.engine.blob_shapes import measure_blob_shape
 
-    spec = _dense_after_reduce_mean([("y", None)])
+    spec = _dense_after_value_shaped_tile([("y", None)])
     with pytest.raises(UsageError, match="--target-shape"):
         make_updatable(spec, ["dense"])
-    spec = _dense_after_reduce_mean([("y", None)])
+    spec = _dense_after_value_shaped_tile([("y", None)])
     make_updatable(spec, ["dense"], measure=measure_blob_shape)
     (target,) = [f for f in spec.description.trainingInput if f.name == "y_true"]
     # innerProduct on [2, 4] gives [2, 3] (NeuralNetwork.proto: rank-2 input [B, C_in] → [B, C_out]).
