@@ -220,8 +220,17 @@ def stack(layer, context):
 
 
 def tile(layer, context):
-    reps = [int(r) for r in layer.tile.reps]
-    return Stateless(layer, lambda x: x.repeat(1, *reps))
+    """TileLayerParams: ``reps`` (or the values of a second input) shorter than the rank get leading 1s."""
+    fixed = [int(r) for r in layer.tile.reps]
+
+    def function(x, given=None):
+        reps = fixed if given is None else [int(r) for r in given[0].reshape(-1).tolist()]
+        rank = example_rank(x)
+        if not 1 <= len(reps) <= rank:
+            raise ValueError(f"tile needs 1 to {rank} repetitions, got {len(reps)}")
+        return x.repeat(1, *([1] * (rank - len(reps)) + reps))
+
+    return Stateless(layer, function)
 
 
 def rank_preserving_reshape(layer, context):
