@@ -184,7 +184,11 @@ class Range:
     @staticmethod
     def _built(low: Value, high: Value) -> "Range":
         """The upstream idiom ``out; out.setLower(low); out.setUpper(high)``."""
-        return Range().with_lower(low).with_upper(high)
+        # Without the two intermediate ranges: [0, inf) contains every lower bound, so only setUpper can fail,
+        # on [low, inf) when high is bound and low is unbound or above it.
+        if high.val is not None and (low.val is None or low.val > high.val):
+            raise ShapeError(f"invalid upper bound {high} for range [{low}, inf]")
+        return Range(low, high)
 
     def plus(self, value: int) -> "Range":
         return self._built(self.minimum.add(value), self.maximum.add(value))
