@@ -331,10 +331,17 @@ class Constraint:
 
     def upper_bound(self, axis: str, value: Value) -> None:
         """upperBound*(const RangeValue&): only a bound value constrains."""
-        if not value.unbound:
-            self.intersect(axis, Range.of_values(Value(0), value))
+        if value.unbound:
+            return
+        current = self.ranges[axis]
+        if current.valid and current.maximum.val is not None and current.maximum.val <= value.val:
+            return  # already within [0, value]: the intersection would have the current bounds
+        self.intersect(axis, Range.of_values(Value(0), value))
 
     def lower_bound(self, axis: str, value: int) -> None:
+        current = self.ranges[axis]
+        if current.valid and current.minimum.val >= value & _MASK:
+            return  # already within [value, inf): the intersection would have the current bounds
         self.intersect(axis, Range.at_least(value))
 
     def minimum(self, axis: str) -> int:
