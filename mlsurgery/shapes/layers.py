@@ -8,6 +8,7 @@ function's first argument is that shaper (not imported here: ``shapes`` imports 
 from __future__ import annotations
 
 import copy
+import functools
 from typing import NamedTuple
 
 from ..coreml import int32
@@ -113,9 +114,18 @@ def _convolution(shaper, layer) -> None:
             target.update(axis, source[axis].times(size_t(stride)))
     else:
         for axis, stride, *_ in conv.axes:
-            target.update(axis, source[axis].minus_int(1).divided(size_t(stride)).plus_int(1))
+            extent = source[axis]
+            target.update(axis, _same_padding_extent(extent.minimum.val, extent.maximum.val, size_t(stride)))
             source.lower_bound(axis, target.minimum(axis))
             source.upper_bound(axis, target[axis].maximum.mul(size_t(stride)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _same_padding_extent(low: int | None, high: int | None, stride: int) -> Range:
+    """``(input - 1) / stride + 1`` for an input range of these bounds, shared as ``fixed_range`` shares ranges:
+    the arithmetic builds three ranges, and a network repeats the same few sizes and strides (an equal range
+    that is the same object also lets the output's intersection return at once)."""
+    return Range(Value(low), Value(high)).minus_int(1).divided(stride).plus_int(1)
 
 
 def _pooling(shaper, layer) -> None:
