@@ -243,9 +243,8 @@ class Range:
         return Range(low, high)
 
     def unify(self, other: "Range") -> "Range":
-        out = Range()
-        out = out.with_lower(self.minimum if self.minimum.le(other.minimum) else other.minimum)
-        return out.with_upper(self.maximum if self.maximum.ge(other.maximum) else other.maximum)
+        return self._built(self.minimum if self.minimum.le(other.minimum) else other.minimum,
+                           self.maximum if self.maximum.ge(other.maximum) else other.maximum)
 
     def minimum_value(self) -> int:
         return self.minimum.value()
