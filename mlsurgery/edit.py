@@ -341,10 +341,14 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
+# The fields of each control-flow layer's parameters that hold a network.
+_NESTED_NETWORK_FIELDS = {"branch": ("ifBranch", "elseBranch"), "loop": ("conditionNetwork", "bodyNetwork")}
+
+
 def nested_networks(layer) -> Iterator:
     """The networks a control-flow layer runs (a branch's if/else, a loop's condition and body)."""
     kind = layer.WhichOneof("layer")
-    fields = {"branch": ("ifBranch", "elseBranch"), "loop": ("conditionNetwork", "bodyNetwork")}.get(kind, ())
+    fields = _NESTED_NETWORK_FIELDS.get(kind, ())
     params = getattr(layer, kind) if fields else None
     for field in fields:
         if params.HasField(field):

@@ -47,6 +47,7 @@ class Shaper:
         self.shapes: dict[str, Constraint] = {}
         # Upstream's blob colors (the set of model inputs that reach a blob) as bit masks: input i is bit i.
         self.colors: dict[str, int] = {}
+        self._read: dict[int, object] = {}  # see read_once
         inputs = list(description.input)
         for position, feature in enumerate(inputs):
             constraint = self.shape(feature.name)
@@ -80,6 +81,16 @@ class Shaper:
         if constraint is None:
             constraint = self.shapes[blob] = Constraint(blob)
         return constraint
+
+    def read_once(self, layer, read):
+        """``read(layer)``, computed on the first call for this layer: a handler runs on every pass, forwards and
+        backwards, but the layer's parameters do not change. (Keyed by identity: the steps below hold each layer,
+        so no other object takes its id while this shaper runs.)"""
+        key = id(layer)
+        value = self._read.get(key)
+        if value is None:
+            value = self._read[key] = read(layer)
+        return value
 
     # Upstream names a blob's constraint only when a layer writes it; here every constraint carries its name
     # (it only appears in messages).

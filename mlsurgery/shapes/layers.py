@@ -8,6 +8,8 @@ function's first argument is that shaper (not imported here: ``shapes`` imports 
 from __future__ import annotations
 
 import copy
+import functools
+from typing import NamedTuple
 
 from ..coreml import int32
 from .ranges import AXES, Constraint, Range, ShapeError, Value, shaper_div, size_t
@@ -27,14 +29,22 @@ def _share_sequence_batch(source: Constraint, target: Constraint, *, intersect_f
         source.update(axis, target[axis])
 
 
-def _convolution(shaper, layer) -> None:
-    source = shaper.shape(layer.input[0])
-    target = shaper.output(layer.output[0])
-    _share_sequence_batch(source, target, intersect_first=False)
+class _ConvolutionGeometry(NamedTuple):
+    """What ``_convolution`` reads from a convolution layer's parameters, converted as upstream converts them."""
+
+    input_channels: int
+    output_channels: int
+    output_shape: tuple[int, int] | None  # a deconvolution's explicit output height and width
+    padding: str | None  # the ConvolutionPaddingType
+    is_deconvolution: bool
+    # (axis, stride, dilated kernel, the two paddings in the order upstream adds them, then subtracts them)
+    axes: tuple[tuple[str, int, int, tuple[int, int], tuple[int, int]], ...]
+
+
+def _convolution_geometry(layer) -> _ConvolutionGeometry:
     conv = layer.convolution
     groups = int32(conv.nGroups) if conv.nGroups else 1
     channels = int32(conv.kernelChannels) if conv.isDeconvolution else int32(int32(conv.kernelChannels) * groups)
-    source.set("channel", size_t(channels))
     kernel_h = kernel_w = 3
     stride_h = stride_w = dilation_h = dilation_w = 1
     if len(conv.kernelSize) == 2:
@@ -45,24 +55,39 @@ def _convolution(shaper, layer) -> None:
         dilation_h, dilation_w = int32(conv.dilationFactor[0]), int32(conv.dilationFactor[1])
     dilated_h = int32((kernel_h - 1) * dilation_h + 1)
     dilated_w = int32((kernel_w - 1) * dilation_w + 1)
-    target.set("channel", size_t(conv.outputChannels))
+    output_shape = None
     if conv.isDeconvolution and len(conv.outputShape) == 2:
-        target.set("height", size_t(conv.outputShape[0]))
-        target.set("width", size_t(conv.outputShape[1]))
-        return
+        output_shape = (size_t(conv.outputShape[0]), size_t(conv.outputShape[1]))
     padding = conv.WhichOneof("ConvolutionPaddingType")
-    if padding is None:
-        raise ShapeError("convolution padding type not set")
     top = bottom = left = right = 0
     if padding == "valid" and len(conv.valid.paddingAmounts.borderAmounts) == 2:
         amounts = conv.valid.paddingAmounts.borderAmounts
         top, bottom = int32(amounts[0].startEdgeSize), int32(amounts[0].endEdgeSize)
         left, right = int32(amounts[1].startEdgeSize), int32(amounts[1].endEdgeSize)
-    # (axis, stride, dilated kernel, the two paddings in the order upstream adds them, then subtracts them)
     axes = (("height", stride_h, dilated_h, (bottom, top), (top, bottom)),
             ("width", stride_w, dilated_w, (left, right), (right, left)))
-    if padding == "valid" and conv.isDeconvolution:
-        for axis, stride, dilated, (first, second), (third, fourth) in axes:
+    return _ConvolutionGeometry(size_t(channels), size_t(conv.outputChannels), output_shape, padding,
+                                conv.isDeconvolution, axes)
+
+
+def _convolution(shaper, layer) -> None:
+    source = shaper.shape(layer.input[0])
+    target = shaper.output(layer.output[0])
+    _share_sequence_batch(source, target, intersect_first=False)
+    # Read once per shaper: this runs forwards and backwards on every pass, and reading the proto cost more than
+    # the shape arithmetic.
+    conv = shaper.read_once(layer, _convolution_geometry)
+    source.set("channel", conv.input_channels)
+    target.set("channel", conv.output_channels)
+    if conv.output_shape is not None:
+        target.set("height", conv.output_shape[0])
+        target.set("width", conv.output_shape[1])
+        return
+    padding = conv.padding
+    if padding is None:
+        raise ShapeError("convolution padding type not set")
+    if padding == "valid" and conv.is_deconvolution:
+        for axis, stride, dilated, (first, second), (third, fourth) in conv.axes:
             lower = shaper_div(int32(int32(target.minimum(axis)) + first + second - dilated), stride) + 1
             upper = target[axis].maximum.add_int(first).add_int(second).sub_int(dilated).div(size_t(stride)).add_int(1)
             if lower > 0:
@@ -71,7 +96,7 @@ def _convolution(shaper, layer) -> None:
             target.update(axis, source[axis].minus_int(1).times(size_t(stride)).plus_int(dilated)
                           .minus_int(third).minus_int(fourth))
     elif padding == "valid":
-        for axis, stride, dilated, (first, second), _ in axes:
+        for axis, stride, dilated, (first, second), _ in conv.axes:
             reach = int32(dilated - first - second)
             if reach > 0:
                 out_min = target.minimum(axis)
@@ -84,14 +109,23 @@ def _convolution(shaper, layer) -> None:
                     upper = upper.add_int(1)
                 source.upper_bound(axis, upper)
             target.update(axis, source[axis].plus_int(first + second - dilated).divided_int(stride).plus_int(1))
-    elif conv.isDeconvolution:
-        for axis, stride, *_ in axes:
+    elif conv.is_deconvolution:
+        for axis, stride, *_ in conv.axes:
             target.update(axis, source[axis].times(size_t(stride)))
     else:
-        for axis, stride, *_ in axes:
-            target.update(axis, source[axis].minus_int(1).divided(size_t(stride)).plus_int(1))
+        for axis, stride, *_ in conv.axes:
+            extent = source[axis]
+            target.update(axis, _same_padding_extent(extent.minimum.val, extent.maximum.val, size_t(stride)))
             source.lower_bound(axis, target.minimum(axis))
             source.upper_bound(axis, target[axis].maximum.mul(size_t(stride)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _same_padding_extent(low: int | None, high: int | None, stride: int) -> Range:
+    """``(input - 1) / stride + 1`` for an input range of these bounds, shared as ``fixed_range`` shares ranges:
+    the arithmetic builds three ranges, and a network repeats the same few sizes and strides (an equal range
+    that is the same object also lets the output's intersection return at once)."""
+    return Range(Value(low), Value(high)).minus_int(1).divided(stride).plus_int(1)
 
 
 def _pooling(shaper, layer) -> None:

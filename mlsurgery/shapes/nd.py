@@ -76,7 +76,7 @@ def blob_shapes(spec_model, network) -> dict[str, Shape | None]:
         kind = layer.WhichOneof("layer")
         inputs = [shapes.get(name) for name in layer.input]
         try:
-            outputs = _infer(kind, getattr(layer, kind) if kind else None, inputs, len(layer.output))
+            outputs = _infer(kind, layer, inputs, len(layer.output))
         except (ValueError, IndexError, ZeroDivisionError, AttributeError):
             outputs = None
         for position, name in enumerate(layer.output):
@@ -84,19 +84,22 @@ def blob_shapes(spec_model, network) -> dict[str, Shape | None]:
     return shapes
 
 
-def _infer(kind: str | None, params, inputs: list[Shape | None], n_outputs: int) -> list[Shape | None] | None:
+def _infer(kind: str | None, layer, inputs: list[Shape | None], n_outputs: int) -> list[Shape | None] | None:
     if kind in ("loadConstantND", "loadConstant"):
-        shape = tuple(int(d) for d in params.shape)
+        shape = tuple(int(d) for d in getattr(layer, kind).shape)
         return [shape if kind == "loadConstantND" else (1, 1) + shape if len(shape) == 3 else None]
     if kind in _STATIC_SOURCES:  # no input: the shape is a parameter
-        return [tuple(int(d) for d in getattr(params, _STATIC_SOURCES[kind]))]
-    if not inputs or any(shape is None for shape in inputs):
+        return [tuple(int(d) for d in getattr(getattr(layer, kind), _STATIC_SOURCES[kind]))]
+    if not inputs or None in inputs:
         return None
     first = inputs[0]
+    # Most layers of a network are these, which need no parameters: reading them (getattr) would cost more than
+    # the inference.
     if kind in _SAME_SHAPE:
         return [first]
     if kind in _BROADCASTING:
         return [_broadcast(inputs)]
+    params = getattr(layer, kind) if kind else None
     if kind in _RECURRENT_SIZES:
         return _recurrent(kind, params, first, n_outputs)
     if kind in _SEVERAL_OUTPUTS:

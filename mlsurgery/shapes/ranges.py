@@ -184,7 +184,11 @@ class Range:
     @staticmethod
     def _built(low: Value, high: Value) -> "Range":
         """The upstream idiom ``out; out.setLower(low); out.setUpper(high)``."""
-        return Range().with_lower(low).with_upper(high)
+        # Without the two intermediate ranges: [0, inf) contains every lower bound, so only setUpper can fail,
+        # on [low, inf) when high is bound and low is unbound or above it.
+        if high.val is not None and (low.val is None or low.val > high.val):
+            raise ShapeError(f"invalid upper bound {high} for range [{low}, inf]")
+        return Range(low, high)
 
     def plus(self, value: int) -> "Range":
         return self._built(self.minimum.add(value), self.maximum.add(value))
@@ -239,9 +243,8 @@ class Range:
         return Range(low, high)
 
     def unify(self, other: "Range") -> "Range":
-        out = Range()
-        out = out.with_lower(self.minimum if self.minimum.le(other.minimum) else other.minimum)
-        return out.with_upper(self.maximum if self.maximum.ge(other.maximum) else other.maximum)
+        return self._built(self.minimum if self.minimum.le(other.minimum) else other.minimum,
+                           self.maximum if self.maximum.ge(other.maximum) else other.maximum)
 
     def minimum_value(self) -> int:
         return self.minimum.value()
@@ -327,10 +330,17 @@ class Constraint:
 
     def upper_bound(self, axis: str, value: Value) -> None:
         """upperBound*(const RangeValue&): only a bound value constrains."""
-        if not value.unbound:
-            self.intersect(axis, Range.of_values(Value(0), value))
+        if value.unbound:
+            return
+        current = self.ranges[axis]
+        if current.valid and current.maximum.val is not None and current.maximum.val <= value.val:
+            return  # already within [0, value]: the intersection would have the current bounds
+        self.intersect(axis, Range.of_values(Value(0), value))
 
     def lower_bound(self, axis: str, value: int) -> None:
+        current = self.ranges[axis]
+        if current.valid and current.minimum.val >= value & _MASK:
+            return  # already within [value, inf): the intersection would have the current bounds
         self.intersect(axis, Range.at_least(value))
 
     def minimum(self, axis: str) -> int:
