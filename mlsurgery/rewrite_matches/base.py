@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..coreml import REGROUPING_KINDS, exact_rank_arrays
+from ..coreml import CONTROL_FLOW_KINDS, REGROUPING_KINDS, exact_rank_arrays
 from ..edit import all_layers, nested_networks
 from ..network import LayerGraph, trainable_network
 from ..shapes.nd import Shape, blob_shapes
@@ -57,10 +57,16 @@ class NetworkFacts:
         return self.shapes.get(blob)
 
     @cached_property
+    def _has_control_flow(self) -> bool:
+        """Some layer nests networks (most have none, and then the walks below need not look inside layers)."""
+        return any(kind in self._layers_by_kind for kind in CONTROL_FLOW_KINDS)
+
+    @cached_property
     def writer_counts(self) -> dict[str, int]:
         """How many layers write each blob, counting layers nested in loops and branches."""
         counts: dict[str, int] = {}
-        for layer in all_layers(self.graph.network):
+        network = self.graph.network
+        for layer in all_layers(network) if self._has_control_flow else network.layers:
             for blob in layer.output:
                 counts[blob] = counts.get(blob, 0) + 1
         return counts
@@ -68,6 +74,8 @@ class NetworkFacts:
     @cached_property
     def nested_blobs(self) -> frozenset[str]:
         """Blobs read or written inside a loop or branch body (rewriting them would need those bodies too)."""
+        if not self._has_control_flow:
+            return frozenset()
         names: set[str] = set()
         for layer in self.graph.network.layers:
             for nested in nested_networks(layer):

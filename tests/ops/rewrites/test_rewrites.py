@@ -115,3 +115,15 @@ def test_softmax_nd_over_the_channel_axis_of_a_rank4_blob_is_replaced_in_place()
     fixed = _apply_all(spec, "MLS500")
     assert [layer.WhichOneof("layer") for layer in fixed.neuralNetwork.layers] == ["softmax"]
     assert compare_predictions(spec, fixed).agree
+
+
+def test_an_identity_whose_blob_a_loop_body_reads_is_not_removed():
+    """A blob a loop's body reads would need the body rewritten too if the identity that writes it were removed
+    (the body would read a name no layer writes), so MLS503 refuses."""
+    spec = c.identity_before_output()
+    assert [match.fixable for match in _matches(spec, "MLS503")] == [True]
+    loop = spec.neuralNetwork.layers.add(name="loop", input=["out"], output=[])
+    loop.loop.maxLoopIterations = 2
+    loop.loop.bodyNetwork.layers.add(name="inside", input=["out"], output=["inside_copy"]).copy.SetInParent()
+    (match,) = _matches(spec, "MLS503")
+    assert not match.fixable and "inside a loop or branch" in match.detail
