@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from mlsurgery.engine import build_model
+from mlsurgery.engine.errors import EngineRuntimeError
+from mlsurgery.shapes.nd import blob_shapes
 
 ct = pytest.importorskip("coremltools")
 from coremltools.models import datatypes  # noqa: E402
@@ -32,3 +34,128 @@ def test_tile_takes_its_repetitions_from_a_second_input():
     builder.spec.neuralNetwork.layers[0].input.append("reps")
     out = build_model(builder.spec).predict({"x": x, "reps": np.array([3, 2], np.float32)})["y"]
     np.testing.assert_array_equal(out, np.tile(x, (3, 2)))
+
+
+def _builder(inputs, outputs=("y",)):
+    """An exact-rank network builder over ``inputs`` ({name: shape})."""
+    return NeuralNetworkBuilder([(name, datatypes.Array(*shape)) for name, shape in inputs.items()],
+                                [(name, None) for name in outputs], disable_rank5_shape_mapping=True)
+
+
+def _predict(builder, values, output="y"):
+    """The engine's output for one example, after checking its shape against shapes.nd's propagation where that
+    knows the layer (two implementations of the proto's shape rules must agree)."""
+    out = build_model(builder.spec).predict(values)[output]
+    propagated = blob_shapes(builder.spec, builder.spec.neuralNetwork)[output]
+    if propagated is not None:
+        assert out.shape == propagated
+    return out
+
+
+def _indices(rng, shape, high):
+    return rng.integers(0, high, size=shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("data_shape, indices_shape, out_shape", [
+    ((4, 2, 3, 4), (6, 2), (6, 3, 4)), ((3, 3, 3, 4, 7), (3, 5), (3,)), ((5, 3, 2, 5), (2, 7, 3, 2), (2, 7, 3, 2, 5)),
+])
+def test_gather_nd_takes_the_slices_the_multi_indices_name(data_shape, indices_shape, out_shape):
+    """GatherNDLayerParams: output[i..j, :] = params[indices[i..j, :], :], with the proto's three shape examples."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=data_shape).astype(np.float32)
+    depth = indices_shape[-1]
+    indices = np.stack([_indices(rng, indices_shape[:-1], size) for size in data_shape[:depth]], axis=-1)
+    builder = _builder({"data": data_shape, "indices": indices_shape})
+    builder.add_gather_nd("g", ["data", "indices"], "y")
+    out = _predict(builder, {"data": data, "indices": indices})
+    assert blob_shapes(builder.spec, builder.spec.neuralNetwork)["y"] == out_shape
+    np.testing.assert_array_equal(out, data[tuple(np.moveaxis(indices.astype(int), -1, 0))])
+
+
+def test_gather_nd_uses_each_examples_own_indices():
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(3, 4, 5)).astype(np.float32)
+    indices = np.stack([_indices(rng, (3, 6), 4), _indices(rng, (3, 6), 5)], axis=-1)
+    builder = _builder({"data": (4, 5), "indices": (6, 2)})
+    builder.add_gather_nd("g", ["data", "indices"], "y")
+    out = build_model(builder.spec).predict_batch({"data": data, "indices": indices})["y"]
+    expected = [d[tuple(i.astype(int).T)] for d, i in zip(data, indices)]
+    np.testing.assert_array_equal(out, np.stack(expected))
+
+
+def test_gather_nd_refuses_an_index_outside_the_data():
+    builder = _builder({"data": (2, 3), "indices": (1, 2)})
+    builder.add_gather_nd("g", ["data", "indices"], "y")
+    with pytest.raises(EngineRuntimeError, match="outside"):
+        build_model(builder.spec).predict({"data": np.zeros((2, 3), np.float32),
+                                           "indices": np.array([[0, 3]], np.float32)})
+
+
+def _scatter_reference(container, points, updates, combine):
+    """The proto's loop: for each point in order, output[point] = combine(output[point], update)."""
+    output = container.copy()
+    for point, update in zip(points, updates):
+        output[tuple(point)] = combine(output[tuple(point)], update)
+    return output
+
+
+_COMBINE = {"UPDATE": lambda current, update: update, "ADD": np.add, "SUB": np.subtract, "MUL": np.multiply,
+            "DIV": np.divide, "MAX": np.maximum, "MIN": np.minimum}
+
+
+@pytest.mark.parametrize("mode", sorted(_COMBINE))
+@pytest.mark.parametrize("container_shape, indices_shape", [((3, 2), (4, 2)), ((7, 6), (4, 7, 2, 5, 1))])
+def test_scatter_nd_combines_updates_in_order_including_repeated_indices(mode, container_shape, indices_shape):
+    """ScatterNDLayerParams with the proto's two shape examples; indices repeat (4·7·2·5 points into 7 rows), so
+    the order in which updates combine shows."""
+    rng = np.random.default_rng(2)
+    depth = indices_shape[-1]
+    container = rng.uniform(1, 2, size=container_shape).astype(np.float32)
+    indices = np.stack([_indices(rng, indices_shape[:-1], size) for size in container_shape[:depth]], axis=-1)
+    updates_shape = indices_shape[:-1] + container_shape[depth:]
+    updates = rng.uniform(1, 2, size=updates_shape).astype(np.float32)
+    builder = _builder({"container": container_shape, "indices": indices_shape, "updates": updates_shape})
+    builder.add_scatter_nd("s", ["container", "indices", "updates"], "y", mode=mode)
+    out = _predict(builder, {"container": container, "indices": indices, "updates": updates})
+    points = indices.astype(int).reshape(-1, depth)
+    expected = _scatter_reference(container, points, updates.reshape(len(points), *container_shape[depth:]),
+                                  _COMBINE[mode])
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    if mode == "ADD":  # an independent check of accumulation over repeated indices
+        added = container.copy()
+        np.add.at(added, tuple(points.T), updates.reshape(len(points), *container_shape[depth:]))
+        np.testing.assert_allclose(out, added, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["UPDATE", "ADD", "MAX"])
+def test_scatter_along_axis_puts_updates_along_the_axis(mode):
+    """ScatterAlongAxisLayerParams with the proto's example shapes (container (2, 5, 6), indices (2, 2, 6),
+    axis -2) and negative indices ('supported'); checked against numpy.put_along_axis without repeated targets."""
+    rng = np.random.default_rng(3)
+    container = rng.normal(size=(2, 5, 6)).astype(np.float32)
+    order = np.argsort(rng.random((2, 5, 6)), axis=1)[:, :2]  # two distinct rows per column
+    indices = np.where(order % 2 == 0, order - 5, order).astype(np.float32)  # some as negative indices
+    updates = rng.normal(size=(2, 2, 6)).astype(np.float32)
+    builder = _builder({"container": (2, 5, 6), "indices": (2, 2, 6), "updates": (2, 2, 6)})
+    builder.add_scatter_along_axis("s", ["container", "indices", "updates"], "y", axis=-2, mode=mode)
+    out = _predict(builder, {"container": container, "indices": indices, "updates": updates})
+    expected = container.copy()
+    targets = order.astype(int)
+    if mode == "UPDATE":
+        np.put_along_axis(expected, targets, updates, axis=1)
+    else:
+        combine = _COMBINE[mode]
+        np.put_along_axis(expected, targets, combine(np.take_along_axis(expected, targets, axis=1), updates), axis=1)
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+def test_scatter_along_axis_combines_repeated_targets_in_order():
+    """The proto's loop over every index: an element hit twice gets both updates, the later one last."""
+    container = np.zeros((3, 2), np.float32)
+    indices = np.array([[1, 0], [1, 0]], np.float32)
+    updates = np.array([[1, 2], [3, 4]], np.float32)
+    for mode, expected in (("UPDATE", [[0, 4], [3, 0], [0, 0]]), ("ADD", [[0, 6], [4, 0], [0, 0]])):
+        builder = _builder({"container": (3, 2), "indices": (2, 2), "updates": (2, 2)})
+        builder.add_scatter_along_axis("s", ["container", "indices", "updates"], "y", axis=0, mode=mode)
+        out = _predict(builder, {"container": container, "indices": indices, "updates": updates})
+        np.testing.assert_array_equal(out, np.array(expected, np.float32))
