@@ -159,3 +159,48 @@ def test_scatter_along_axis_combines_repeated_targets_in_order():
         builder.add_scatter_along_axis("s", ["container", "indices", "updates"], "y", axis=0, mode=mode)
         out = _predict(builder, {"container": container, "indices": indices, "updates": updates})
         np.testing.assert_array_equal(out, np.array(expected, np.float32))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("values, axis, ascending, downward", [
+    ([3.1, 5.4, 32.9, 3.2, 77.0], 0, [0, 3, 1, 2, 4], [4, 2, 1, 3, 0]),
+    ([[3, 5, 32], [3, 77, 6]], 1, [[0, 1, 2], [0, 2, 1]], [[2, 1, 0], [1, 2, 0]]),
+])
+def test_arg_sort_gives_the_protos_examples(values, axis, ascending, downward, descending):
+    x = np.array(values, np.float32)
+    builder = _builder({"x": x.shape})
+    builder.add_argsort("a", "x", "y", axis=axis, descending=descending)
+    np.testing.assert_array_equal(_predict(builder, {"x": x}), np.array(downward if descending else ascending))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_arg_sort_matches_numpy_on_any_axis(axis):
+    x = np.random.default_rng(4).normal(size=(3, 4, 5)).astype(np.float32)
+    builder = _builder({"x": x.shape})
+    builder.add_argsort("a", "x", "y", axis=axis % 3)
+    np.testing.assert_array_equal(_predict(builder, {"x": x}), np.argsort(x, axis=axis % 3, kind="stable"))
+    builder = _builder({"x": x.shape})
+    builder.add_argsort("a", "x", "y", axis=axis % 3, descending=True)
+    np.testing.assert_array_equal(_predict(builder, {"x": x}), np.argsort(-x, axis=axis % 3, kind="stable"))
+
+
+@pytest.mark.parametrize("values", [
+    [0, 1, 0, 2],  # the proto's examples: [[1], [3]] ...
+    [[1, 2, 1], [0, 2, 2], [2, 1, 0]],  # ... and seven rows of [row, column]
+    np.arange(24).reshape(2, 3, 4) % 5,
+])
+def test_where_non_zero_lists_the_multi_indices_of_non_zero_elements(values):
+    x = np.array(values, np.float32)
+    builder = _builder({"x": x.shape})
+    builder.add_where_nonzero("w", "x", "y")
+    np.testing.assert_array_equal(_predict(builder, {"x": x}), np.argwhere(x))
+
+
+def test_where_non_zero_refuses_examples_with_different_counts():
+    builder = _builder({"x": (3,)})
+    builder.add_where_nonzero("w", "x", "y")
+    model = build_model(builder.spec)
+    same_count = np.array([[1, 0, 2], [0, 3, 4]], np.float32)
+    np.testing.assert_array_equal(model.predict_batch({"x": same_count})["y"], [np.argwhere(x) for x in same_count])
+    with pytest.raises(EngineRuntimeError, match="different numbers of non-zero elements"):
+        model.predict_batch({"x": np.array([[1, 0, 2], [0, 0, 4]], np.float32)})
