@@ -204,3 +204,70 @@ def test_where_non_zero_refuses_examples_with_different_counts():
     np.testing.assert_array_equal(model.predict_batch({"x": same_count})["y"], [np.argwhere(x) for x in same_count])
     with pytest.raises(EngineRuntimeError, match="different numbers of non-zero elements"):
         model.predict_batch({"x": np.array([[1, 0, 2], [0, 0, 4]], np.float32)})
+
+
+@pytest.mark.parametrize("shape, axis", [((10,), -1), ((10, 23), 1), ((10,), 0), ((2, 3), -2)])
+def test_one_hot_adds_the_axis_the_proto_describes(shape, axis):
+    """OneHotLayerParams' shape examples: (10,) size 32 axis -1 → (10, 32); (10, 23) axis 1 → (10, 32, 23);
+    (10,) axis 0 → (32, 10). Reference: rows of numpy.eye moved to the output axis."""
+    x = np.random.default_rng(5).integers(0, 32, size=shape).astype(np.float32)
+    builder = _builder({"x": shape})
+    builder.add_one_hot("o", ["x"], "y", one_hot_vector_size=32, axis=axis)
+    out = _predict(builder, {"x": x})
+    np.testing.assert_array_equal(out, np.moveaxis(np.eye(32)[x.astype(int)], -1, axis))
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([2, 0], [[-1, -1, 5, -1], [5, -1, -1, -1]]), ([2, -1], [[-1, -1, 5, -1], [-1, -1, -1, -1]]),
+    ([4, 1], [[-1, -1, -1, -1], [-1, 5, -1, -1]]),
+])
+def test_one_hot_uses_on_and_off_values_and_ignores_indices_out_of_range(values, expected):
+    """The proto's examples (size 4, onValue 5, offValue -1; -1 gives all offValue), and an index past the end."""
+    builder = _builder({"x": (2,)})
+    builder.add_one_hot("o", ["x"], "y", one_hot_vector_size=4, axis=-1, on_value=5.0, off_value=-1.0)
+    np.testing.assert_array_equal(_predict(builder, {"x": np.array(values, np.float32)}), expected)
+
+
+def test_one_hot_takes_its_size_from_a_second_input_the_same_for_every_example():
+    builder = _builder({"x": (3,), "size": (1,)})
+    builder.add_one_hot("o", ["x", "size"], "y", axis=-1)
+    model = build_model(builder.spec)
+    x = np.array([[0, 2, 1], [1, 1, 0]], np.float32)
+    out = model.predict_batch({"x": x, "size": np.array([[3], [3]], np.float32)})["y"]
+    np.testing.assert_array_equal(out, np.eye(3)[x.astype(int)])
+    with pytest.raises(EngineRuntimeError, match="different one-hot sizes"):
+        model.predict_batch({"x": x, "size": np.array([[3], [4]], np.float32)})
+
+
+@pytest.mark.parametrize("k", [-1, 0, 2])
+@pytest.mark.parametrize("kind", ["lower", "upper"])
+def test_triangular_layers_match_numpy_tril_and_triu(kind, k):
+    x = np.random.default_rng(6).normal(size=(2, 4, 5)).astype(np.float32)
+    builder = _builder({"x": x.shape})
+    getattr(builder, f"add_{kind}_triangular")("t", "x", "y", k=k)
+    np.testing.assert_array_equal(_predict(builder, {"x": x}), (np.tril if kind == "lower" else np.triu)(x, k))
+
+
+@pytest.mark.parametrize("lower, upper", [(-1, -1), (0, 0), (1, -1), (-1, 2), (2, 1), (0, 3)])
+def test_matrix_band_part_keeps_the_band_the_proto_defines(lower, upper):
+    """band(m, n) = (num_lower < 0 || (m-n) <= num_lower) && (num_upper < 0 || (n-m) <= num_upper), written out
+    element by element; it is also tril/triu where both bounds are set."""
+    x = np.random.default_rng(7).normal(size=(3, 4, 5)).astype(np.float32)
+    builder = _builder({"x": x.shape})
+    builder.add_matrix_band_part("b", "x", "y", num_lower=lower, num_upper=upper)
+    out = _predict(builder, {"x": x})
+    expected = x.copy()
+    for m in range(4):
+        for n in range(5):
+            if not ((lower < 0 or m - n <= lower) and (upper < 0 or n - m <= upper)):
+                expected[..., m, n] = 0
+    np.testing.assert_array_equal(out, expected)
+    if lower >= 0 and upper >= 0:
+        np.testing.assert_array_equal(out, np.triu(np.tril(x, upper), -lower))
+
+
+def test_matrix_layers_refuse_a_rank_1_input():
+    builder = _builder({"x": (4,)})
+    builder.add_lower_triangular("t", "x", "y")
+    with pytest.raises(EngineRuntimeError, match="rank 2 or more"):
+        build_model(builder.spec).predict_batch({"x": np.ones((4, 4), np.float32)})
