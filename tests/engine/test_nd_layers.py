@@ -271,3 +271,133 @@ def test_matrix_layers_refuse_a_rank_1_input():
     builder.add_lower_triangular("t", "x", "y")
     with pytest.raises(EngineRuntimeError, match="rank 2 or more"):
         build_model(builder.spec).predict_batch({"x": np.ones((4, 4), np.float32)})
+
+
+def test_get_shape_gives_the_shape_as_a_vector():
+    builder = _builder({"x": (2, 3, 4)})
+    builder.add_get_shape("s", "x", "y")
+    np.testing.assert_array_equal(_predict(builder, {"x": np.zeros((2, 3, 4), np.float32)}), [2, 3, 4])
+
+
+@pytest.mark.parametrize("data, lengths, expected", [
+    (np.arange(8).reshape(2, 4), [3, 0], [[2, 1, 0, 3], [4, 5, 6, 7]]),
+    (np.arange(12).reshape(2, 3, 2), [2, 3], [[[2, 3], [0, 1], [4, 5]], [[10, 11], [8, 9], [6, 7]]]),
+])
+def test_reverse_seq_gives_the_protos_examples(data, lengths, expected):
+    data = data.astype(np.float32)
+    builder = _builder({"data": data.shape, "lengths": (2,)})
+    builder.add_reverse_sequence("r", ["data", "lengths"], "y", batch_axis=0, seq_axis=1)
+    out = _predict(builder, {"data": data, "lengths": np.array(lengths, np.float32)})
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_reverse_seq_reverses_each_batch_entrys_prefix_on_other_axes():
+    rng = np.random.default_rng(8)
+    data = rng.normal(size=(2, 3, 5, 4)).astype(np.float32)
+    lengths = np.array([5, 1, 3], np.float32)
+    builder = _builder({"data": data.shape, "lengths": (3,)})
+    builder.add_reverse_sequence("r", ["data", "lengths"], "y", batch_axis=1, seq_axis=-2)
+    expected = data.copy()
+    for b, length in enumerate(lengths.astype(int)):
+        expected[:, b, :length] = data[:, b, :length][:, ::-1]
+    np.testing.assert_array_equal(_predict(builder, {"data": data, "lengths": lengths}), expected)
+
+
+@pytest.mark.parametrize("start, end, step", [(0, 5, 1), (2, 11, 3), (1.5, -2, -0.5), (0, 1, 0.1), (3, 1, 1)])
+def test_range_static_is_numpy_arange(start, end, step):
+    builder = _builder({"x": (1,)})
+    builder.add_range_static("r", "y", end=end, start=start, step=step)
+    out = _predict(builder, {"x": np.zeros(1, np.float32)})
+    expected = np.arange(np.float32(start), np.float32(end), np.float32(step))
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_range_dynamic_reads_end_start_and_step_from_its_inputs():
+    """The first input is the end, the second the start, the third the step; missing ones are the parameters."""
+    values = {"end": np.array([10], np.float32), "start": np.array([1], np.float32), "step": np.array([2.5], np.float32)}
+    for names, expected in ((["end"], np.arange(4, 10, 2)), (["end", "start"], np.arange(1, 10, 2)),
+                            (["end", "start", "step"], np.arange(1, 10, 2.5))):
+        builder = _builder({name: (1,) for name in names})
+        builder.add_range_dynamic("r", names, "y", start=4, step=2)
+        np.testing.assert_allclose(_predict(builder, {name: values[name] for name in names}), expected)
+
+
+def test_range_dynamic_refuses_examples_with_different_ends():
+    builder = _builder({"end": (1,)})
+    builder.add_range_dynamic("r", ["end"], "y")
+    model = build_model(builder.spec)
+    np.testing.assert_array_equal(model.predict_batch({"end": np.array([[3], [3]], np.float32)})["y"],
+                                  [[0, 1, 2], [0, 1, 2]])
+    with pytest.raises(EngineRuntimeError, match="different range ends"):
+        model.predict_batch({"end": np.array([[3], [4]], np.float32)})
+
+
+def test_reshape_dynamic_takes_the_shape_from_its_second_input():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    builder = _builder({"x": (2, 3, 4), "shape": (2,)})
+    builder.add_reshape_dynamic("r", ["x", "shape"], "y")
+    model = build_model(builder.spec)
+    np.testing.assert_array_equal(model.predict({"x": x, "shape": np.array([4, 6], np.float32)})["y"],
+                                  x.reshape(4, 6))
+    with pytest.raises(EngineRuntimeError, match="different target shapes"):
+        model.predict_batch({"x": np.stack([x, x]), "shape": np.array([[4, 6], [6, 4]], np.float32)})
+
+
+def test_fill_dynamic_fills_the_shape_its_input_gives():
+    builder = _builder({"shape": (3,)})
+    builder.add_fill_dynamic("f", "shape", "y", value=2.5)
+    out = build_model(builder.spec).predict({"shape": np.array([2, 1, 3], np.float32)})["y"]
+    np.testing.assert_array_equal(out, np.full((2, 1, 3), 2.5))
+
+
+def test_broadcast_to_dynamic_broadcasts_to_the_shape_its_second_input_gives():
+    x = np.arange(3, dtype=np.float32).reshape(3, 1)
+    builder = _builder({"x": (3, 1), "shape": (3,)})
+    builder.add_broadcast_to_dynamic("b", ["x", "shape"], "y")
+    out = build_model(builder.spec).predict({"x": x, "shape": np.array([2, 3, 4], np.float32)})["y"]
+    np.testing.assert_array_equal(out, np.broadcast_to(x, (2, 3, 4)))
+
+
+# SliceStaticLayerParams' examples on a (5, 5, 5) input, without and with a squeezed axis.
+_SLICE = dict(begin=[1, 2, 3], begin_masks=[True, False, True], end=[3, -3, 2], end_masks=[False, True, True],
+              strides=[2, 2, 2])
+
+
+@pytest.mark.parametrize("squeeze, reference", [
+    ([False, False, False], lambda x: x[:3:2, 2::2, ::2]), ([False, True, False], lambda x: x[:3:2, 2, ::2]),
+])
+def test_slice_dynamic_gives_the_protos_examples_from_parameters_and_from_inputs(squeeze, reference):
+    x = np.arange(125, dtype=np.float32).reshape(5, 5, 5)
+    builder = _builder({"x": (5, 5, 5), "begin": (3,)})
+    builder.add_slice_dynamic("s", ["x", "begin"], "y", end_ids=_SLICE["end"], strides=_SLICE["strides"],
+                              begin_masks=_SLICE["begin_masks"], end_masks=_SLICE["end_masks"], squeeze_masks=squeeze)
+    out = build_model(builder.spec).predict({"x": x, "begin": np.array(_SLICE["begin"], np.float32)})["y"]
+    np.testing.assert_array_equal(out, reference(x))
+
+    names = ["begin", "end", "strides", "begin_masks", "end_masks", "squeeze"]
+    given = {**_SLICE, "squeeze": squeeze}
+    builder = _builder({"x": (5, 5, 5), **{name: (3,) for name in names}})
+    builder.add_slice_dynamic("s", ["x", *names], "y", end_ids=[0, 0, 0], strides=[1, 1, 1])
+    out = build_model(builder.spec).predict({"x": x, **{n: np.array(given[n], np.float32) for n in names}})["y"]
+    np.testing.assert_array_equal(out, reference(x))
+
+
+def test_slice_dynamic_supports_negative_indices_and_strides():
+    x = np.arange(60, dtype=np.float32).reshape(3, 5, 4)
+    builder = _builder({"x": x.shape, "begin": (3,)})
+    builder.add_slice_dynamic("s", ["x", "begin"], "y", end_ids=[0, 0, -1], strides=[-1, -2, 1],
+                              end_masks=[True, False, False])
+    out = build_model(builder.spec).predict({"x": x, "begin": np.array([-1, 4, 1], np.float32)})["y"]
+    np.testing.assert_array_equal(out, x[-1::-1, 4:0:-2, 1:-1])
+
+
+def test_slice_static_keeps_only_the_begin_of_a_squeezed_axis():
+    """SliceStaticLayerParams: 'if i-th element of squeezeMasks is set to True, only beginIds[i] would be sliced
+    out, and all other masks and inputs are ignored' (input[:3:2, 2, ::2] in the proto's example)."""
+    x = np.arange(125, dtype=np.float32).reshape(5, 5, 5)
+    builder = _builder({"x": (5, 5, 5)})
+    builder.add_slice_static("s", "x", "y", begin_ids=_SLICE["begin"], end_ids=_SLICE["end"],
+                             strides=_SLICE["strides"], begin_masks=_SLICE["begin_masks"],
+                             end_masks=_SLICE["end_masks"], squeeze_masks=[False, True, False])
+    np.testing.assert_array_equal(_predict(builder, {"x": x}), x[:3:2, 2, ::2])
