@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
 from mlsurgery.engine import build_model
-from mlsurgery.engine.errors import EngineRuntimeError
+from mlsurgery.engine.errors import EngineRuntimeError, UnsupportedModelError
 from mlsurgery.shapes.nd import blob_shapes
 
 ct = pytest.importorskip("coremltools")
@@ -315,7 +317,7 @@ def test_range_static_is_numpy_arange(start, end, step):
 
 def test_range_dynamic_reads_end_start_and_step_from_its_inputs():
     """The first input is the end, the second the start, the third the step; missing ones are the parameters."""
-    values = {"end": np.array([10], np.float32), "start": np.array([1], np.float32), "step": np.array([2.5], np.float32)}
+    values = {name: np.array([value], np.float32) for name, value in (("end", 10), ("start", 1), ("step", 2.5))}
     for names, expected in ((["end"], np.arange(4, 10, 2)), (["end", "start"], np.arange(1, 10, 2)),
                             (["end", "start", "step"], np.arange(1, 10, 2.5))):
         builder = _builder({name: (1,) for name in names})
@@ -401,3 +403,142 @@ def test_slice_static_keeps_only_the_begin_of_a_squeezed_axis():
                              strides=_SLICE["strides"], begin_masks=_SLICE["begin_masks"],
                              end_masks=_SLICE["end_masks"], squeeze_masks=[False, True, False])
     np.testing.assert_array_equal(_predict(builder, {"x": x}), x[:3:2, 2, ::2])
+
+
+# Pooling3DLayerParams' and GlobalPooling3DLayerParams' example input: two 3x3 slices holding 1..18.
+_VOLUME = np.arange(1, 19, dtype=np.float32).reshape(1, 1, 2, 3, 3)
+
+
+@pytest.mark.parametrize("kind, expected", [("MAX", 18.0), ("AVERAGE", 9.5)])
+def test_global_pooling_3d_gives_the_protos_example(kind, expected):
+    builder = _builder({"x": _VOLUME.shape})
+    builder.add_global_pooling3d("p", "x", "y", kind)
+    np.testing.assert_array_equal(_predict(builder, {"x": _VOLUME}), np.full((1, 1, 1, 1, 1), expected))
+
+
+@pytest.mark.parametrize("kind", ["MAX", "AVERAGE"])
+def test_global_pooling_3d_pools_each_channel(kind):
+    x = np.random.default_rng(9).normal(size=(2, 3, 4, 5, 6)).astype(np.float32)
+    builder = _builder({"x": x.shape})
+    builder.add_global_pooling3d("p", "x", "y", kind)
+    reduce = np.max if kind == "MAX" else np.mean
+    np.testing.assert_allclose(_predict(builder, {"x": x}), reduce(x, axis=(2, 3, 4), keepdims=True), rtol=1e-5)
+
+
+def _pool3d(builder, kind, kernel, stride, padding="valid", custom=(0, 0, 0, 0, 0, 0), exclude=False):
+    front, back, top, bottom, left, right = custom
+    builder.add_pooling3d("p", "x", "y", kind, *kernel, *stride, padding_mode=padding, custom_padding_front=front,
+                          custom_padding_back=back, custom_padding_top=top, custom_padding_bottom=bottom,
+                          custom_padding_left=left, custom_padding_right=right,
+                          average_pooling_count_excludes_padding=exclude)
+
+
+def test_pooling_3d_gives_the_protos_example():
+    builder = _builder({"x": _VOLUME.shape})
+    _pool3d(builder, "MAX", (2, 2, 2), (1, 1, 1))
+    np.testing.assert_array_equal(_predict(builder, {"x": _VOLUME}), [[[[[14, 15], [17, 18]]]]])
+
+
+def _average_reference(x, kernel, stride, pads, exclude):
+    """Average pooling written out window by window: the mean over the zero-padded window, or with ``exclude``
+    over the window's input elements only."""
+    (front, back), (top, bottom), (left, right) = pads
+    padded = np.pad(x, ((0, 0), (0, 0), (front, back), (top, bottom), (left, right)))
+    real = np.pad(np.ones_like(x), ((0, 0), (0, 0), (front, back), (top, bottom), (left, right)))
+    sizes = [(padded.shape[2 + i] - kernel[i]) // stride[i] + 1 for i in range(3)]
+    out = np.zeros(x.shape[:2] + tuple(sizes), np.float64)
+    for d, h, w in np.ndindex(*sizes):
+        window = tuple(slice(i * s, i * s + k) for i, s, k in zip((d, h, w), stride, kernel))
+        total = padded[(..., *window)].sum(axis=(2, 3, 4))
+        count = real[(..., *window)].sum(axis=(2, 3, 4)) if exclude else np.prod(kernel)
+        out[..., d, h, w] = total / count
+    return out
+
+
+@pytest.mark.parametrize("exclude", [False, True])
+@pytest.mark.parametrize("padding, custom, stride, pads", [
+    ("valid", (0,) * 6, (2, 1, 2), ((0, 0),) * 3),
+    ("custom", (1, 1, 1, 1, 1, 1), (1, 2, 2), ((1, 1),) * 3),
+    ("custom", (1, 0, 2, 1, 0, 1), (1, 2, 2), ((1, 0), (2, 1), (0, 1))),
+    ("same", (0,) * 6, (1, 1, 1), ((0, 1), (1, 1), (0, 1))),  # kernel (2, 3, 2): the odd extra goes after
+])
+def test_pooling_3d_averages_over_the_zero_padded_windows(padding, custom, stride, pads, exclude):
+    x = np.random.default_rng(10).normal(size=(2, 3, 5, 6, 7)).astype(np.float32)
+    builder = _builder({"x": x.shape})
+    _pool3d(builder, "AVERAGE", (2, 3, 2), stride, padding, custom, exclude)
+    out = _predict(builder, {"x": x})
+    np.testing.assert_allclose(out, _average_reference(x, (2, 3, 2), stride, pads, exclude), rtol=1e-5, atol=1e-6)
+    if pads in (((0, 0),) * 3, ((1, 1),) * 3):  # padding torch's avg_pool3d can express: a second reference
+        reference = F.avg_pool3d(torch.from_numpy(x), (2, 3, 2), stride, padding=pads[0][0],
+                                 count_include_pad=not exclude)
+        np.testing.assert_allclose(out, reference.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("padding, kernel, stride", [("valid", (2, 3, 2), (2, 2, 3)), ("same", (1, 1, 1), (1, 1, 1))])
+def test_pooling_3d_max_without_padding_is_torchs_max_pool3d(padding, kernel, stride):
+    x = np.random.default_rng(11).normal(size=(2, 3, 5, 6, 7)).astype(np.float32)
+    builder = _builder({"x": x.shape})
+    _pool3d(builder, "MAX", kernel, stride, padding)
+    np.testing.assert_array_equal(_predict(builder, {"x": x}),
+                                  F.max_pool3d(torch.from_numpy(x), kernel, stride).numpy())
+
+
+@pytest.mark.parametrize("kind, stride, padding, custom, why", [
+    ("MAX", (1, 1, 1), "custom", (1, 1, 0, 0, 0, 0), "zero padding"),
+    ("MAX", (1, 1, 1), "same", (0,) * 6, "zero padding"),
+    ("AVERAGE", (2, 1, 1), "same", (0,) * 6, "SAME padding keeps the input size"),
+])
+def test_pooling_3d_refuses_what_the_proto_leaves_ambiguous(kind, stride, padding, custom, why):
+    builder = _builder({"x": (1, 1, 4, 4, 4)})
+    _pool3d(builder, kind, (2, 2, 2), stride, padding, custom)
+    with pytest.raises(UnsupportedModelError, match=why):
+        build_model(builder.spec)
+
+
+def _conv3d(builder, weights, bias, stride=(1, 1, 1), dilation=(1, 1, 1), groups=1, padding="valid",
+            custom=(0,) * 6, is_deconv=False):
+    out_channels, kernel_channels, *kernel = weights.shape
+    front, back, top, bottom, left, right = custom
+    builder.add_convolution3d("c", kernel_channels * groups, out_channels, *kernel, weights, bias, bias is not None,
+                              groups=groups, stride_depth=stride[0], stride_height=stride[1], stride_width=stride[2],
+                              dilation_depth=dilation[0], dilation_height=dilation[1], dilation_width=dilation[2],
+                              padding_mode=padding, padding_front=front, padding_back=back, padding_top=top,
+                              padding_bottom=bottom, padding_left=left, padding_right=right, is_deconv=is_deconv,
+                              input_name="x", output_name="y")
+
+
+def test_convolution_3d_gives_the_protos_same_padding_example():
+    """Input [1, 3, 3, 8, 8], stride 2, kernel 3, 2 output channels, SAME: padding [1, 1, 0, 1, 0, 1] (front,
+    back, top, bottom, left, right) and output [1, 2, 2, 4, 4]."""
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(1, 3, 3, 8, 8)).astype(np.float32)
+    weights, bias = rng.normal(size=(2, 3, 3, 3, 3)).astype(np.float32), rng.normal(size=2).astype(np.float32)
+    builder = _builder({"x": x.shape})
+    _conv3d(builder, weights, bias, stride=(2, 2, 2), padding="same")
+    out = _predict(builder, {"x": x})
+    padded = F.pad(torch.from_numpy(x), (0, 1, 0, 1, 1, 1))
+    reference = F.conv3d(padded, torch.from_numpy(weights), torch.from_numpy(bias), stride=2)
+    assert out.shape == (1, 2, 2, 4, 4)
+    np.testing.assert_allclose(out, reference.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding, custom, torch_pad", [
+    ("valid", (0,) * 6, (0,) * 6), ("custom", (1, 0, 2, 1, 0, 3), (0, 3, 2, 1, 1, 0)),
+])
+def test_convolution_3d_with_groups_dilation_and_padding_is_torchs_conv3d(padding, custom, torch_pad):
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(2, 4, 6, 7, 8)).astype(np.float32)
+    weights = rng.normal(size=(6, 2, 2, 3, 2)).astype(np.float32)  # 4 input channels in 2 groups
+    builder = _builder({"x": x.shape})
+    _conv3d(builder, weights, None, stride=(1, 2, 3), dilation=(2, 1, 2), groups=2, padding=padding, custom=custom)
+    out = _predict(builder, {"x": x})
+    reference = F.conv3d(F.pad(torch.from_numpy(x), torch_pad), torch.from_numpy(weights), None, stride=(1, 2, 3),
+                         dilation=(2, 1, 2), groups=2)
+    np.testing.assert_allclose(out, reference.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_convolution_3d_refuses_deconvolution():
+    builder = _builder({"x": (1, 2, 3, 3, 3)})
+    _conv3d(builder, np.ones((2, 2, 2, 2, 2), np.float32), None, is_deconv=True)
+    with pytest.raises(UnsupportedModelError, match="deconvolution"):
+        build_model(builder.spec)
