@@ -1,4 +1,5 @@
-"""Element-wise arithmetic, dense layers (innerProduct, batchedMatMul, embedding), bias/scale and constants."""
+"""Element-wise arithmetic, dense layers (innerProduct, batchedMatMul, embedding), oneHot, bias/scale, constants
+and the matrix masks (lowerTriangular, upperTriangular, matrixBandPart)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from .base import LayerModule, Stateless, Translator, align_ranks, example_rank
+from .base import LayerModule, Stateless, Translator, align_ranks, example_rank, shared_integers, tensor_axis
 
 
 def _reduce(function, inputs):
@@ -133,6 +134,70 @@ class Embedding(LayerModule):
         return [y if self.nd else y.unsqueeze(-1).unsqueeze(-1)]
 
 
+def one_hot(layer, context):
+    """OneHotLayerParams: a new axis ``axis`` (of the output) of ``oneHotVectorSize`` values, ``onValue`` at the
+    input's index and ``offValue`` elsewhere; an index outside [0, size - 1] (negative ones too) gives all
+    ``offValue``. A second input sets the size, which must then be the same for every example."""
+    params = layer.oneHot
+    axis, on, off = int(params.axis), float(params.onValue), float(params.offValue)
+
+    def function(x, size_input=None):
+        size = int(params.oneHotVectorSize) if size_input is None else shared_integers(size_input, "one-hot sizes")[0]
+        hot = x.round().long().unsqueeze(-1) == torch.arange(size)
+        y = torch.where(hot, torch.tensor(on, dtype=x.dtype), torch.tensor(off, dtype=x.dtype))
+        return y.movedim(-1, tensor_axis(axis, example_rank(x) + 1))
+
+    return Stateless(layer, function)
+
+
+def _matrices(x: torch.Tensor) -> torch.Tensor:
+    """``x``, checked to hold matrices in its last two axes (without the check a rank-1 example's matrix would be
+    taken across the examples)."""
+    if example_rank(x) < 2:
+        raise ValueError("the input needs rank 2 or more (its last two axes are the matrix)")
+    return x
+
+
+def _band(x: torch.Tensor, lower: int, upper: int) -> torch.Tensor:
+    """``x`` with each innermost matrix zeroed outside the band ``-lower <= n - m <= upper`` (a negative bound is
+    no bound): MatrixBandPartLayerParams' ``band(m, n)``. The last two axes are the matrix, the rest batch."""
+    rows, columns = _matrices(x).shape[-2:]
+    offset = torch.arange(columns) - torch.arange(rows).unsqueeze(-1)  # n - m
+    inside = torch.ones(rows, columns, dtype=torch.bool)
+    if lower >= 0:
+        inside &= -offset <= lower
+    if upper >= 0:
+        inside &= offset <= upper
+    # Outside the band the proto sets zero ("copies a tensor setting everything outside ... to zero"), even where
+    # the input is inf or NaN, which multiplying by the band would not.
+    return torch.where(inside, x, torch.zeros((), dtype=x.dtype))
+
+
+def matrix_band_part(layer, context):
+    params = layer.matrixBandPart
+    return Stateless(layer, lambda x: _band(x, int(params.numLower), int(params.numUpper)))
+
+
+def lower_triangular(layer, context):
+    """LowerTriangularLayerParams: zero above diagonal ``k`` (numpy.tril), i.e. keep ``n - m <= k``."""
+    k = int(layer.lowerTriangular.k)
+
+    def function(x):
+        return torch.tril(_matrices(x), k)
+
+    return Stateless(layer, function)
+
+
+def upper_triangular(layer, context):
+    """UpperTriangularLayerParams: zero below diagonal ``k`` (numpy.triu), i.e. keep ``n - m >= k``."""
+    k = int(layer.upperTriangular.k)
+
+    def function(x):
+        return torch.triu(_matrices(x), k)
+
+    return Stateless(layer, function)
+
+
 def _broadcast_shape(shape) -> tuple[int, ...]:
     """``[1]``, ``[C]``, ``[1, H, W]`` or ``[C, H, W]`` as a shape broadcasting along the last three axes."""
     shape = tuple(int(d) for d in shape) or (1,)
@@ -204,5 +269,9 @@ TRANSLATORS: dict[str, Translator] = {
     "loadConstant": Constant,
     "loadConstantND": Constant,
     "dot": dot,
+    "oneHot": one_hot,
+    "matrixBandPart": matrix_band_part,
+    "lowerTriangular": lower_triangular,
+    "upperTriangular": upper_triangular,
     **{kind: _broadcastable(function) for kind, function in _BROADCASTABLE.items()},
 }

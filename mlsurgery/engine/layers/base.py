@@ -76,6 +76,8 @@ class Stateless(LayerModule):
 
 
 Translator = Callable[[object, Context], LayerModule]
+
+
 def example_rank(x: torch.Tensor) -> int:
     return x.dim() - 1
 
@@ -98,3 +100,19 @@ def align_ranks(*tensors: torch.Tensor) -> list[torch.Tensor]:
     rank = max(example_rank(t) for t in tensors)
     return [t if example_rank(t) == rank else t.reshape(t.shape[0], *([1] * (rank - example_rank(t))), *t.shape[1:])
             for t in tensors]
+
+
+def shared_values(values: torch.Tensor, what: str) -> list[float]:
+    """The values of a ``[N, ...]`` blob that set an output's shape (a target shape, a size, slice bounds).
+
+    The examples computed at once share one output tensor, so they must agree on these values; if they do not,
+    the layer says so rather than compute every example with the first one's values.
+    """
+    if not bool((values == values[:1]).all()):
+        raise ValueError(f"the examples of one batch give different {what}; predict them one at a time")
+    return [float(v) for v in values[0].reshape(-1).tolist()]
+
+
+def shared_integers(values: torch.Tensor, what: str) -> list[int]:
+    """``shared_values`` of a blob holding integers (shapes, sizes, indices), stored as floats like every blob."""
+    return [round(v) for v in shared_values(values, what)]

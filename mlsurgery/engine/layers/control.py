@@ -1,4 +1,4 @@
-"""Control flow (loop, branch, loopBreak, loopContinue), comparisons and logic, gather and scatter.
+"""Control flow (loop, branch, loopBreak, loopContinue), comparisons and logic, the gathers and scatters.
 
 Loop and branch bodies are nested networks that read and write the blobs of the enclosing network
 (NeuralNetwork.proto, LoopLayerParams). A condition must be the same for every example computed at once;
@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import EngineRuntimeError
-from .base import LayerModule, Stateless, Translator, align_ranks
+from .base import LayerModule, Stateless, Translator, align_ranks, example_rank, tensor_axis
 
 TRUE_THRESHOLD = 1e-6  # |value| above it is true (BranchLayerParams, LoopLayerParams)
 
@@ -148,13 +148,91 @@ def scatter(layer, context):
         # updates: container.shape[:dim] + index.shape + container.shape[dim+1:] → [I, rest of result]
         moved = updates.reshape(*container.shape[:dim], flat.numel(), *container.shape[dim + 1:]).movedim(dim, 0)
         for position, target in enumerate(flat.tolist()):
-            current, update = result[target], moved[position]
-            result[target] = {0: update, 1: current + update, 2: current - update, 3: current * update,
-                              4: current / update, 5: torch.maximum(current, update),
-                              6: torch.minimum(current, update)}[mode]
+            result[target] = _SCATTER_MODES[mode](result[target], moved[position])
         return result.movedim(0, dim)
 
     return Stateless(layer, lambda container, index, updates: _per_example(one, container, index, updates))
+
+
+# ScatterMode (NeuralNetwork.proto): how an update combines with the value it lands on.
+_SCATTER_MODES = {
+    0: lambda current, update: update,  # SCATTER_UPDATE
+    1: torch.add, 2: torch.sub, 3: torch.mul, 4: torch.div, 5: torch.maximum, 6: torch.minimum,
+}
+
+
+def _points(indices: torch.Tensor, data_shape) -> torch.Tensor:
+    """GatherND/ScatterND multi-indices ``[N, I_0 .. I_(K-1), I_K]`` as longs, checked against the first ``I_K``
+    axes of the data. The proto gives them no negative form (unlike gather's), so a negative index is refused."""
+    depth = indices.shape[-1]
+    if depth > len(data_shape):
+        raise ValueError(f"indices address {depth} axes of a rank-{len(data_shape)} tensor")
+    points = indices.round().long()
+    sizes = torch.as_tensor(data_shape[:depth])
+    if bool(((points < 0) | (points >= sizes)).any()):
+        raise ValueError(f"an index is outside the data's shape {list(data_shape)}")
+    return points
+
+
+def gather_nd(layer, context):
+    """GatherNDLayerParams: ``output[i..j, :] = params[indices[i..j, :], :]``, of shape
+    ``indices.shape[:-1] + params.shape[indices.shape[-1]:]``."""
+
+    def function(data, indices):
+        points = _points(indices, data.shape[1:])
+        examples = torch.arange(data.shape[0]).reshape(-1, *[1] * (points.dim() - 2))
+        y = data[(examples, *points.unbind(-1))]
+        return y if y.dim() > 1 else y.reshape(-1, 1)  # a rank-0 result is a rank-1 [1] tensor, like argMax's
+
+    return Stateless(layer, function)
+
+
+def scatter_nd(layer, context):
+    """ScatterNDLayerParams: ``output = container``, then for each multi-index in ``indices`` in order,
+    ``output[indices[i..j, :], :] = mode(output[...], updates[i..j, :])``. The points are applied one after another
+    (each to every example at once), so repeated indices combine in order as the proto's loop does."""
+    mode = int(layer.scatterND.mode)
+
+    def function(container, indices, updates):
+        points = _points(indices, container.shape[1:])
+        depth, n = points.shape[-1], container.shape[0]
+        expected = (*points.shape[1:-1], *container.shape[1 + depth:])
+        if tuple(updates.shape[1:]) != expected:
+            raise ValueError(f"updates of shape {list(updates.shape[1:])}, the indices and container need "
+                             f"{list(expected)}")
+        points = points.reshape(n, -1, depth)
+        moved = updates.reshape(n, points.shape[1], *container.shape[1 + depth:])
+        result = container.clone()
+        examples = torch.arange(n)
+        for position in range(points.shape[1]):
+            target = (examples, *points[:, position].unbind(-1))
+            result[target] = _SCATTER_MODES[mode](result[target], moved[:, position])
+        return result
+
+    return Stateless(layer, function)
+
+
+def scatter_along_axis(layer, context):
+    """ScatterAlongAxisLayerParams (numpy.put_along_axis): ``output[.., indices[.., p, ..], ..] =
+    mode(output[...], updates[.., p, ..])`` along ``axis``, negative indices counting from the end. Two updates
+    land on one element only when they differ in their position ``p`` along the axis, so applying the positions in
+    order gives the proto's loop order."""
+    params = layer.scatterAlongAxis
+    axis, mode = int(params.axis), int(params.mode)
+
+    def function(container, indices, updates):
+        if updates.shape != indices.shape:
+            raise ValueError(f"updates of shape {list(updates.shape[1:])}, the indices' shape is "
+                             f"{list(indices.shape[1:])}")
+        dim = tensor_axis(axis, example_rank(container))
+        index = _indices(indices, container.shape[dim])
+        result = container.clone()
+        for position in range(index.shape[dim]):
+            target, update = index.narrow(dim, position, 1), updates.narrow(dim, position, 1)
+            result.scatter_(dim, target, _SCATTER_MODES[mode](result.gather(dim, target), update))
+        return result
+
+    return Stateless(layer, function)
 
 
 # Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
@@ -163,6 +241,9 @@ TRANSLATORS: dict[str, Translator] = {
     "branch": Branch,
     "gather": gather,
     "scatter": scatter,
+    "gatherND": gather_nd,
+    "scatterND": scatter_nd,
+    "scatterAlongAxis": scatter_along_axis,
     "loopBreak": lambda layer, context: Jump(layer),
     "loopContinue": lambda layer, context: Jump(layer),
     **{kind: _comparison(kind, function) for kind, function in _COMPARISONS.items()},

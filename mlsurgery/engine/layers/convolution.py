@@ -1,6 +1,7 @@
 """Spatial layers on the last three axes [C, H, W]: convolution and deconvolution, pooling, padding, crop,
-upsample. Padding amounts and output sizes follow NeuralNetwork.proto's ValidPadding / SamePadding /
-ValidCompletePadding formulas; the leading axes are batch."""
+upsample; and the 3-D convolution and pooling on the last four [C, D, H, W]. Padding amounts and output sizes
+follow NeuralNetwork.proto's ValidPadding / SamePadding / ValidCompletePadding formulas and the 3-D layers'
+PaddingType; the leading axes are batch."""
 
 from __future__ import annotations
 
@@ -311,6 +312,128 @@ def resize_bilinear(layer, context):
     return Stateless(layer, function)
 
 
+def _as_volumes(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """``[..., C, D, H, W]`` → ``[B, C, D, H, W]`` and the leading shape to restore."""
+    if x.dim() < 5:
+        raise ValueError("a 3-D layer needs an input of rank 4 or more ([C, D, H, W] after any batch axes)")
+    return x.reshape(-1, *x.shape[-4:]), x.shape[:-4]
+
+
+def _flat_padding(amounts) -> tuple[int, ...]:
+    """((front, back), (top, bottom), (left, right)) in F.pad's order, last axis first."""
+    return tuple(edge for before_after in reversed(amounts) for edge in before_after)
+
+
+def _positive(module: LayerModule, values, what: str) -> tuple[int, ...]:
+    values = tuple(int(v) for v in values)
+    if any(v < 1 for v in values):  # the proto's "must be a positive integer"; it gives these fields no default
+        raise module.refuse(f"{what} {list(values)} must be positive")
+    return values
+
+
+def _custom_padding(params) -> tuple[tuple[int, int], ...]:
+    return ((int(params.customPaddingFront), int(params.customPaddingBack)),
+            (int(params.customPaddingTop), int(params.customPaddingBottom)),
+            (int(params.customPaddingLeft), int(params.customPaddingRight)))
+
+
+class Convolution3D(LayerModule):
+    """Convolution3DLayerParams: weights ``[outputChannels, inputChannels / nGroups, kD, kH, kW]``, zero padding
+    CUSTOM (the given amounts), VALID (none) or SAME (output ``ceil(in / stride)``, an odd total padding's extra
+    element at the back/bottom/right).
+
+    Deconvolution is refused: the proto's weight layout for it breaks off mid-sentence (coremltools' builder
+    writes yet another), and it gives no output size for its padding types.
+    """
+
+    def __init__(self, layer, context):
+        super().__init__(layer)
+        params = layer.convolution3d
+        if params.isDeconvolution:
+            raise self.refuse("3-D deconvolution's weight layout and output size are not defined by the proto")
+        if len(layer.input) != 1:
+            raise self.refuse("3-D convolution takes one input (its weights are parameters)")
+        self.kernel = _positive(self, (params.kernelDepth, params.kernelHeight, params.kernelWidth), "kernel sizes")
+        self.stride = _positive(self, (params.strideDepth, params.strideHeight, params.strideWidth), "strides")
+        self.dilation = _positive(self, (params.dilationDepth, params.dilationHeight, params.dilationWidth),
+                                  "dilations")
+        self.groups = int(params.nGroups or 1)
+        self.padding_kind = type(params).PaddingType.Name(params.paddingType)
+        self.custom = _custom_padding(params)
+        out, channels = int(params.outputChannels), int(params.inputChannels)
+        self.add_weight("weight", params.weights, (out, channels // self.groups, *self.kernel), "weights")
+        self.bias = self.add_weight("bias", params.bias, (out,), "bias") if params.hasBias else None
+
+    def forward(self, x):
+        volumes, lead = _as_volumes(x)
+        if self.padding_kind == "SAME":
+            amounts = tuple(same_padding(size, (k - 1) * d + 1, s, top_left_heavy=False)
+                            for size, k, s, d in zip(volumes.shape[-3:], self.kernel, self.stride, self.dilation))
+        elif self.padding_kind == "CUSTOM":
+            amounts = self.custom
+        else:
+            amounts = ((0, 0),) * 3
+        y = F.conv3d(F.pad(volumes, _flat_padding(amounts)), self.weight, self.bias, self.stride, 0, self.dilation,
+                     self.groups)
+        return [y.reshape(*lead, *y.shape[1:])]
+
+
+class Pooling3D(LayerModule):
+    """Pooling3DLayerParams: MAX or AVERAGE over windows of the zero-padded input (an incomplete last window is
+    dropped); AVERAGE divides by the window's size, or with countExcludePadding by its number of input elements.
+
+    Two cases are refused rather than guessed. MAX with padding: the proto pads with zeros, which a max would see
+    as values, while converters map frameworks' max pooling (whose padding never wins) onto this layer. SAME with
+    a stride above 1: the proto's SAME keeps the input's size, which such a stride cannot.
+    """
+
+    def __init__(self, layer, context):
+        super().__init__(layer)
+        params = layer.pooling3d
+        self.mode = type(params).PoolingType3D.Name(params.type)
+        self.kernel = _positive(self, (params.kernelDepth, params.kernelHeight, params.kernelWidth), "kernel sizes")
+        self.stride = _positive(self, (params.strideDepth, params.strideHeight, params.strideWidth), "strides")
+        self.exclude_padding = params.countExcludePadding
+        kind = type(params).Pooling3DPaddingType.Name(params.paddingType)
+        if kind == "SAME":
+            if self.stride != (1, 1, 1):
+                raise self.refuse(f"SAME padding keeps the input size, which stride {list(self.stride)} cannot")
+            self.amounts = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in self.kernel)
+        else:
+            self.amounts = _custom_padding(params) if kind == "CUSTOM" else ((0, 0),) * 3
+        if self.mode == "MAX" and any(edge for pair in self.amounts for edge in pair):
+            raise self.refuse("max pooling over zero padding (the proto's) differs from the frameworks' max pooling "
+                              "that converters map to it")
+
+    def forward(self, x):
+        volumes, lead = _as_volumes(x)
+        if self.mode == "MAX":
+            y = F.max_pool3d(volumes, self.kernel, self.stride)
+        else:
+            padding = _flat_padding(self.amounts)
+            y = F.avg_pool3d(F.pad(volumes, padding), self.kernel, self.stride)
+            if self.exclude_padding:
+                inside = F.avg_pool3d(F.pad(torch.ones(1, 1, *volumes.shape[-3:], dtype=volumes.dtype), padding),
+                                      self.kernel, self.stride)
+                if bool((inside == 0).any()):
+                    raise ValueError("a pooling window lies wholly in the padding, so it has no values to average")
+                y = y / inside[0]
+        return [y.reshape(*lead, *y.shape[1:])]
+
+
+def global_pooling_3d(layer, context):
+    """GlobalPooling3DLayerParams: the max or average of each channel's [D, H, W] volume, kept as [1, 1, 1]."""
+    params = layer.globalPooling3d
+    maximum = params.type == type(params).GlobalPoolingType3D.Value("MAX")
+
+    def function(x):
+        volumes, lead = _as_volumes(x)
+        y = volumes.amax(dim=(-3, -2, -1), keepdim=True) if maximum else volumes.mean(dim=(-3, -2, -1), keepdim=True)
+        return y.reshape(*lead, *y.shape[1:])
+
+    return Stateless(layer, function)
+
+
 # Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
 TRANSLATORS: dict[str, Translator] = {
     "convolution": Convolution,
@@ -319,4 +442,7 @@ TRANSLATORS: dict[str, Translator] = {
     "crop": crop,
     "upsample": upsample,
     "resizeBilinear": resize_bilinear,
+    "convolution3d": Convolution3D,
+    "pooling3d": Pooling3D,
+    "globalPooling3d": global_pooling_3d,
 }

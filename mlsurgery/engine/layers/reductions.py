@@ -1,10 +1,11 @@
-"""Reductions (legacy reduce on C/H/W, reduceSum … reduceLogSumExp on any axes), argMax/argMin and topK."""
+"""Reductions (legacy reduce on C/H/W, reduceSum … reduceLogSumExp on any axes), argMax/argMin, topK, and the
+index-valued argSort and whereNonZero."""
 
 from __future__ import annotations
 
 import torch
 
-from .base import Stateless, Translator, example_rank, tensor_axis
+from .base import Stateless, Translator, example_rank, shared_integers, tensor_axis
 
 LEGACY_AXES = {0: (-3, -2, -1), 1: (-2, -1), 2: (-3,), 3: (-2,), 4: (-1,)}  # CHW, HW, C, H, W
 
@@ -89,6 +90,29 @@ def _arg(layer, context, kind: str):
     return Stateless(layer, function)
 
 
+def arg_sort(layer, context):
+    """ArgSortLayerParams: the indices that sort ``axis``, ascending or descending. Equal values keep their input
+    order (a stable sort), so the indices are one definite answer where the proto names none."""
+    params = layer.argSort
+    axis, descending = int(params.axis), params.descending
+
+    def function(x):
+        dim = tensor_axis(axis, example_rank(x))
+        return torch.argsort(x, dim=dim, descending=descending, stable=True).to(x.dtype)
+
+    return Stateless(layer, function)
+
+
+def where_non_zero(layer, context):
+    """WhereNonZeroLayerParams: ``[count, rank]`` multi-indices of the non-zero elements in row-major order
+    (numpy.nonzero stacked). The count sets the output's shape, so every example must have the same count."""
+
+    def function(x):
+        counts = (x != 0).reshape(x.shape[0], -1).sum(dim=1, keepdim=True)
+        shared_integers(counts, "numbers of non-zero elements")
+        return torch.stack([torch.nonzero(example) for example in x]).to(x.dtype)
+
+    return Stateless(layer, function)
 
 
 def top_k(layer, context):
@@ -126,4 +150,6 @@ TRANSLATORS: dict[str, Translator] = {
     **{kind: _nd_reduction(kind, mode) for kind, mode in _ND_REDUCTIONS.items()},
     "argMax": lambda layer, context: _arg(layer, context, "argMax"),
     "argMin": lambda layer, context: _arg(layer, context, "argMin"),
+    "argSort": arg_sort,
+    "whereNonZero": where_non_zero,
 }

@@ -1,6 +1,8 @@
 """Layers that move data around: concat, split, flatten, reshape, permute/transpose, slice, squeeze/expand,
-copy. Legacy kinds act on the rank-5 axes [Seq, Batch, C, H, W] (counted from the end); ND kinds on their
-``axis``/``axes`` parameters of the example's own rank."""
+copy, reverse; and the layers that make tensors of a given shape (fill, broadcast, range, getShape). Legacy kinds
+act on the rank-5 axes [Seq, Batch, C, H, W] (counted from the end); ND kinds on their ``axis``/``axes``
+parameters of the example's own rank. A shape, size or slice bound that an ND layer reads from an input blob must be
+the same for every example computed at once (``base.shared_values``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import math
 
 import torch
 
-from .base import Stateless, Translator, example_rank, tensor_axis
+from .base import Stateless, Translator, example_rank, shared_integers, shared_values, tensor_axis
 
 
 def copy(layer, context):
@@ -79,6 +81,11 @@ def flatten_to_2d(layer, context):
 def reshape_static(layer, context):
     target = [int(d) for d in layer.reshapeStatic.targetShape]
     return Stateless(layer, lambda x: x.reshape(x.shape[0], *target))
+
+
+def reshape_dynamic(layer, context):
+    """ReshapeDynamicLayerParams: the shape is the values of the second input."""
+    return Stateless(layer, lambda x, shape: x.reshape(x.shape[0], *shared_integers(shape, "target shapes")))
 
 
 def reshape_like(layer, context):
@@ -184,27 +191,57 @@ def slice_legacy(layer, context):
     return Stateless(layer, function)
 
 
+def _strided_slice(x, begins, ends, strides, begin_masks, end_masks, squeeze_masks):
+    """SliceStaticLayerParams on every axis: numpy's ``begin:end:stride`` (stride 1 when unset), a masked begin or
+    end meaning the start or end of the axis, and a squeezed axis keeping only the element at its begin (its
+    other masks and values ignored) and then removed."""
+    def flag(flags, axis):
+        return axis < len(flags) and bool(flags[axis])
+
+    squeezed = []
+    for axis in range(example_rank(x)):
+        dim = axis + 1
+        size = x.shape[dim]
+        if flag(squeeze_masks, axis):
+            position = int(begins[axis]) + size if int(begins[axis]) < 0 else int(begins[axis])
+            if not 0 <= position < size:
+                raise IndexError(f"begin {int(begins[axis])} is outside axis {axis} of size {size}")
+            x = x.narrow(dim, position, 1)
+            squeezed.append(dim)
+            continue
+        step = int(strides[axis]) if axis < len(strides) and strides[axis] else 1
+        begin = None if flag(begin_masks, axis) else int(begins[axis])
+        end = None if flag(end_masks, axis) else int(ends[axis])
+        indices = range(*slice(begin, end, step).indices(size))
+        if len(indices) != size or step != 1:
+            x = x.index_select(dim, torch.as_tensor(list(indices), dtype=torch.long))
+    if squeezed:
+        shape = [d for i, d in enumerate(x.shape) if i not in squeezed]
+        x = x.reshape(*shape) if len(shape) > 1 else x.reshape(x.shape[0], 1)
+    return x
+
+
 def slice_static(layer, context):
     params = layer.sliceStatic
-    begins, ends, strides = list(params.beginIds), list(params.endIds), list(params.strides)
-    begin_masks, end_masks, squeeze_masks = list(params.beginMasks), list(params.endMasks), list(params.squeezeMasks)
+    fields = (list(params.beginIds), list(params.endIds), list(params.strides), list(params.beginMasks),
+              list(params.endMasks), list(params.squeezeMasks))
+    return Stateless(layer, lambda x: _strided_slice(x, *fields))
 
-    def function(x):
-        rank = example_rank(x)
-        for axis in range(rank):
-            dim = axis + 1
-            size = x.shape[dim]
-            step = int(strides[axis]) if axis < len(strides) and strides[axis] else 1
-            begin = None if axis < len(begin_masks) and begin_masks[axis] else int(begins[axis])
-            end = None if axis < len(end_masks) and end_masks[axis] else int(ends[axis])
-            indices = range(*slice(begin, end, step).indices(size))
-            if len(indices) != size or step != 1:
-                x = x.index_select(dim, torch.as_tensor(list(indices), dtype=torch.long))
-        squeezed = [axis + 1 for axis in range(rank) if axis < len(squeeze_masks) and squeeze_masks[axis]]
-        if squeezed:
-            shape = [d for i, d in enumerate(x.shape) if i not in squeezed]
-            x = x.reshape(*shape) if len(shape) > 1 else x.reshape(x.shape[0], 1)
-        return x
+
+def slice_dynamic(layer, context):
+    """SliceDynamicLayerParams: sliceStatic whose begins (2nd input) and, when given, ends, strides, begin masks,
+    end masks and squeeze masks (3rd to 7th inputs) are input values instead of parameters."""
+    params = layer.sliceDynamic
+    fields = [list(params.endIds), list(params.strides), list(params.beginMasks), list(params.endMasks),
+              list(params.squeezeMasks)]
+    names = ["ends", "strides", "begin masks", "end masks", "squeeze masks"]
+
+    def function(x, begins, *given):
+        values = [shared_integers(begins, "slice begins")]
+        for position, default in enumerate(fields):
+            values.append(shared_integers(given[position], f"slice {names[position]}") if position < len(given)
+                          else default)
+        return _strided_slice(x, *values)
 
     return Stateless(layer, function)
 
@@ -280,6 +317,31 @@ def reverse(layer, context):
     return Stateless(layer, function)
 
 
+def reverse_seq(layer, context):
+    """ReverseSeqLayerParams: for each index ``b`` of ``batchAxis``, the first ``seq_lengths[b]`` elements along
+    ``sequenceAxis`` in reverse order, the rest as they are."""
+    params = layer.reverseSeq
+
+    def function(x, lengths):
+        rank = example_rank(x)
+        batch_dim, sequence_dim = tensor_axis(int(params.batchAxis), rank), tensor_axis(int(params.sequenceAxis), rank)
+        if batch_dim >= sequence_dim:
+            raise ValueError("the batch axis must come before the sequence axis")
+        if tuple(lengths.shape[1:]) != (x.shape[batch_dim],):
+            raise ValueError(f"sequence lengths of shape {list(lengths.shape[1:])}, the batch axis has "
+                             f"{x.shape[batch_dim]} entries")
+        size = x.shape[sequence_dim]
+        counts = lengths.round().long().reshape(
+            x.shape[0], *[x.shape[batch_dim] if d == batch_dim else 1 for d in range(1, rank + 1)])
+        if bool(((counts < 0) | (counts > size)).any()):
+            raise ValueError(f"a sequence length is outside [0, {size}]")
+        position = torch.arange(size).reshape(*[size if d == sequence_dim else 1 for d in range(rank + 1)])
+        source = torch.where(position < counts, counts - 1 - position, position)
+        return torch.gather(x, sequence_dim, source.expand_as(x))
+
+    return Stateless(layer, function)
+
+
 def reorganize_data(layer, context):
     params = layer.reorganizeData
     mode = type(params).ReorganizationType.Name(params.mode)
@@ -332,15 +394,64 @@ def fill_static(layer, context):
     return Stateless(layer, lambda batch_size: torch.full((batch_size, *shape), value))
 
 
-def broadcast_to_static(layer, context):
-    shape = [int(d) for d in layer.broadcastToStatic.targetShape]
+def _broadcast_to(x, shape):
+    """``x`` broadcast to ``shape``, its axes lined up from the right (leading 1s added to a lower rank)."""
+    x = x.reshape(x.shape[0], *([1] * (len(shape) - example_rank(x))), *x.shape[1:])
+    return x.expand(x.shape[0], *shape)
 
-    def function(x):
-        rank = len(shape)
-        x = x.reshape(x.shape[0], *([1] * (rank - example_rank(x))), *x.shape[1:])
-        return x.expand(x.shape[0], *shape)
+
+def fill_dynamic(layer, context):
+    """FillDynamicLayerParams: ``value`` in the shape the input's values give."""
+    value = layer.fillDynamic.value
+    return Stateless(layer, lambda shape: torch.full((shape.shape[0], *shared_integers(shape, "target shapes")),
+                                                     value, dtype=shape.dtype))
+
+
+def _range(start: float, end: float, step: float, batch_size: int) -> torch.Tensor:
+    """numpy.arange(start, end, step) (RangeStatic/RangeDynamicLayerParams): ``ceil((end - start) / step)``
+    values ``start + i * step``, for every example."""
+    if step == 0:
+        raise ValueError("the range's step is 0")
+    count = max(0, math.ceil((end - start) / step))
+    values = start + torch.arange(count, dtype=torch.float64) * step
+    return values.to(torch.float32).expand(batch_size, count)
+
+
+def range_static(layer, context):
+    params = layer.rangeStatic
+    start, end, step = float(params.startValue), float(params.endValue), float(params.stepSizeValue)
+    # A layer without inputs is called with the number of examples (see network.NetworkModule).
+    return Stateless(layer, lambda batch_size: _range(start, end, step, batch_size))
+
+
+def range_dynamic(layer, context):
+    """RangeDynamicLayerParams: the end is the first input; the start and step are the second and third inputs
+    when given, else the parameters."""
+    params = layer.rangeDynamic
+
+    def function(end, start=None, step=None):
+        def value(blob, default, what):
+            return default if blob is None else shared_values(blob, what)[0]
+
+        return _range(value(start, float(params.startValue), "range starts"), shared_values(end, "range ends")[0],
+                      value(step, float(params.stepSizeValue), "range steps"), end.shape[0])
 
     return Stateless(layer, function)
+
+
+def get_shape(layer, context):
+    """GetShapeLayerParams: the input's shape (without the example axis), a rank-1 tensor of the rank's length."""
+    return Stateless(layer, lambda x: torch.tensor(x.shape[1:], dtype=x.dtype).expand(x.shape[0], -1))
+
+
+def broadcast_to_static(layer, context):
+    shape = [int(d) for d in layer.broadcastToStatic.targetShape]
+    return Stateless(layer, lambda x: _broadcast_to(x, shape))
+
+
+def broadcast_to_dynamic(layer, context):
+    """BroadcastToDynamicLayerParams: broadcastToStatic with the shape the values of the second input."""
+    return Stateless(layer, lambda x, shape: _broadcast_to(x, shared_integers(shape, "target shapes")))
 
 
 def broadcast_to_like(layer, context):
@@ -402,4 +513,12 @@ TRANSLATORS: dict[str, Translator] = {
     "broadcastToLike": broadcast_to_like,
     "sequenceRepeat": sequence_repeat,
     "gatherAlongAxis": gather_along_axis,
+    "sliceDynamic": slice_dynamic,
+    "reshapeDynamic": reshape_dynamic,
+    "fillDynamic": fill_dynamic,
+    "broadcastToDynamic": broadcast_to_dynamic,
+    "rangeStatic": range_static,
+    "rangeDynamic": range_dynamic,
+    "getShape": get_shape,
+    "reverseSeq": reverse_seq,
 }
