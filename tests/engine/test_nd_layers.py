@@ -542,3 +542,16 @@ def test_convolution_3d_refuses_deconvolution():
     _conv3d(builder, np.ones((2, 2, 2, 2, 2), np.float32), None, is_deconv=True)
     with pytest.raises(UnsupportedModelError, match="deconvolution"):
         build_model(builder.spec)
+
+
+def test_slice_by_size_uses_each_batch_s_shared_begin_and_refuses_examples_that_disagree():
+    """SliceBySizeLayerParams: x[:, begin:begin+size] with begin from the second input. The examples computed at once
+    share one output, so a batch whose begins differ is refused (it was computed with the first one's begin)."""
+    x = np.arange(2 * 6, dtype=np.float32).reshape(2, 6)
+    builder = _builder({"x": (2, 6), "begin": (1,)})
+    builder.add_slice_by_size("s", ["x", "begin"], "y", axis=1, size=3)
+    model = build_model(builder.spec)
+    same = model.predict_batch({"x": np.stack([x, x]), "begin": np.array([[2], [2]], np.float32)})["y"]
+    np.testing.assert_array_equal(same, np.stack([x[:, 2:5], x[:, 2:5]]))
+    with pytest.raises(EngineRuntimeError, match="different begin indices"):
+        model.predict_batch({"x": np.stack([x, x]), "begin": np.array([[0], [2]], np.float32)})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import EngineRuntimeError
-from .base import LayerModule, Stateless, Translator, align_ranks, example_rank, tensor_axis
+from .base import LayerModule, Stateless, Translator, align_ranks, example_rank, shared_integers, tensor_axis
 
 TRUE_THRESHOLD = 1e-6  # |value| above it is true (BranchLayerParams, LoopLayerParams)
 
@@ -51,7 +51,7 @@ class Loop(Scoped):
     def run_scope(self, values: dict, batch_size: int) -> None:
         limit = self.max_iterations
         if self.count_input is not None:
-            limit = int(values[self.count_input].reshape(-1)[0])
+            limit = shared_integers(values[self.count_input], "iteration counts")[0]
         bounded = self.condition is None or limit > 0
         iteration = 0
         while True:

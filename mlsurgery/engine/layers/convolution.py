@@ -18,6 +18,13 @@ def _pair(values, default: tuple[int, int]) -> tuple[int, int]:
     return values if len(values) == 2 else default
 
 
+def _shared_weight(weights: torch.Tensor) -> torch.Tensor:
+    """Weights given as the second input: one tensor for the examples computed at once, so they must agree."""
+    if not bool((weights == weights[:1]).all()):
+        raise ValueError("the examples of one batch give different convolution weights; predict them one at a time")
+    return weights[0]
+
+
 def _as_images(x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
     """``[..., C, H, W]`` → ``[B, C, H, W]`` and the leading shape to restore."""
     lead = x.shape[:-3]
@@ -70,7 +77,7 @@ class Convolution(LayerModule):
         self.bias = self.add_weight("bias", params.bias, (out,), "bias") if params.hasBias else None
 
     def forward(self, x, dynamic_weight=None):
-        weight = self.weight if dynamic_weight is None else dynamic_weight[0]
+        weight = self.weight if dynamic_weight is None else _shared_weight(dynamic_weight)
         images, lead = _as_images(x)
         y = self._deconvolve(images, weight) if self.deconvolution else self._convolve(images, weight)
         return [y.reshape(*lead, *y.shape[1:])]

@@ -120,7 +120,7 @@ def top_k(layer, context):
     axis, bottom = int(params.axis), params.useBottomK
 
     def function(x, k=None):
-        count = int(params.K) if k is None else int(k.reshape(-1)[0])
+        count = int(params.K) if k is None else shared_integers(k, "values of K")[0]
         values, indices = torch.topk(x, count, dim=tensor_axis(axis, example_rank(x)), largest=not bottom)
         return [values, indices.to(x.dtype)]
 
@@ -131,7 +131,7 @@ def cum_sum(layer, context):
     params = layer.cumSum
 
     def function(x, axis_input=None):
-        axis = int(params.axis) if axis_input is None else int(axis_input.reshape(-1)[0])
+        axis = int(params.axis) if axis_input is None else shared_integers(axis_input, "axes")[0]
         dim = tensor_axis(axis, example_rank(x))
         y = x.flip(dim) if params.reverse else x
         total = y.cumsum(dim)

@@ -261,7 +261,7 @@ def tile(layer, context):
     fixed = [int(r) for r in layer.tile.reps]
 
     def function(x, given=None):
-        reps = fixed if given is None else [int(r) for r in given[0].reshape(-1).tolist()]
+        reps = fixed if given is None else shared_integers(given, "repetitions")
         rank = example_rank(x)
         if not 1 <= len(reps) <= rank:
             raise ValueError(f"tile needs 1 to {rank} repetitions, got {len(reps)}")
@@ -285,7 +285,7 @@ def constant_pad(layer, context):
     amounts = [int(a) for a in params.padAmounts]
 
     def function(x, pad_input=None):
-        values = amounts if pad_input is None else [int(v) for v in pad_input[0].reshape(-1).tolist()]
+        values = amounts if pad_input is None else shared_integers(pad_input, "padding amounts")
         shape = x.shape[1:]
         if params.padToGivenOutputSizeMode:
             values = _to_size(values, shape)
@@ -368,7 +368,7 @@ def slice_by_size(layer, context):
 
     def function(x, begin):
         dim = tensor_axis(axis, example_rank(x))
-        start = int(begin.reshape(-1)[0])
+        start = shared_integers(begin, "begin indices")[0]
         return x.narrow(dim, start, size)
 
     return Stateless(layer, function)
