@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mlpackages import assert_close, read_package, save_package, torch, torch_outputs
-from zoo import ResidualCNN
+from zoo import Recurrent, ResidualCNN
 
 from mlsurgery.mlprogram.convert import to_neural_network
 
@@ -140,6 +140,28 @@ def test_flexible_shapes_are_kept_and_run(flexible, kind):
         x = np.random.default_rng(side).standard_normal((1, 3, side, side)).astype(np.float32)
         (want,) = torch_outputs(module, [x])
         assert_close(model.predict({"x": x})[conversion.spec.description.output[0].name], want, fp16=False)
+
+
+def test_a_flexible_sequence_through_lstm_and_gru_converts_and_runs_at_two_lengths(tmp_path):
+    """coremltools writes the sequence length as getShape-driven layers (fillDynamic for the initial states, a loop
+    for the GRU): the engine runs them at any allowed length, as PyTorch does."""
+    import coremltools as ct
+
+    from mlsurgery.engine import build_model
+
+    torch.manual_seed(0)
+    module = Recurrent().eval()
+    steps = ct.RangeDim(2, 20, default=5)
+    path = save_package(module, [torch.randn(1, 5, 4)], [ct.TensorType(name="x", shape=ct.Shape((1, steps, 4)))],
+                        tmp_path / "sequence.mlpackage", target="iOS16")
+    package, weights = read_package(path)
+    spec = to_neural_network(package, weights, source=str(path)).spec
+    assert "getShape" in {layer.WhichOneof("layer") for layer in spec.neuralNetwork.layers}
+    model = build_model(spec)
+    for length in (5, 9):
+        x = np.random.default_rng(length).standard_normal((1, length, 4)).astype(np.float32)
+        (want,) = torch_outputs(module, [x])
+        assert_close(model.predict({"x": x})[spec.description.output[0].name], want, fp16=False)
 
 
 def test_keep_fp16_stores_the_weights_as_fp16(tmp_path):
