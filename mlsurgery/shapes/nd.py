@@ -588,6 +588,16 @@ def _sequence_repeat(params, inputs) -> Shape:
     return shape[:-5] + (shape[-5] * (int(params.nRepetitions) or 1),) + shape[-4:]
 
 
+def _sliding_windows(params, inputs) -> Shape:
+    """SlidingWindowsLayerParams: the axis of length L becomes M = (L - windowSize) / step + 1 windows followed by
+    an axis of windowSize."""
+    shape = inputs[0]
+    axis, size, step = _axis(int(params.axis), len(shape)), int(params.windowSize), int(params.step) or 1
+    if not 0 < size <= shape[axis]:
+        raise ValueError("slidingWindows window size")
+    return shape[:axis] + ((shape[axis] - size) // step + 1, size) + shape[axis + 1:]
+
+
 def _embedding_nd(params, inputs) -> Shape:
     """EmbeddingNDLayerParams: the last axis, which must be 1, becomes ``embeddingSize``."""
     shape = inputs[0]
@@ -627,6 +637,7 @@ _HANDLERS = {
     "oneHot": _one_hot,
     "rankPreservingReshape": _rank_preserving_reshape,
     "sequenceRepeat": _sequence_repeat,
+    "slidingWindows": _sliding_windows,
     "getShape": lambda params, inputs: (len(inputs[0]),),  # "a vector of length R, the rank of the input"
     "reshapeLike": lambda params, inputs: inputs[1],  # "the same shape as the second input"
     "globalPooling3d": _global_pooling_3d,

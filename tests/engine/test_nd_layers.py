@@ -555,3 +555,16 @@ def test_slice_by_size_uses_each_batch_s_shared_begin_and_refuses_examples_that_
     np.testing.assert_array_equal(same, np.stack([x[:, 2:5], x[:, 2:5]]))
     with pytest.raises(EngineRuntimeError, match="different begin indices"):
         model.predict_batch({"x": np.stack([x, x]), "begin": np.array([[0], [2]], np.float32)})
+
+
+@pytest.mark.parametrize(("shape", "axis", "size", "step"), [((7,), 0, 3, 2), ((2, 9, 3), 1, 4, 1), ((2, 9, 3), -2, 2, 3)])
+def test_sliding_windows_take_every_step_th_window_along_the_axis(shape, axis, size, step):
+    """SlidingWindowsLayerParams: axis 1 of (B1, L, C1) becomes (B1, M, W, C1), M = (L - W) / step + 1; NumPy's
+    sliding_window_view, every step-th window, with the window axis moved after the windows."""
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    builder = _builder({"x": shape})
+    builder.add_sliding_windows("w", "x", "y", axis=axis, window_size=size, step=step)
+    dim = axis % len(shape)
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim)
+    expected = np.moveaxis(np.take(windows, range(0, windows.shape[dim], step), axis=dim), -1, dim + 1)
+    np.testing.assert_array_equal(_predict(builder, {"x": x}), expected)

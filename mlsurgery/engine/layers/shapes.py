@@ -482,6 +482,19 @@ def gather_along_axis(layer, context):
 
 
 # Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
+def sliding_windows(layer, context):
+    """SlidingWindowsLayerParams: the windows of ``windowSize`` every ``step`` along ``axis``, as a new axis of
+    M = (L - windowSize) / step + 1 windows followed by one of the window's values."""
+    params = layer.slidingWindows
+    axis, size, step = int(params.axis), int(params.windowSize), int(params.step) or 1
+
+    def function(x):
+        dim = tensor_axis(axis, example_rank(x))
+        return x.unfold(dim, size, step).movedim(-1, dim + 1)  # unfold puts the window last
+
+    return Stateless(layer, function)
+
+
 TRANSLATORS: dict[str, Translator] = {
     "copy": copy,
     "concat": concat,
@@ -521,4 +534,5 @@ TRANSLATORS: dict[str, Translator] = {
     "rangeDynamic": range_dynamic,
     "getShape": get_shape,
     "reverseSeq": reverse_seq,
+    "slidingWindows": sliding_windows,
 }
