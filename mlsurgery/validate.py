@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import ModelLoadError
 from .coreml import NETWORK_KINDS, PIPELINE_KINDS
@@ -125,11 +126,35 @@ class FileResult:
 
 
 def validate_paths(paths: list[str]) -> list[FileResult]:
-    """Validate each path in turn; a file that cannot be loaded is recorded, and the others are still checked."""
+    """Validate each path in turn, a folder (not a package) as every model in it; a file that cannot be loaded is
+    recorded, and the others are still checked."""
     results = []
-    for path in paths:
-        try:
-            results.append(FileResult(str(path), validate_file(path)))
-        except ModelLoadError as error:
-            results.append(FileResult(str(path), None, str(error)))
+    for given in paths:
+        found = model_paths(given)
+        if not found:
+            results.append(FileResult(str(given), None, f"{given}: no .mlmodel or .mlpackage in this folder (hidden "
+                                                        "folders are not searched)"))
+        for path in found:
+            try:
+                results.append(FileResult(path, validate_file(path)))
+            except ModelLoadError as error:
+                results.append(FileResult(path, None, str(error)))
     return results
+
+
+def model_paths(path: str | os.PathLike) -> list[str]:
+    """``path`` itself, or for a folder that is not an ``.mlpackage``, the ``.mlmodel`` files and ``.mlpackage``
+    folders under it in sorted order (not looking inside packages, nor in hidden folders such as .git or .venv)."""
+    from .package import is_package
+
+    root = Path(path)
+    if not root.is_dir() or is_package(root):
+        return [str(path)]
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        here = Path(folder)
+        packages = [name for name in subfolders if is_package(here / name)]
+        found += [str(here / name) for name in packages]
+        found += [str(here / name) for name in files if name.lower().endswith(".mlmodel")]
+        subfolders[:] = [name for name in subfolders if name not in packages and not name.startswith(".")]
+    return sorted(found)

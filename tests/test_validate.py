@@ -147,3 +147,29 @@ def test_validate_spec_does_not_change_the_spec():
     validate_spec(model)
     assert model.SerializeToString(deterministic=True) == before
 
+
+
+def test_a_folder_stands_for_the_models_under_it_packages_whole_and_hidden_folders_skipped(tmp_path):
+    import shutil
+
+    from packages import network_package
+
+    from mlsurgery.validate import model_paths
+
+    shutil.copy(FIXTURES / "mnist_mlp.mlmodel", tmp_path / "b.mlmodel")
+    (tmp_path / "nested").mkdir()
+    shutil.copy(FIXTURES / "regressor.mlmodel", tmp_path / "nested" / "a.MLMODEL")
+    package = network_package(FIXTURES / "regressor.mlmodel", tmp_path / "nested")
+    (tmp_path / ".cache").mkdir()
+    shutil.copy(FIXTURES / "mnist_mlp.mlmodel", tmp_path / ".cache" / "hidden.mlmodel")
+    (tmp_path / "notes.txt").write_text("not a model")
+    expected = sorted([str(tmp_path / "b.mlmodel"), str(tmp_path / "nested" / "a.MLMODEL"), str(package)])
+    assert model_paths(tmp_path) == expected
+    assert model_paths(package) == [str(package)]  # a package is one model, not a folder to search
+    results = validate_paths([str(tmp_path)])
+    assert [result.path for result in results] == expected and all(result.valid for result in results)
+
+
+def test_a_folder_without_models_is_one_unloadable_entry(tmp_path):
+    (result,) = validate_paths([str(tmp_path)])
+    assert result.report is None and "no .mlmodel or .mlpackage in this folder" in result.error

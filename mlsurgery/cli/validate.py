@@ -13,7 +13,8 @@ FORMATS = ["text", "json", "sarif", "github"]
 @click.option("--strict", is_flag=True, help="Also fail (exit 1) on warnings: device-time failures Core ML's "
                                              "validator does not catch.")
 def validate_command(models: tuple[str, ...], output_format: str, strict: bool):
-    """Check MODELS exactly as Core ML's validator would, and report every finding.
+    """Check MODELS exactly as Core ML's validator would, and report every finding. A folder stands for every
+    .mlmodel file and .mlpackage folder under it.
 
     Exit status: 0 when every model is valid, 1 when any model is invalid (with --strict: or has a warning),
     2 when any file cannot be loaded as a Core ML model (the others are still checked and reported).

@@ -165,3 +165,17 @@ def test_pre_commit_hook_validates_mlmodel_files():
     assert hook["entry"].split()[:2] == ["mlsurgery", "validate"]
     assert re.search(hook["files"], "models/Classifier.mlmodel") and not re.search(hook["files"], "model.py")
     assert hook["language"] == "python" and hook["types"] == ["file"]
+
+
+def test_a_folder_is_every_model_in_it(run_cli, invalid_model, tmp_path):
+    import shutil
+
+    shutil.copy(VALID, tmp_path / "valid.mlmodel")
+    result = run_cli("validate", tmp_path, "--format", "json")
+    assert result.exit_code == 1  # invalid.mlmodel (the fixture) is in the same folder
+    assert sorted(entry["path"] for entry in json.loads(result.stdout)) == sorted(
+        [str(invalid_model), str(tmp_path / "valid.mlmodel")])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("validate", empty)
+    assert result.exit_code == 2 and "no .mlmodel or .mlpackage in this folder" in " ".join(result.stdout.split())
