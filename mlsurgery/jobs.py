@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidModelError, UsageError
+from .errors import InvalidModelError, MLSurgeryError, UsageError
 from .network import trainable_network
 from .io import check_output_path, load_package, load_spec, open_spec, save_spec
 from .ops.changes import Changes
@@ -181,24 +181,34 @@ def reinit_file(model, output, layers: list[str], *, force: bool = False, dry_ru
 
 
 def blob_shape_measure():
-    """The engine's blob-shape measurement for N-D networks, when the engine (PyTorch) is installed."""
-    from .engine.errors import EngineUnavailableError, require_torch
-
+    """The engine's blob-shape measurement for N-D networks, when the engine (PyTorch) is installed; the engine is
+    imported on the first measurement (PyTorch takes a second to import, and most runs measure nothing)."""
     try:
-        require_torch()
-    except EngineUnavailableError:
-        return None
-    from .engine.blob_shapes import measure_blob_shape
+        from .engine.errors import require_torch  # importing the engine package already checks for PyTorch
 
-    return measure_blob_shape
+        require_torch()
+    except MLSurgeryError:  # EngineUnavailableError, raised before its class could be imported
+        return None
+
+    def measure(*args, **kwargs):
+        from .engine.blob_shapes import measure_blob_shape
+
+        return measure_blob_shape(*args, **kwargs)
+
+    return measure
+
+
+def _prove_with_engine(*args, **kwargs):
+    """The engine's proof of a rewrite, imported on the first rewrite to prove (most models have none)."""
+    from .engine.proof import prove_with_engine
+
+    return prove_with_engine(*args, **kwargs)
 
 
 def _prover_for(options: dict) -> None:
     """``make_updatable``'s ``--fix`` proves each rewrite by running the model: give it the engine's proof."""
     if options.get("fix"):
-        from .engine.proof import prove_with_engine
-
-        options.setdefault("prove", prove_with_engine)
+        options.setdefault("prove", _prove_with_engine)
     if options.get("keep_precision") or options.get("fix"):
         # Splitting off a reduced-precision part and an MSE target past a layer shape propagation does not know
         # both need a blob's shape, which then only running the network tells.
@@ -277,13 +287,12 @@ def fix_file(model, output, *, only: list[str] | None = None, force: bool = Fals
              in_place: bool = False) -> FixFileResult:
     """``mlsurgery fix`` as a job: apply the provable converter-output rewrites (``mlsurgery.ops.fix.fix``) to
     ``model``, validate, and write ``output``."""
-    from .engine.proof import prove_with_engine
     from .ops.fix import fix
 
     outcome = []
 
     def rewrite(spec) -> Changes:
-        outcome.append(fix(spec, only=only, prove=prove_with_engine))
+        outcome.append(fix(spec, only=only, prove=_prove_with_engine))
         return outcome[0].changes
 
     surgery = run_job(model, rewrite, output, dry_run=dry_run, force=force, in_place=in_place)

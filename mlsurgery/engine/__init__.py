@@ -7,12 +7,23 @@ raises ``EngineUnavailableError`` (exit 2) saying what to install.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from .errors import require_torch
 
-require_torch()  # before any module below imports torch
+require_torch()  # before any module of this package imports torch
 
-from .compare import Comparison, compare_predictions  # noqa: E402
-from .features import random_inputs  # noqa: E402
-from .models import EngineModel, build_model  # noqa: E402
+# What the package offers, imported on first use: naming ``engine.errors`` (a job deciding whether it can measure a
+# blob, say) must not cost the second PyTorch takes to import.
+_EXPORTS = {"Comparison": ".compare", "compare_predictions": ".compare", "random_inputs": ".features",
+            "EngineModel": ".models", "build_model": ".models"}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module, __name__), name)
+
 
 __all__ = ["Comparison", "EngineModel", "build_model", "compare_predictions", "random_inputs"]

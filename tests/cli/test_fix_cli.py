@@ -2,7 +2,9 @@
 
 import json
 
-from conftest import FIXTURES, shared_models
+import pytest
+
+from conftest import FIXTURES, ROOT, shared_models
 from mlsurgery.network import trainable_network
 from mlsurgery.errors import ModelLoadError
 from mlsurgery.io import load_spec
@@ -95,3 +97,22 @@ def test_auto_fix_over_third_party_models_accepts_most_and_refuses_the_rest_in_o
     share = len(accepted) / (len(accepted) + len(refused))
     assert share >= 0.5, (accepted, refused)
     assert "keras_batchedmatmul_mlp.mlmodel" in accepted and "tiny_softmax_regression.mlmodel" in accepted
+
+
+@pytest.mark.parametrize("command", [["fix"], ["make-updatable", "--layers", "dense_3", "--fix"]])
+def test_nothing_to_rewrite_loads_no_pytorch_and_needs_none(command, tmp_path):
+    """The engine proves rewrites and measures blobs; with none to prove or measure, PyTorch (a second to import,
+    an optional extra) is neither imported nor required."""
+    import subprocess
+    import sys
+
+    model, output = FIXTURES / "mnist_mlp.mlmodel", tmp_path / "out.mlmodel"
+    args = [command[0], str(model), *command[1:], "-o", str(output)]
+    for setup, check in (("", "assert 'torch' not in sys.modules, 'imported torch'"),
+                         ("sys.modules['torch'] = None  # as if PyTorch were not installed", "")):
+        done = subprocess.run([sys.executable, "-c", f"import sys\n{setup}\nfrom mlsurgery.cli import main\n"
+                               f"code = main({args!r})\n{check}\nsys.exit(code)"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert output.exists()
+        output.unlink()
