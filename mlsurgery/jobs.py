@@ -239,7 +239,8 @@ def make_knn_file(model, output, features: str | None = None, settings=None, *, 
     measure = blob_shape_measure()
     return run_job(model, lambda spec: make_knn(spec, features, settings or KnnSettings(), source=str(model),
                                                  measure=measure),
-                   output, force=force, dry_run=dry_run, in_place=in_place, load=open_model)
+                   output, force=force, dry_run=dry_run, in_place=in_place,
+                   load=lambda path: open_model(path, stored_weights=True))
 
 
 def split_file(model, output, at: str, *, layers: list[str] | None = None, force: bool = False,
@@ -262,7 +263,7 @@ def split_file(model, output, at: str, *, layers: list[str] | None = None, force
         return changes
 
     return run_job(model, split_and_train_head, output, force=force, dry_run=dry_run, in_place=in_place,
-                   load=open_model)
+                   load=lambda path: open_model(path, stored_weights=True))
 
 
 def _softmax_output(spec) -> str | None:

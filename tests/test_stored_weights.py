@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, shared_models
+from conftest import FIXTURES, SHARED_MODELS, shared_models
 from mlsurgery import weights as weights_module
 from mlsurgery._proto import model_pb2
 from mlsurgery.network import LayerGraph
@@ -245,3 +245,44 @@ def test_deferred_values_are_drawn_in_pieces_of_whole_chunks(count, store_everyt
     for start in range(0, count, 1000):
         eager(expected[start:start + 1000], start)
     assert b"".join(pieces) == expected.tobytes()
+
+
+@pytest.mark.parametrize(("job", "model", "blob"), [
+    ("split_file", FIXTURES / "turi_squeezenet.mlmodel", "pool10"),
+    ("split_file", SHARED_MODELS / "fp16_lstm_decoder.mlmodel", "decoder_lstm_output"),
+    ("make_knn_file", FIXTURES / "turi_squeezenet.mlmodel", "flatten"),
+], ids=["split-fp32", "split-fp16-head-widened", "make-knn"])
+def test_pipeline_jobs_on_stored_weights_write_the_whole_parse_s_bytes(job, model, blob, monkeypatch, tmp_path):
+    """split and make-knn move layers into pipeline stages (CopyFrom), and split widens an fp16 head: with every
+    weight field left in the file the result is byte for byte what it is with the whole file parsed."""
+    from mlsurgery import jobs
+
+    outputs = [tmp_path / "whole.mlmodel", tmp_path / "stored.mlmodel"]
+    monkeypatch.setattr(weights_module, "STORED_FIELD_BYTES", 1 << 62)  # nothing is large enough to be stored
+    getattr(jobs, job)(model, outputs[0], blob)
+    monkeypatch.setattr(weights_module, "STORED_FIELD_BYTES", 1)  # every weight field is stored
+    monkeypatch.setattr(jobs, "load_spec", None)  # and the job must not parse the whole file
+    getattr(jobs, job)(model, outputs[1], blob)
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
+def test_inspect_and_the_contract_read_stored_weights_as_the_whole_parse(model, store_everything):
+    """inspect, contract and graph leave the weights in the file (they show counts and storage, never values)."""
+    from mlsurgery.contract import training_contract
+    from mlsurgery.errors import MLSurgeryError
+    from mlsurgery.inspection import summarize
+
+    def contract(spec):
+        try:
+            return training_contract(spec, str(model))
+        except MLSurgeryError as error:  # a model that is not updatable has no contract: the same refusal
+            return str(error)
+
+    with opened_spec(model) as stored:
+        assert _stored_count(stored) > 0 or not any(len(getattr(w, name)) for w in _all_weights(stored)
+                                                     for name in WEIGHT_FIELDS)
+        stored_summary, stored_contract = summarize(stored, str(model)), contract(stored)
+    plain = load_spec(model)
+    assert stored_summary == summarize(plain, str(model))
+    assert stored_contract == contract(plain)

@@ -19,7 +19,7 @@ def contract_command(model: str, output_format: str, swift: bool, output: str | 
 
     if (output or type_name) and not swift:
         raise UsageError("-o/--output and --name go with --swift; without it the contract is printed")
-    contract = training_contract(read_model(model), model)
+    contract = training_contract(read_model(model, stored_weights=True), model)
     if swift:
         _write_swift(contract, model, output, type_name)
     elif output_format == "json":

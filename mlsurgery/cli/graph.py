@@ -15,5 +15,5 @@ def graph_command(model: str, output: str):
 
     if Path(output).exists() and Path(model).exists() and Path(output).samefile(model):
         raise UsageError(f"{output}: output is the input model; choose another -o path")
-    written = write_picture(read_model(model), output, Path(model).name)
+    written = write_picture(read_model(model, stored_weights=True), output, Path(model).name)
     click.echo(f"wrote {written}", err=True)

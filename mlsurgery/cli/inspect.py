@@ -10,17 +10,17 @@ def inspect_command(model: str, output_format: str):
 
     An ML Program (.mlpackage) shows its functions, op types, weight storage, deployment target and whether
     `mlsurgery convert` can make it trainable."""
-    from ..io import load_spec
+    from ..io import opened_spec
     from ..report import console, print_json, print_summary
     from ..inspection import summarize
 
-    spec = load_spec(model)
-    unconvertible = None
-    if spec.WhichOneof("Type") == "mlProgram":
-        from ..mlprogram.convert import unconvertible_ops
+    with opened_spec(model) as spec:  # weights stay in the file: inspect shows their counts and storage
+        unconvertible = None
+        if spec.WhichOneof("Type") == "mlProgram":
+            from ..mlprogram.convert import unconvertible_ops
 
-        unconvertible = unconvertible_ops(spec)
-    summary = summarize(spec, model, unconvertible=unconvertible)
+            unconvertible = unconvertible_ops(spec)
+        summary = summarize(spec, model, unconvertible=unconvertible)
     if output_format == "json":
         print_json(summary)
     else:

@@ -117,12 +117,13 @@ def seeded_generator(seed: int | None, draws: bool, init: str):
     return np.random.default_rng(seed)
 
 
-def read_model(model: str):
+def read_model(model: str, *, stored_weights: bool = False):
     """The spec of MODEL as ``mlsurgery.jobs.open_model`` reads it (an ML Program converted to a NeuralNetwork),
-    saying on stderr, in one line, when it was converted."""
+    saying on stderr, in one line, when it was converted. ``stored_weights``: large weight fields stay in the
+    file (for commands that read the structure and the weights' sizes, not their values)."""
     from ..jobs import open_model
 
-    opened = open_model(model)
+    opened = open_model(model, stored_weights=stored_weights)
     if opened.conversion:
         click.echo(opened.conversion, err=True)
     return opened.spec
