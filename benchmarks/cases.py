@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mlsurgery import jobs  # noqa: E402
 from mlsurgery._proto import model_pb2  # noqa: E402
-from mlsurgery.io import open_spec, save_spec  # noqa: E402
+from mlsurgery.inspection import summarize  # noqa: E402
+from mlsurgery.io import open_spec, opened_spec, save_spec  # noqa: E402
 from mlsurgery.ops.make_updatable import make_updatable  # noqa: E402
 from mlsurgery.ops.precision import convert_fp16_to_fp32, dequantize_layers  # noqa: E402
 from mlsurgery.ops.reinit import reinit_layers, uniform_fill  # noqa: E402
@@ -96,6 +97,22 @@ def validate_rounds(model: Path, out: Path, rounds: int = 5) -> dict:
     return {"seconds": best[0], "cpu_seconds": best[1]}
 
 
+def split(model: Path, out: Path) -> None:
+    """`mlsurgery split MODEL --at relu7 --layers fc8`: a frozen backbone stage and an updatable fc8 head."""
+    jobs.split_file(model, out, "relu7", layers=["fc8"])
+
+
+def make_knn(model: Path, out: Path) -> None:
+    """`mlsurgery make-knn MODEL --features relu7`: the network up to relu7 as a k-NN's feature extractor."""
+    jobs.make_knn_file(model, out, "relu7")
+
+
+def inspect(model: Path, out: Path) -> None:
+    """`mlsurgery inspect MODEL --format json`: the summary of every layer (weights left in the file)."""
+    with opened_spec(model) as spec:
+        json.dumps(summarize(spec, str(model)))
+
+
 def to_fp32(model: Path, out: Path) -> None:
     spec = open_spec(model)
     convert_fp16_to_fp32(spec)
@@ -124,7 +141,7 @@ def job(model: Path, out: Path) -> None:
 
 CASES = {function.__name__: function
          for function in (bare, bare_nosync, numpy_draw, widen, reinit, reinit_dense, make_updatable_fc8, validate,
-                          validate_rounds, to_fp32, dequantize, job)}
+                          validate_rounds, split, make_knn, inspect, to_fp32, dequantize, job)}
 
 
 def main() -> None:
