@@ -286,3 +286,19 @@ def test_inspect_and_the_contract_read_stored_weights_as_the_whole_parse(model, 
     plain = load_spec(model)
     assert stored_summary == summarize(plain, str(model))
     assert stored_contract == contract(plain)
+
+
+@pytest.mark.parametrize("model", [FIXTURES / "turi_squeezenet.mlmodel", SHARED_MODELS / "int8_segmentation.mlmodel",
+                                   SHARED_MODELS / "fp16_lstm_decoder.mlmodel"], ids=lambda p: p.name)
+def test_predict_on_stored_weights_gives_the_whole_parse_s_outputs(model, store_everything):
+    """predict leaves the weights in the file (the engine copies what it needs): fp32, 8-bit and fp16 weights give
+    exactly the outputs of the whole parse."""
+    from mlsurgery.engine.predict import predict_file
+
+    whole = predict_file(str(model), {}, random=True, seed=0, spec=load_spec(model))
+    stored_spec = open_spec(model)
+    assert _stored_count(stored_spec) > 0
+    stored = predict_file(str(model), {}, random=True, seed=0, spec=stored_spec)
+    assert whole.keys() == stored.keys()
+    for name in whole:
+        np.testing.assert_array_equal(np.asarray(stored[name]), np.asarray(whole[name]))

@@ -32,7 +32,7 @@ def predict_command(model, inputs, features, random, seed, top, output_format, d
 
     outputs = predict_file(model, parse_assignments(inputs, "--input"),
                            features=parse_assignments(features, "--features"), random=random, seed=seed,
-                           spec=read_model(model))
+                           spec=read_model(model, stored_weights=True))  # the engine copies the weights it needs
     if output_format == "json":
         print_json(jsonable(outputs))
     else:
