@@ -84,6 +84,11 @@ REGROUPING_KINDS = frozenset({"reshapeStatic", "reshape", "flattenTo2D", "squeez
 # Control-flow layers: they run nested networks (branch: ifBranch/elseBranch, loop: conditionNetwork/bodyNetwork)
 # that read and write the enclosing network's blobs, or steer the loop around them (NeuralNetwork.proto).
 CONTROL_FLOW_KINDS = frozenset({"branch", "loop", "loopBreak", "loopContinue"})
+# ReduceLayerParams.ReduceAxis (CHW, HW, C, H, W) → the axes the legacy reduce layer reduces (NeuralNetwork.proto).
+LEGACY_REDUCE_AXES = {0: (-3, -2, -1), 1: (-2, -1), 2: (-3,), 3: (-2,), 4: (-1,)}
+# The N-D reductions: each reduces ``axes`` (or every axis, reduceAll), keeping them as 1 with keepDims.
+ND_REDUCTION_KINDS = frozenset({"reduceL1", "reduceL2", "reduceMax", "reduceMin", "reduceSum", "reduceProd",
+                                "reduceMean", "reduceLogSum", "reduceSumSquare", "reduceLogSumExp"})
 
 # The layer kinds Core ML 2 (specification version 3) knew; some kinds only in their iOS 12 form (is_ios12_layer)
 # (upstream: mlmodel/src/Utils.cpp, isIOS12NeuralNetworkLayer).

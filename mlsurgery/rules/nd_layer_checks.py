@@ -6,7 +6,7 @@ and returns the first ``Problem``; ``CHECKS`` maps layer types to them.
 
 from __future__ import annotations
 
-from ..coreml import int32, is_quantized, uint64_product
+from ..coreml import ND_REDUCTION_KINDS, int32, is_quantized, uint64_product
 from ..weights import field_size
 from .base import LayerCheck, Problem
 from .layers import (
@@ -423,8 +423,7 @@ CHECKS: dict[str, LayerCheck] = {
     "topK": _top_k,
     "argMax": _arg_extreme("argMax"),
     "argMin": _arg_extreme("argMin"),
-    **{name: _reduction for name in ("reduceL1", "reduceL2", "reduceMax", "reduceMin", "reduceSum", "reduceProd",
-                                     "reduceMean", "reduceLogSum", "reduceSumSquare", "reduceLogSumExp")},
+    **dict.fromkeys(ND_REDUCTION_KINDS, _reduction),
     "layerNormalization": _layer_normalization,
     "constantPad": _constant_pad,
     "argSort": _arg_sort,

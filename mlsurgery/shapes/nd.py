@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from ..coreml import exact_rank_arrays, rank4_images
+from ..coreml import LEGACY_REDUCE_AXES, ND_REDUCTION_KINDS, exact_rank_arrays, rank4_images
 
 Shape = tuple[int, ...]
 
@@ -181,9 +181,7 @@ def _convolution(params, inputs) -> Shape:
     if params.WhichOneof("ConvolutionPaddingType") == "same":
         out_h, out_w = math.ceil(height / stride[0]), math.ceil(width / stride[1])
     else:
-        borders = list(params.valid.paddingAmounts.borderAmounts)
-        top, bottom = (borders[0].startEdgeSize, borders[0].endEdgeSize) if borders else (0, 0)
-        left, right = (borders[1].startEdgeSize, borders[1].endEdgeSize) if len(borders) > 1 else (0, 0)
+        (top, bottom), (left, right) = _borders(params.valid.paddingAmounts)
         out_h = _window(height, kernel[0], stride[0], dilation[0], top, bottom)
         out_w = _window(width, kernel[1], stride[1], dilation[1], left, right)
     return shape[:-3] + (int(params.outputChannels), out_h, out_w)
@@ -210,9 +208,7 @@ def _pooling(params, inputs) -> Shape:
                 out -= 1
             sizes.append(out)
         return shape[:-2] + tuple(sizes)
-    borders = list(params.valid.paddingAmounts.borderAmounts)
-    top, bottom = (borders[0].startEdgeSize, borders[0].endEdgeSize) if borders else (0, 0)
-    left, right = (borders[1].startEdgeSize, borders[1].endEdgeSize) if len(borders) > 1 else (0, 0)
+    (top, bottom), (left, right) = _borders(params.valid.paddingAmounts)
     return shape[:-2] + (_window(height, kernel[0], stride[0], 1, top, bottom),
                          _window(width, kernel[1], stride[1], 1, left, right))
 
@@ -366,16 +362,18 @@ def _padding(params, inputs) -> Shape:
     shape = inputs[0]
     if len(shape) < 2:
         raise ValueError("padding input rank")
-    (top, bottom), (left, right) = _borders(params.paddingAmounts)
+    (top, bottom), (left, right) = _borders(params.paddingAmounts, complete=True)
     return shape[:-2] + (shape[-2] + top + bottom, shape[-1] + left + right)
 
 
-def _borders(amounts) -> tuple[tuple[int, int], tuple[int, int]]:
-    """BorderAmounts as ((top, bottom), (left, right)); absent edges are 0."""
+def _borders(amounts, *, complete: bool = False) -> tuple[tuple[int, int], tuple[int, int]]:
+    """BorderAmounts as ((top, bottom), (left, right)), absent edges 0; ``complete``: height without width is an
+    unknown shape (padding and crop, whose amounts are the whole point)."""
     edges = [(int(edge.startEdgeSize), int(edge.endEdgeSize)) for edge in amounts.borderAmounts]
-    if len(edges) not in (0, 2):
+    if complete and len(edges) not in (0, 2):
         raise ValueError("borderAmounts needs height and width")
-    return (edges[0], edges[1]) if edges else ((0, 0), (0, 0))
+    edges += [(0, 0)] * (2 - len(edges))
+    return edges[0], edges[1]
 
 
 def _crop(params, inputs) -> Shape:
@@ -385,7 +383,7 @@ def _crop(params, inputs) -> Shape:
         raise ValueError("crop input rank")
     if len(inputs) == 2:
         return shape[:-2] + inputs[1][-2:]
-    (top, bottom), (left, right) = _borders(params.cropAmounts)
+    (top, bottom), (left, right) = _borders(params.cropAmounts, complete=True)
     height, width = shape[-2] - top - bottom, shape[-1] - left - right
     if height < 1 or width < 1:
         raise ValueError("crop removes everything")
@@ -401,14 +399,10 @@ def _resize_bilinear(params, inputs) -> Shape:
     return shape[:-2] + target
 
 
-# ReduceLayerParams.ReduceAxis (CHW, HW, C, H, W) → the axes it reduces to 1.
-_LEGACY_REDUCE_AXES = {0: (-3, -2, -1), 1: (-2, -1), 2: (-3,), 3: (-2,), 4: (-1,)}
-
-
 def _reduce(params, inputs) -> Shape:
     """ReduceLayerParams: the same rank, with 1 on the reduced axes."""
     shape = list(inputs[0])
-    axes = _LEGACY_REDUCE_AXES[int(params.axis)]
+    axes = LEGACY_REDUCE_AXES[int(params.axis)]
     if len(shape) < len(axes) or (len(shape) < 3 and -3 in axes):
         raise ValueError("reduce input rank")
     for axis in axes:
@@ -619,8 +613,7 @@ _HANDLERS = {
     "crop": _crop,
     "resizeBilinear": _resize_bilinear,
     "reduce": _reduce,
-    **dict.fromkeys(("reduceSum", "reduceMean", "reduceProd", "reduceMax", "reduceMin", "reduceL1", "reduceL2",
-                     "reduceSumSquare", "reduceLogSum", "reduceLogSumExp"), _reduce_nd),
+    **dict.fromkeys(ND_REDUCTION_KINDS, _reduce_nd),
     "argMax": _arg_extreme,
     "argMin": _arg_extreme,
     "constantPad": _constant_pad,

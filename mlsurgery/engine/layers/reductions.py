@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import torch
 
+from ...coreml import LEGACY_REDUCE_AXES
 from .base import Stateless, Translator, example_rank, shared_integers, tensor_axis
-
-LEGACY_AXES = {0: (-3, -2, -1), 1: (-2, -1), 2: (-3,), 3: (-2,), 4: (-1,)}  # CHW, HW, C, H, W
 
 
 def reduce_legacy(layer, context):
     params = layer.reduce
     mode = type(params).ReduceOperation.Name(params.mode)
-    axes = LEGACY_AXES[params.axis]
+    axes = LEGACY_REDUCE_AXES[params.axis]
     epsilon = params.epsilon or 1e-6
 
     def function(x):
