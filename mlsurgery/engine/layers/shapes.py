@@ -481,7 +481,6 @@ def gather_along_axis(layer, context):
     return Stateless(layer, function)
 
 
-# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
 def sliding_windows(layer, context):
     """SlidingWindowsLayerParams: the windows of ``windowSize`` every ``step`` along ``axis``, as a new axis of
     M = (L - windowSize) / step + 1 windows followed by one of the window's values."""
@@ -495,6 +494,7 @@ def sliding_windows(layer, context):
     return Stateless(layer, function)
 
 
+# Layer kind → translator, for ``engine.layers.LAYER_TRANSLATORS``.
 TRANSLATORS: dict[str, Translator] = {
     "copy": copy,
     "concat": concat,
