@@ -53,6 +53,12 @@ def open_model(path, *, stored_weights: bool = False) -> OpenedModel:
                                        f"{f' ({details})' if details else ''}")
 
 
+def _open_leaving_weights(path) -> OpenedModel:
+    """``open_model`` with large weight fields left in the file until the save copies them, as every job
+    takes its model."""
+    return open_model(path, stored_weights=True)
+
+
 def _read_model(path: Path, *, stored_weights: bool = False):
     """(spec, weights folder of an ML Program package or None) of an ``.mlmodel`` file or ``.mlpackage`` folder."""
     if path.is_dir():  # a package holds its ML Program's weights beside the spec; load_package finds them
@@ -98,7 +104,7 @@ def open_network_model(path, *, allow_glm_head: bool = False) -> OpenedModel:
     """
     from .ops.glm_head import glm_head_stage_path
 
-    opened = open_model(path, stored_weights=True)  # weights stay in the file until save_spec copies them
+    opened = _open_leaving_weights(path)
     if not (allow_glm_head and glm_head_stage_path(opened.spec) is not None):
         trainable_network(opened.spec, str(path))
     return opened
@@ -239,8 +245,7 @@ def make_knn_file(model, output, features: str | None = None, settings=None, *, 
     measure = blob_shape_measure()
     return run_job(model, lambda spec: make_knn(spec, features, settings or KnnSettings(), source=str(model),
                                                  measure=measure),
-                   output, force=force, dry_run=dry_run, in_place=in_place,
-                   load=lambda path: open_model(path, stored_weights=True))
+                   output, force=force, dry_run=dry_run, in_place=in_place, load=_open_leaving_weights)
 
 
 def split_file(model, output, at: str, *, layers: list[str] | None = None, force: bool = False,
@@ -263,7 +268,7 @@ def split_file(model, output, at: str, *, layers: list[str] | None = None, force
         return changes
 
     return run_job(model, split_and_train_head, output, force=force, dry_run=dry_run, in_place=in_place,
-                   load=lambda path: open_model(path, stored_weights=True))
+                   load=_open_leaving_weights)
 
 
 def _softmax_output(spec) -> str | None:
